@@ -1,0 +1,617 @@
+//! The two kinds of YAML document in a workspace, as typed and value-checked records.
+//!
+//! These types are the manifest language: they decode from YAML (reporting every problem) and
+//! generate the JSON Schemas in `schemas/`, so the two cannot disagree. Checks that need more than
+//! one document (provider references, duplicates, what a provider's kind supports) happen later,
+//! in `model::build`.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+
+use super::decode::{Decode, DecodeCx, MapReader, NamedMap};
+use super::diagnostic::ManifestError;
+use super::node::{Node, Value};
+use super::span::{Span, Spanned};
+use super::values::*;
+
+/// `orgform.yaml`: the providers a workspace talks to and the safety policy.
+#[derive(Debug, Clone, JsonSchema)]
+#[schemars(title = "orgform.yaml", deny_unknown_fields)]
+pub struct WorkspaceConfig {
+    /// Provider name → connection settings. Organization documents refer to a provider by name.
+    pub providers: NamedMap<ProviderConfig>,
+    #[serde(default)]
+    pub policy: Option<PolicyConfig>,
+}
+
+/// How to reach one vendor account. Credentials default to the vendor's environment variables.
+#[derive(Debug, Clone, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ProviderConfig {
+    pub kind: Spanned<ProviderKind>,
+    /// Use the embedded emulator; its state lives in `.orgform/sandbox.sqlite`.
+    #[serde(default)]
+    pub sandbox: Option<Spanned<bool>>,
+    /// Base URL to which the vendor's documented paths are appended.
+    #[serde(default)]
+    #[schemars(url)]
+    pub url: Option<Spanned<String>>,
+    /// PingOne only: the auth server base URL (default from `region`).
+    #[serde(default)]
+    #[schemars(url)]
+    pub auth_url: Option<Spanned<String>>,
+    /// PingOne only: region choosing the API and auth hosts (default `NA`).
+    #[serde(default)]
+    pub region: Option<Spanned<PingOneRegion>>,
+    /// PingOne only (default `$PINGONE_ENVIRONMENT_ID`).
+    #[serde(default)]
+    pub environment_id: Option<Spanned<String>>,
+    /// Nirvana only (default `$NIRVANA_LABS_API_KEY`).
+    #[serde(default)]
+    pub api_key: Option<Spanned<Secret>>,
+    /// Scalekit and PingOne (default `$SCALEKIT_CLIENT_ID` / `$PINGONE_CLIENT_ID`).
+    #[serde(default)]
+    pub client_id: Option<Spanned<String>>,
+    /// Scalekit and PingOne (default `$SCALEKIT_CLIENT_SECRET` / `$PINGONE_CLIENT_SECRET`).
+    #[serde(default)]
+    pub client_secret: Option<Spanned<Secret>>,
+    /// Maximum requests in flight to this provider (default 16).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 256))]
+    pub parallelism: Option<Spanned<u32>>,
+    /// Client-side rate budget in requests per second (default: none).
+    #[serde(default)]
+    #[schemars(range(min = 0.001))]
+    pub requests_per_second: Option<Spanned<f64>>,
+    /// Where each present key was written, for errors about the key itself.
+    #[schemars(skip)]
+    pub key_spans: BTreeMap<&'static str, Span>,
+}
+
+/// Safety settings enforced by `plan` (shown) and `apply` (refused).
+#[derive(Debug, Clone, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// Delete live organizations that orgform owns and no manifest declares.
+    #[serde(default)]
+    pub prune: Option<Spanned<bool>>,
+    /// `apply` refuses a plan with more organization deletes than this (default 0).
+    #[serde(default)]
+    pub max_deletes: Option<Spanned<u32>>,
+    /// Per organization: a number, or a percentage of its current members (default 10%).
+    #[serde(default)]
+    pub max_member_removals: Option<Spanned<RemovalLimit>>,
+}
+
+/// One organization (tenant), as declared in a manifest document.
+#[derive(Debug, Clone, JsonSchema)]
+#[schemars(title = "orgform organization", deny_unknown_fields)]
+pub struct OrganizationDocument {
+    /// Stable identity inside this workspace (`[a-z0-9][a-z0-9_-]{0,62}`).
+    pub organization: Spanned<Key>,
+    /// Required only when `orgform.yaml` declares more than one provider.
+    #[serde(default)]
+    pub provider: Option<Spanned<String>>,
+    #[schemars(length(min = 1, max = 200))]
+    pub name: Spanned<String>,
+    /// Pin to a live object by its vendor id (rename-safe).
+    #[serde(default)]
+    pub id: Option<Spanned<String>>,
+    /// Earlier names, so that a rename updates instead of creating.
+    #[serde(default)]
+    pub previously: Option<Vec<Spanned<String>>>,
+    /// `apply` never deletes this organization.
+    #[serde(default)]
+    pub protect: Option<Spanned<bool>>,
+    /// Fields whose live value is never changed (e.g. `metadata.tier`).
+    #[serde(default)]
+    pub ignore: Option<Vec<Spanned<String>>>,
+    /// Nirvana: billing e-mail; `null` clears it.
+    #[serde(default)]
+    pub billing_email: Option<Spanned<Option<Email>>>,
+    /// Scalekit: string metadata (at most 9 pairs: orgform keeps one for its ownership marker).
+    #[serde(default)]
+    #[schemars(extend("maxProperties" = 9))]
+    pub metadata: Option<Spanned<NamedMap<Spanned<String>>>>,
+    /// Scalekit: URL slug.
+    #[serde(default)]
+    pub slug: Option<Spanned<String>>,
+    /// Scalekit: organization feature settings.
+    #[serde(default)]
+    pub features: Option<Spanned<Features>>,
+    /// Scalekit (read-only): data region.
+    #[serde(default)]
+    pub region: Option<Spanned<ScalekitRegion>>,
+    /// Nirvana (`company`/`personal`) or PingOne (`PAID`/`TRIAL`/`INTERNAL`), read-only.
+    #[serde(default)]
+    #[serde(rename = "type")]
+    pub org_type: Option<Spanned<String>>,
+    /// PingOne (read-only).
+    #[serde(default)]
+    pub description: Option<Spanned<String>>,
+    /// Nirvana (read-only): enabled services.
+    #[serde(default)]
+    pub services: Option<Spanned<Services>>,
+    /// Scalekit (managed) or Nirvana (read-only). A present list is authoritative.
+    #[serde(default)]
+    pub domains: Option<Spanned<Vec<DomainEntry>>>,
+    /// Nirvana: postal address (created and updated, never deleted).
+    #[serde(default)]
+    pub address: Option<Spanned<Address>>,
+    /// Scalekit (managed) or Nirvana (read-only). A present list is authoritative.
+    #[serde(default)]
+    pub members: Option<Spanned<Vec<MemberEntry>>>,
+    /// PingOne (read-only): license expectations.
+    #[serde(default)]
+    pub licenses: Option<Spanned<Vec<LicenseExpectation>>>,
+    #[schemars(skip)]
+    pub key_spans: BTreeMap<&'static str, Span>,
+    /// The whole document, for errors about it as a whole.
+    #[schemars(skip)]
+    pub span: Span,
+}
+
+/// Scalekit organization features.
+#[derive(Debug, Clone, PartialEq, Eq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Features {
+    #[serde(default)]
+    pub sso: Option<bool>,
+    #[serde(default)]
+    pub dir_sync: Option<bool>,
+}
+
+/// Nirvana services (read-only).
+#[derive(Debug, Clone, PartialEq, Eq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Services {
+    #[serde(default)]
+    pub cloud: Option<bool>,
+    #[serde(default)]
+    pub jit_provisioning: Option<bool>,
+    #[serde(default)]
+    pub scim: Option<bool>,
+    #[serde(default)]
+    pub siem: Option<bool>,
+    #[serde(default)]
+    pub sso: Option<bool>,
+}
+
+/// A domain: a bare name, or `{name, type}`.
+#[derive(Debug, Clone)]
+pub struct DomainEntry {
+    pub name: Spanned<DomainName>,
+    /// Scalekit only; absent means `organization`.
+    pub domain_type: Option<Spanned<DomainType>>,
+}
+
+/// A postal address (Nirvana). Optional parts that are absent are unmanaged; `null` clears them.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Address {
+    #[schemars(length(min = 1, max = 255))]
+    pub line1: Spanned<String>,
+    #[serde(default)]
+    #[schemars(length(max = 255))]
+    pub line2: Option<Spanned<Option<String>>>,
+    #[schemars(length(min = 1, max = 255))]
+    pub city: Spanned<String>,
+    #[serde(default)]
+    #[schemars(length(max = 255))]
+    pub state: Option<Spanned<Option<String>>>,
+    #[schemars(length(min = 1, max = 255))]
+    pub postal_code: Spanned<String>,
+    pub country: Spanned<CountryCode>,
+    #[serde(default)]
+    #[schemars(length(max = 255))]
+    pub tax_id: Option<Spanned<Option<String>>>,
+    /// e.g. `eu_vat`, `us_ein`, `gb_vat`, `au_abn`.
+    #[serde(default)]
+    #[schemars(length(max = 255))]
+    pub tax_id_type: Option<Spanned<Option<String>>>,
+}
+
+/// A member, identified by `user` id or `email`, with `role` or (Scalekit) `roles`.
+#[derive(Debug, Clone, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct MemberEntry {
+    #[serde(default)]
+    pub user: Option<Spanned<String>>,
+    #[serde(default)]
+    pub email: Option<Spanned<Email>>,
+    #[serde(default)]
+    pub role: Option<Spanned<String>>,
+    #[serde(default)]
+    pub roles: Option<Spanned<Vec<Spanned<String>>>>,
+    #[schemars(skip)]
+    pub span: Span,
+}
+
+/// An expectation about a PingOne license, found by `package` or `id`.
+#[derive(Debug, Clone, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct LicenseExpectation {
+    #[serde(default)]
+    pub package: Option<Spanned<String>>,
+    #[serde(default)]
+    pub id: Option<Spanned<String>>,
+    #[serde(default)]
+    pub status: Option<Spanned<LicenseStatus>>,
+    /// The license must not expire within this many days.
+    #[serde(default)]
+    pub min_days_left: Option<Spanned<u32>>,
+    #[schemars(skip)]
+    pub span: Span,
+}
+
+impl Decode for WorkspaceConfig {
+    fn decode(node: &Node, cx: &mut DecodeCx) -> Option<Self> {
+        let mut map = MapReader::new(node, "orgform.yaml", cx)?;
+        let providers = map.required::<NamedMap<ProviderConfig>>("providers", cx);
+        let policy = map.optional("policy", cx);
+        map.finish(cx);
+        Some(WorkspaceConfig {
+            providers: providers?,
+            policy,
+        })
+    }
+}
+
+impl Decode for ProviderConfig {
+    fn decode(node: &Node, cx: &mut DecodeCx) -> Option<Self> {
+        let mut map = MapReader::new(node, "provider", cx)?;
+        let kind = map.required("kind", cx);
+        let config = ProviderConfig {
+            sandbox: map.optional("sandbox", cx),
+            url: map.optional("url", cx),
+            auth_url: map.optional("auth_url", cx),
+            region: map.optional("region", cx),
+            environment_id: map.optional("environment_id", cx),
+            api_key: map.optional("api_key", cx),
+            client_id: map.optional("client_id", cx),
+            client_secret: map.optional("client_secret", cx),
+            parallelism: map.optional("parallelism", cx),
+            requests_per_second: map.optional("requests_per_second", cx),
+            key_spans: key_spans(&map, PROVIDER_FIELDS),
+            kind: Spanned::new(ProviderKind::Nirvana, map.span()),
+        };
+        for url in [&config.url, &config.auth_url].into_iter().flatten() {
+            if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
+                cx.report(
+                    ManifestError::new("invalid_url", "invalid URL")
+                        .at(url.span, "expected an http:// or https:// URL")
+                        .help(
+                            "e.g. `https://api.nirvanalabs.io` or `http://127.0.0.1:8765/scalekit`",
+                        ),
+                );
+            }
+        }
+        if let Some(p) = &config.parallelism {
+            if !(1..=256).contains(&p.value) {
+                cx.report(
+                    ManifestError::new("out_of_range", "parallelism out of range")
+                        .at(p.span, "must be from 1 to 256"),
+                );
+            }
+        }
+        if let Some(rps) = &config.requests_per_second {
+            if rps.value <= 0.0 {
+                cx.report(
+                    ManifestError::new("out_of_range", "requests_per_second must be positive")
+                        .at(rps.span, "must be more than 0")
+                        .help("remove the field to have no client-side rate budget"),
+                );
+            }
+        }
+        map.finish(cx);
+        Some(ProviderConfig {
+            kind: kind?,
+            ..config
+        })
+    }
+}
+
+const PROVIDER_FIELDS: &[&str] = &[
+    "kind",
+    "sandbox",
+    "url",
+    "auth_url",
+    "region",
+    "environment_id",
+    "api_key",
+    "client_id",
+    "client_secret",
+    "parallelism",
+    "requests_per_second",
+];
+
+impl Decode for PolicyConfig {
+    fn decode(node: &Node, cx: &mut DecodeCx) -> Option<Self> {
+        let mut map = MapReader::new(node, "policy", cx)?;
+        let policy = PolicyConfig {
+            prune: map.optional("prune", cx),
+            max_deletes: map.optional("max_deletes", cx),
+            max_member_removals: map.optional("max_member_removals", cx),
+        };
+        map.finish(cx);
+        Some(policy)
+    }
+}
+
+/// Fields of an organization document, in the order the reference documents them.
+pub const ORGANIZATION_FIELDS: &[&str] = &[
+    "organization",
+    "provider",
+    "name",
+    "id",
+    "previously",
+    "protect",
+    "ignore",
+    "billing_email",
+    "metadata",
+    "slug",
+    "features",
+    "region",
+    "type",
+    "description",
+    "services",
+    "domains",
+    "address",
+    "members",
+    "licenses",
+];
+
+impl Decode for OrganizationDocument {
+    fn decode(node: &Node, cx: &mut DecodeCx) -> Option<Self> {
+        let mut map = MapReader::new(node, "organization document", cx)?;
+        let organization = map.required("organization", cx);
+        let provider = map.optional("provider", cx);
+        let name: Option<Spanned<String>> = map.required("name", cx);
+        if let Some(name) = &name {
+            check_length(cx, name, "name", 1, 200);
+        }
+        let document = OrganizationDocument {
+            organization: Spanned::new(Key(String::new()), map.span()),
+            provider,
+            name: Spanned::new(String::new(), map.span()),
+            id: map.optional("id", cx),
+            previously: map.optional("previously", cx),
+            protect: map.optional("protect", cx),
+            ignore: map.optional("ignore", cx),
+            billing_email: map.optional("billing_email", cx),
+            metadata: map.optional("metadata", cx),
+            slug: map.optional("slug", cx),
+            features: map.optional("features", cx),
+            region: map.optional("region", cx),
+            org_type: map.optional("type", cx),
+            description: map.optional("description", cx),
+            services: map.optional("services", cx),
+            domains: map.optional("domains", cx),
+            address: map.optional("address", cx),
+            members: map.optional("members", cx),
+            licenses: map.optional("licenses", cx),
+            key_spans: key_spans(&map, ORGANIZATION_FIELDS),
+            span: map.span(),
+        };
+        map.finish(cx);
+        Some(OrganizationDocument {
+            organization: organization?,
+            name: name?,
+            ..document
+        })
+    }
+}
+
+fn key_spans(map: &MapReader, fields: &[&'static str]) -> BTreeMap<&'static str, Span> {
+    fields
+        .iter()
+        .filter_map(|f| map.key_span(f).map(|span| (*f, span)))
+        .collect()
+}
+
+/// Reports a string whose length (in characters) is outside `min..=max`.
+fn check_length(cx: &mut DecodeCx, value: &Spanned<String>, field: &str, min: usize, max: usize) {
+    let len = value.chars().count();
+    if len < min || len > max {
+        let label = if len < min {
+            "must not be empty".to_owned()
+        } else {
+            format!("{len} characters, at most {max} allowed")
+        };
+        cx.report(
+            ManifestError::new("invalid_length", format!("`{field}` has an invalid length"))
+                .at(value.span, label),
+        );
+    }
+}
+
+impl Decode for Features {
+    fn decode(node: &Node, cx: &mut DecodeCx) -> Option<Self> {
+        let mut map = MapReader::new(node, "features", cx)?;
+        let features = Features {
+            sso: map.optional("sso", cx),
+            dir_sync: map.optional("dir_sync", cx),
+        };
+        map.finish(cx);
+        Some(features)
+    }
+}
+
+impl Decode for Services {
+    fn decode(node: &Node, cx: &mut DecodeCx) -> Option<Self> {
+        let mut map = MapReader::new(node, "services", cx)?;
+        let services = Services {
+            cloud: map.optional("cloud", cx),
+            jit_provisioning: map.optional("jit_provisioning", cx),
+            scim: map.optional("scim", cx),
+            siem: map.optional("siem", cx),
+            sso: map.optional("sso", cx),
+        };
+        map.finish(cx);
+        Some(services)
+    }
+}
+
+impl Decode for DomainEntry {
+    fn decode(node: &Node, cx: &mut DecodeCx) -> Option<Self> {
+        if let Value::Str(_) = node.value {
+            return Some(DomainEntry {
+                name: Spanned::decode(node, cx)?,
+                domain_type: None,
+            });
+        }
+        let mut map = MapReader::new(node, "domain", cx)?;
+        let name = map.required("name", cx);
+        let domain_type = map.optional("type", cx);
+        map.finish(cx);
+        Some(DomainEntry {
+            name: name?,
+            domain_type,
+        })
+    }
+}
+
+impl JsonSchema for DomainEntry {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "DomainEntry".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let name = generator.subschema_for::<DomainName>();
+        let domain_type = generator.subschema_for::<DomainType>();
+        schemars::json_schema!({
+            "oneOf": [
+                name.clone(),
+                {
+                    "type": "object",
+                    "properties": { "name": name, "type": domain_type },
+                    "required": ["name"],
+                    "additionalProperties": false
+                }
+            ]
+        })
+    }
+}
+
+impl Decode for Address {
+    fn decode(node: &Node, cx: &mut DecodeCx) -> Option<Self> {
+        let mut map = MapReader::new(node, "address", cx)?;
+        let line1: Option<Spanned<String>> = map.required("line1", cx);
+        let line2: Option<Spanned<Option<String>>> = map.optional("line2", cx);
+        let city: Option<Spanned<String>> = map.required("city", cx);
+        let state: Option<Spanned<Option<String>>> = map.optional("state", cx);
+        let postal_code: Option<Spanned<String>> = map.required("postal_code", cx);
+        let country = map.required("country", cx);
+        let tax_id: Option<Spanned<Option<String>>> = map.optional("tax_id", cx);
+        let tax_id_type: Option<Spanned<Option<String>>> = map.optional("tax_id_type", cx);
+        map.finish(cx);
+        for (field, value) in [
+            ("line1", &line1),
+            ("city", &city),
+            ("postal_code", &postal_code),
+        ] {
+            if let Some(value) = value {
+                check_length(cx, value, field, 1, 255);
+            }
+        }
+        for (field, value) in [
+            ("line2", &line2),
+            ("state", &state),
+            ("tax_id", &tax_id),
+            ("tax_id_type", &tax_id_type),
+        ] {
+            if let Some(Spanned {
+                value: Some(text),
+                span,
+            }) = value
+            {
+                check_length(cx, &Spanned::new(text.clone(), *span), field, 1, 255);
+            }
+        }
+        Some(Address {
+            line1: line1?,
+            line2,
+            city: city?,
+            state,
+            postal_code: postal_code?,
+            country: country?,
+            tax_id,
+            tax_id_type,
+        })
+    }
+}
+
+impl Decode for MemberEntry {
+    fn decode(node: &Node, cx: &mut DecodeCx) -> Option<Self> {
+        let mut map = MapReader::new(node, "member", cx)?;
+        let member = MemberEntry {
+            user: map.optional("user", cx),
+            email: map.optional("email", cx),
+            role: map.optional("role", cx),
+            roles: map.optional("roles", cx),
+            span: map.span(),
+        };
+        map.finish(cx);
+        let both = |a: &'static str, b: &'static str, cx: &mut DecodeCx| {
+            cx.report(
+                ManifestError::new(
+                    "conflicting_fields",
+                    format!("a member has both `{a}` and `{b}`"),
+                )
+                .at(
+                    map.key_span(b).unwrap_or(member.span),
+                    format!("remove `{a}` or `{b}`"),
+                ),
+            );
+        };
+        match (&member.user, &member.email, map.key_span("user"), map.key_span("email")) {
+            (_, _, Some(_), Some(_)) => both("user", "email", cx),
+            (None, None, None, None) => cx.report(
+                ManifestError::new("missing_field", "a member needs `user` or `email`")
+                    .at(member.span, "this member has neither `user` nor `email`")
+                    .help("write `{ email: ada@acme.example, role: admin }` or `{ user: usr_42, role: member }`"),
+            ),
+            _ => {}
+        }
+        match (map.key_span("role"), map.key_span("roles")) {
+            (Some(_), Some(_)) => both("role", "roles", cx),
+            (None, None) => cx.report(
+                ManifestError::new("missing_field", "a member needs `role` or `roles`")
+                    .at(member.span, "this member has no role"),
+            ),
+            _ => {}
+        }
+        Some(member)
+    }
+}
+
+impl Decode for LicenseExpectation {
+    fn decode(node: &Node, cx: &mut DecodeCx) -> Option<Self> {
+        let mut map = MapReader::new(node, "license", cx)?;
+        let license = LicenseExpectation {
+            package: map.optional("package", cx),
+            id: map.optional("id", cx),
+            status: map.optional("status", cx),
+            min_days_left: map.optional("min_days_left", cx),
+            span: map.span(),
+        };
+        map.finish(cx);
+        match (map.key_span("package"), map.key_span("id")) {
+            (Some(_), Some(id)) => cx.report(
+                ManifestError::new(
+                    "conflicting_fields",
+                    "a license has both `package` and `id`",
+                )
+                .at(id, "remove `package` or `id`"),
+            ),
+            (None, None) => cx.report(
+                ManifestError::new("missing_field", "a license needs `package` or `id`").at(
+                    license.span,
+                    "this license names neither `package` nor `id`",
+                ),
+            ),
+            _ => {}
+        }
+        Some(license)
+    }
+}

@@ -1,0 +1,249 @@
+//! Reading a workspace directory: `orgform.yaml` plus every manifest below it.
+
+use std::path::{Path, PathBuf};
+
+use serde_saphyr::{Budget, DuplicateKeyPolicy, Options};
+
+use super::decode::{Decode, DecodeCx};
+use super::diagnostic::{Diagnostics, ManifestError};
+use super::document::{OrganizationDocument, WorkspaceConfig};
+use super::node::Node;
+use super::source::Sources;
+use super::span::{FileId, Span};
+
+/// The name of the workspace's root configuration file.
+pub const CONFIG_FILE: &str = "orgform.yaml";
+
+/// A manifest larger than this is refused before parsing.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Limits that keep a hostile or broken file from exhausting time or memory: alias bombs are cut
+/// off after a bounded number of replayed events, and nesting deeper than any manifest needs is
+/// refused before it can overflow a stack.
+pub fn parse_options() -> Options {
+    let mut options = Options::default();
+    let mut budget = Budget::default();
+    budget.max_depth = 64;
+    budget.max_events = 5_000_000;
+    budget.max_aliases = 10_000;
+    budget.max_anchors = 10_000;
+    options.budget = Some(budget);
+    options.alias_limits.max_total_replayed_events = 100_000;
+    options.alias_limits.max_replay_stack_depth = 16;
+    options.duplicate_keys = DuplicateKeyPolicy::PassThrough;
+    options.strict_booleans = true;
+    options.leading_zero_numbers_as_strings = true;
+    options.with_snippet = false;
+    options
+}
+
+/// The workspace as read from disk: every file's text and every document, decoded.
+#[derive(Debug)]
+pub struct LoadedWorkspace {
+    pub root: PathBuf,
+    pub sources: Sources,
+    pub config: WorkspaceConfig,
+    pub config_file: FileId,
+    pub documents: Vec<OrganizationDocument>,
+}
+
+/// Reads and decodes a workspace. Problems in any file are collected; decoding goes on with the
+/// other files so that all of them are reported together.
+pub fn load_workspace(
+    root: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+) -> Option<(WorkspaceConfig, FileId, Vec<OrganizationDocument>)> {
+    let config_path = root.join(CONFIG_FILE);
+    if !root.is_dir() {
+        diags.push(
+            ManifestError::new(
+                "no_workspace",
+                format!("{} is not a directory", root.display()),
+            )
+            .help("pass the workspace directory, the one that holds orgform.yaml"),
+        );
+        return None;
+    }
+    if !config_path.is_file() {
+        diags.push(
+            ManifestError::new("no_workspace", format!("no {CONFIG_FILE} in {}", root.display()))
+                .help("a workspace is a directory with orgform.yaml at its root (see examples/quickstart)"),
+        );
+        return None;
+    }
+
+    let mut manifest_paths = Vec::new();
+    collect_manifests(root, root, &mut manifest_paths, diags);
+    manifest_paths.sort();
+
+    let config_file = read_source(&config_path, sources, diags);
+    let config = config_file.and_then(|file| {
+        let mut docs = parse_documents(file, sources, diags).into_iter();
+        let first = docs.next();
+        if let Some(extra) = docs.next() {
+            diags.push(
+                ManifestError::new("multiple_documents", format!("{CONFIG_FILE} must hold a single document"))
+                    .at(Span::new(file, extra.span.offset, extra.span.len), "a second document starts here"),
+            );
+        }
+        match first {
+            Some(node) => decode_in::<WorkspaceConfig>(file, &node, sources, env, diags),
+            None => {
+                diags.push(
+                    ManifestError::new("missing_field", format!("{CONFIG_FILE} is empty"))
+                        .at(Span::new(file, 0, 0), "expected `providers:`")
+                        .help("declare at least one provider, e.g.\nproviders:\n  main:\n    kind: scalekit\n    sandbox: true"),
+                );
+                None
+            }
+        }
+    });
+
+    let mut documents = Vec::new();
+    for path in manifest_paths {
+        let Some(file) = read_source(&path, sources, diags) else {
+            continue;
+        };
+        for node in parse_documents(file, sources, diags) {
+            documents.extend(decode_in::<OrganizationDocument>(
+                file, &node, sources, env, diags,
+            ));
+        }
+    }
+    Some((config?, config_file?, documents))
+}
+
+fn decode_in<T: Decode>(
+    file: FileId,
+    node: &Node,
+    sources: &Sources,
+    env: &dyn Fn(&str) -> Option<String>,
+    diags: &mut Diagnostics,
+) -> Option<T> {
+    let mut cx = DecodeCx {
+        file,
+        text: &sources.get(file).text,
+        env,
+        diags,
+    };
+    T::decode(node, &mut cx)
+}
+
+/// Every `*.yaml`/`*.yml` below `dir`, skipping dot-entries and the root `orgform.yaml`.
+/// Directory symlinks are not followed, so a link cycle cannot trap the walk.
+fn collect_manifests(root: &Path, dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Diagnostics) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            diags.push(ManifestError::new(
+                "io",
+                format!("cannot read directory {}: {e}", dir.display()),
+            ));
+            return;
+        }
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(file_type) = entry.file_type() else {
+            continue;
+        };
+        if file_type.is_dir() {
+            collect_manifests(root, &path, out, diags);
+        } else if (name.ends_with(".yaml") || name.ends_with(".yml"))
+            && !(dir == root && name == CONFIG_FILE)
+            && path.is_file()
+        {
+            out.push(path);
+        }
+    }
+}
+
+fn read_source(path: &Path, sources: &mut Sources, diags: &mut Diagnostics) -> Option<FileId> {
+    let too_big = std::fs::metadata(path).map(|m| m.len() > MAX_FILE_BYTES);
+    if let Ok(true) = too_big {
+        diags.push(
+            ManifestError::new(
+                "file_too_large",
+                format!(
+                    "{} is larger than {} MiB",
+                    path.display(),
+                    MAX_FILE_BYTES >> 20
+                ),
+            )
+            .help("split the organizations over several files"),
+        );
+        return None;
+    }
+    match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => Some(sources.add(path.to_path_buf(), text)),
+            Err(e) => {
+                diags.push(
+                    ManifestError::new("not_utf8", format!("{} is not UTF-8 text", path.display()))
+                        .help(format!(
+                            "invalid byte at offset {}; save the file as UTF-8",
+                            e.utf8_error().valid_up_to()
+                        )),
+                );
+                None
+            }
+        },
+        Err(e) => {
+            diags.push(ManifestError::new(
+                "io",
+                format!("cannot read {}: {e}", path.display()),
+            ));
+            None
+        }
+    }
+}
+
+/// The documents of one file. A syntax error or a breached parse budget is reported at its
+/// location and the file yields nothing: a half-read file must not look like a valid one.
+pub fn parse_documents(file: FileId, sources: &Sources, diags: &mut Diagnostics) -> Vec<Node> {
+    let text = &sources.get(file).text;
+    match serde_saphyr::from_str_multiple_with_options::<Node, Vec<Node>>(text, parse_options()) {
+        Ok(documents) => documents,
+        Err(error) => {
+            diags.push(syntax_error(file, text, &error));
+            Vec::new()
+        }
+    }
+}
+
+fn syntax_error(file: FileId, text: &str, error: &serde_saphyr::Error) -> ManifestError {
+    let message = error.to_string();
+    let message = message.lines().next().unwrap_or("invalid YAML").to_owned();
+    let (code, help) = if message.contains("budget")
+        || message.contains("limit")
+        || message.contains("depth")
+    {
+        (
+            "yaml_limit",
+            "orgform refuses YAML that nests deeper than 64 levels or expands aliases without bound (\"billion laughs\")",
+        )
+    } else {
+        (
+            "yaml_syntax",
+            "fix the YAML syntax; a linter such as yamllint shows the exact rule",
+        )
+    };
+    let offset = error
+        .location()
+        .map(|loc| {
+            let span = loc.span();
+            span.byte_offset().unwrap_or(span.offset()) as usize
+        })
+        .unwrap_or(0)
+        .min(text.len());
+    ManifestError::new(code, format!("invalid YAML: {message}"))
+        .at(Span::new(file, offset, 0), "here")
+        .help(help)
+}

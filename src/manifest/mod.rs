@@ -1,0 +1,22 @@
+//! Files → spanned, typed documents: YAML parsing with budgets, `${VAR}` interpolation,
+//! decoding that reports every problem, and the diagnostics that describe them.
+
+mod decode;
+mod diagnostic;
+mod document;
+mod interpolate;
+mod load;
+mod node;
+mod source;
+mod span;
+mod values;
+
+pub use decode::{Decode, DecodeCx, MapReader, NamedMap};
+pub use diagnostic::{Diagnostics, ManifestError, did_you_mean};
+pub use document::*;
+pub use interpolate::{InterpolationError, interpolate};
+pub use load::{CONFIG_FILE, LoadedWorkspace, load_workspace, parse_documents, parse_options};
+pub use node::{Node, NodeSpan, Value};
+pub use source::{SourceFile, Sources};
+pub use span::{FileId, Span, Spanned};
+pub use values::*;

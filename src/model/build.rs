@@ -1,0 +1,668 @@
+//! Documents → [`DesiredState`]: the checks that need more than one value at a time.
+//!
+//! Decoding (in `manifest`) has already checked each value on its own. Here we resolve provider
+//! references, check each field against what the provider's kind supports (DESIGN.md §2), and
+//! find duplicates across documents and files. Every problem is collected.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use crate::manifest::{
+    Diagnostics, DomainType, Key, LoadedWorkspace, ManifestError, NirvanaOrgType, NirvanaRole,
+    OrganizationDocument, PingOneOrgType, ProviderConfig, ProviderKind, Sources, Span, Spanned,
+    WorkspaceConfig, did_you_mean, load_workspace,
+};
+
+use super::desired::*;
+use super::graph::ResourceGraph;
+
+/// Loads and validates a workspace. On failure, returns every diagnostic, in file order.
+pub fn load_desired_state(
+    root: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(DesiredState, LoadedWorkspace), (Vec<ManifestError>, Sources)> {
+    let mut sources = Sources::default();
+    let mut diags = Diagnostics::default();
+    let loaded = load_workspace(root, env, &mut sources, &mut diags);
+    let desired = loaded
+        .as_ref()
+        .and_then(|(config, _, documents)| build_desired_state(config, documents, &mut diags));
+    match (desired, loaded) {
+        (Some(desired), Some((config, config_file, documents))) if diags.is_empty() => Ok((
+            desired,
+            LoadedWorkspace {
+                root: root.to_path_buf(),
+                sources,
+                config,
+                config_file,
+                documents,
+            },
+        )),
+        _ => {
+            let errors = diags.finish(&sources);
+            Err((errors, sources))
+        }
+    }
+}
+
+/// Which kinds support each organization field, and whether orgform can write it there.
+/// Mirrors the field table of DESIGN.md §2; `name`, `id`, `previously`, `protect` and `ignore`
+/// are valid everywhere.
+pub const FIELD_SUPPORT: &[(&str, &[ProviderKind])] = &[
+    ("billing_email", &[ProviderKind::Nirvana]),
+    ("metadata", &[ProviderKind::Scalekit]),
+    ("slug", &[ProviderKind::Scalekit]),
+    ("features", &[ProviderKind::Scalekit]),
+    ("region", &[ProviderKind::Scalekit]),
+    ("type", &[ProviderKind::Nirvana, ProviderKind::PingOne]),
+    ("description", &[ProviderKind::PingOne]),
+    ("services", &[ProviderKind::Nirvana]),
+    ("domains", &[ProviderKind::Nirvana, ProviderKind::Scalekit]),
+    ("address", &[ProviderKind::Nirvana]),
+    ("members", &[ProviderKind::Nirvana, ProviderKind::Scalekit]),
+    ("licenses", &[ProviderKind::PingOne]),
+];
+
+/// Paths that `ignore` may name for each kind: the fields orgform would otherwise write.
+fn ignorable_paths(kind: ProviderKind) -> &'static [&'static str] {
+    match kind {
+        ProviderKind::Nirvana => &[
+            "name",
+            "billing_email",
+            "address",
+            "address.line1",
+            "address.line2",
+            "address.city",
+            "address.state",
+            "address.postal_code",
+            "address.country",
+            "address.tax_id",
+            "address.tax_id_type",
+        ],
+        ProviderKind::Scalekit => &[
+            "name",
+            "metadata",
+            "slug",
+            "features",
+            "features.sso",
+            "features.dir_sync",
+            "domains",
+            "members",
+        ],
+        ProviderKind::PingOne => &[],
+    }
+}
+
+/// The Scalekit metadata key orgform uses to mark what it created (DESIGN.md §2).
+pub const OWNERSHIP_KEY: &str = "managed_by";
+
+/// Scalekit allows 10 metadata pairs; orgform keeps one for its ownership marker.
+pub const MAX_DECLARED_METADATA: usize = 9;
+
+pub fn build_desired_state(
+    config: &WorkspaceConfig,
+    documents: &[OrganizationDocument],
+    diags: &mut Diagnostics,
+) -> Option<DesiredState> {
+    let providers = build_providers(config, diags);
+    let policy = build_policy(config);
+    let mut organizations: BTreeMap<Key, Organization> = BTreeMap::new();
+    let mut first_key_site: HashMap<Key, Span> = HashMap::new();
+
+    for document in documents {
+        let key = &document.organization;
+        if let Some(first) = first_key_site.get(&key.value) {
+            diags.push(
+                ManifestError::new(
+                    "duplicate_organization",
+                    format!("organization `{}` is declared twice", key.value),
+                )
+                .at(key.span, "declared again here")
+                .also_at(*first, format!("`{}` is first declared here", key.value))
+                .help("each organization key must be unique in the workspace; rename one of them"),
+            );
+            continue;
+        }
+        first_key_site.insert(key.value.clone(), key.span);
+        if let Some(org) = build_organization(document, &providers, diags) {
+            organizations.insert(key.value.clone(), org);
+        }
+    }
+    check_unique_per_provider(&organizations, diags);
+
+    if !diags.is_empty() {
+        return None;
+    }
+    let addresses = organizations
+        .values()
+        .flat_map(Organization::resource_addresses)
+        .collect();
+    Some(DesiredState {
+        providers: providers
+            .into_iter()
+            .map(|(name, (p, _))| (name, p))
+            .collect(),
+        policy,
+        organizations,
+        graph: ResourceGraph::from_addresses(addresses),
+    })
+}
+
+/// Providers by name, with the span of each name for "did you mean" errors.
+type Providers = BTreeMap<String, (Provider, Span)>;
+
+fn build_providers(config: &WorkspaceConfig, diags: &mut Diagnostics) -> Providers {
+    let mut providers = Providers::new();
+    if config.providers.is_empty() {
+        diags.push(
+            ManifestError::new("no_providers", "orgform.yaml declares no providers")
+                .help("declare at least one, e.g.\nproviders:\n  main:\n    kind: scalekit\n    sandbox: true"),
+        );
+    }
+    for (name, settings) in config.providers.iter() {
+        if !Key::is_valid(name) {
+            diags.push(
+                ManifestError::new("invalid_key", "invalid provider name")
+                    .at(name.span, "not a valid provider name")
+                    .help("provider names are 1-63 characters of a-z, 0-9, `_` and `-`, starting with a letter or digit"),
+            );
+        }
+        check_provider_fields(settings, diags);
+        let provider = Provider {
+            name: name.value.clone(),
+            kind: settings.kind.value,
+            sandbox: settings.sandbox.as_ref().is_some_and(|s| s.value),
+            url: settings
+                .url
+                .as_ref()
+                .map(|u| u.value.trim_end_matches('/').to_owned()),
+            auth_url: settings
+                .auth_url
+                .as_ref()
+                .map(|u| u.value.trim_end_matches('/').to_owned()),
+            region: settings.region.as_ref().map(|r| r.value),
+            environment_id: settings.environment_id.as_ref().map(|e| e.value.clone()),
+            api_key: settings.api_key.as_ref().map(|k| k.value.clone()),
+            client_id: settings.client_id.as_ref().map(|c| c.value.clone()),
+            client_secret: settings.client_secret.as_ref().map(|c| c.value.clone()),
+            parallelism: settings
+                .parallelism
+                .as_ref()
+                .map_or(DEFAULT_PARALLELISM, |p| p.value),
+            requests_per_second: settings.requests_per_second.as_ref().map(|r| r.value),
+        };
+        providers.insert(name.value.clone(), (provider, name.span));
+    }
+    providers
+}
+
+/// Kind-specific provider settings, and `sandbox` with `url`.
+fn check_provider_fields(settings: &ProviderConfig, diags: &mut Diagnostics) {
+    let kind = settings.kind.value;
+    let only: &[(&str, &[ProviderKind])] = &[
+        ("auth_url", &[ProviderKind::PingOne]),
+        ("region", &[ProviderKind::PingOne]),
+        ("environment_id", &[ProviderKind::PingOne]),
+        ("api_key", &[ProviderKind::Nirvana]),
+        (
+            "client_id",
+            &[ProviderKind::Scalekit, ProviderKind::PingOne],
+        ),
+        (
+            "client_secret",
+            &[ProviderKind::Scalekit, ProviderKind::PingOne],
+        ),
+    ];
+    for (field, kinds) in only {
+        if let Some(span) = settings.key_spans.get(field) {
+            if !kinds.contains(&kind) {
+                diags.push(unsupported(field, kind, kinds, *span, "provider setting"));
+            }
+        }
+    }
+    let sandbox = settings.sandbox.as_ref().is_some_and(|s| s.value);
+    if sandbox {
+        if let Some(url) = &settings.url {
+            diags.push(
+                ManifestError::new("conflicting_fields", "a sandbox provider cannot also have a `url`")
+                    .at(url.span, "`sandbox: true` starts the embedded emulator, which has its own URL")
+                    .help("remove `url`, or set `sandbox: false` to use this URL (e.g. a sandbox started with `orgform sandbox serve`)"),
+            );
+        }
+    }
+}
+
+fn unsupported(
+    field: &str,
+    kind: ProviderKind,
+    kinds: &[ProviderKind],
+    span: Span,
+    what: &str,
+) -> ManifestError {
+    let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+    ManifestError::new(
+        "unsupported_field",
+        format!("`{field}` is not supported by {kind} providers"),
+    )
+    .at(span, format!("{kind} has no such {what}"))
+    .help(format!("`{field}` is supported by: {}", names.join(", ")))
+}
+
+fn build_policy(config: &WorkspaceConfig) -> Policy {
+    let defaults = Policy::default();
+    let Some(policy) = &config.policy else {
+        return defaults;
+    };
+    Policy {
+        prune: policy.prune.as_ref().map_or(defaults.prune, |p| p.value),
+        max_deletes: policy
+            .max_deletes
+            .as_ref()
+            .map_or(defaults.max_deletes, |m| m.value),
+        max_member_removals: policy
+            .max_member_removals
+            .as_ref()
+            .map_or(defaults.max_member_removals, |m| m.value),
+    }
+}
+
+fn build_organization(
+    doc: &OrganizationDocument,
+    providers: &Providers,
+    diags: &mut Diagnostics,
+) -> Option<Organization> {
+    let provider = resolve_provider(doc, providers, diags)?;
+    let kind = provider.kind;
+    let errors_before = diags.len();
+
+    for (field, kinds) in FIELD_SUPPORT {
+        if let Some(span) = doc.key_spans.get(field) {
+            if !kinds.contains(&kind) {
+                diags.push(unsupported(field, kind, kinds, *span, "organization field"));
+            }
+        }
+    }
+    if let Some(org_type) = &doc.org_type {
+        check_org_type(org_type, kind, diags);
+    }
+    for earlier in doc.previously.iter().flatten() {
+        if earlier.value == doc.name.value {
+            diags.push(
+                ManifestError::new("invalid_value", "`previously` repeats the current name")
+                    .at(earlier.span, "this is the current `name`")
+                    .help("`previously` lists earlier names only"),
+            );
+        }
+    }
+    for path in doc.ignore.iter().flatten() {
+        check_ignore_path(path, kind, diags);
+    }
+    let metadata = doc.metadata.as_ref().map(|m| check_metadata(m, diags));
+    let domains = doc.domains.as_ref().map(|d| build_domains(d, kind, diags));
+    let members = doc.members.as_ref().map(|m| build_members(m, kind, diags));
+    let licenses = doc.licenses.as_ref().map(|l| build_licenses(l, diags));
+
+    if diags.len() > errors_before {
+        return None;
+    }
+    Some(Organization {
+        key: doc.organization.clone(),
+        provider: provider.name.clone(),
+        kind,
+        name: doc.name.clone(),
+        id: doc.id.clone(),
+        previously: doc.previously.clone().unwrap_or_default(),
+        protect: doc.protect.as_ref().is_some_and(|p| p.value),
+        ignore: doc.ignore.clone().unwrap_or_default(),
+        billing_email: doc.billing_email.clone(),
+        metadata,
+        slug: doc.slug.clone(),
+        features: doc.features.clone(),
+        region: doc.region.clone(),
+        org_type: doc.org_type.clone(),
+        description: doc.description.clone(),
+        services: doc.services.clone(),
+        domains,
+        address: doc.address.clone(),
+        members,
+        licenses,
+    })
+}
+
+fn resolve_provider<'p>(
+    doc: &OrganizationDocument,
+    providers: &'p Providers,
+    diags: &mut Diagnostics,
+) -> Option<&'p Provider> {
+    match &doc.provider {
+        Some(name) => match providers.get(&name.value) {
+            Some((provider, _)) => Some(provider),
+            None => {
+                let help = match did_you_mean(name, providers.keys().map(String::as_str)) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None if providers.is_empty() => "declare providers in orgform.yaml".to_owned(),
+                    None => format!(
+                        "providers declared in orgform.yaml: {}",
+                        providers.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                };
+                diags.push(
+                    ManifestError::new(
+                        "unknown_provider",
+                        format!("unknown provider `{}`", name.value),
+                    )
+                    .at(name.span, "not declared in orgform.yaml")
+                    .help(help),
+                );
+                None
+            }
+        },
+        None => {
+            match providers.len() {
+                1 => providers.values().next().map(|(p, _)| p),
+                0 => None,
+                _ => {
+                    diags.push(
+                    ManifestError::new("missing_provider", "which provider manages this organization?")
+                        .at(doc.organization.span, "no `provider:` given")
+                        .help(format!(
+                            "orgform.yaml declares several providers; add `provider:` with one of: {}",
+                            providers.keys().cloned().collect::<Vec<_>>().join(", ")
+                        )),
+                );
+                    None
+                }
+            }
+        }
+    }
+}
+
+fn check_org_type(org_type: &Spanned<String>, kind: ProviderKind, diags: &mut Diagnostics) {
+    let choices: &[&str] = match kind {
+        ProviderKind::Nirvana => NirvanaOrgType::ALL,
+        ProviderKind::PingOne => PingOneOrgType::ALL,
+        ProviderKind::Scalekit => return,
+    };
+    if !choices.contains(&org_type.as_str()) {
+        let help = match did_you_mean(org_type, choices.iter().copied()) {
+            Some(close) => format!("did you mean `{close}`?"),
+            None => format!("{kind} organization types: {}", choices.join(", ")),
+        };
+        diags.push(
+            ManifestError::new("invalid_value", format!("invalid {kind} organization type"))
+                .at(org_type.span, "not a valid type")
+                .help(help),
+        );
+    }
+}
+
+fn check_ignore_path(path: &Spanned<String>, kind: ProviderKind, diags: &mut Diagnostics) {
+    let paths = ignorable_paths(kind);
+    let metadata_key = kind == ProviderKind::Scalekit
+        && path
+            .strip_prefix("metadata.")
+            .is_some_and(|k| !k.is_empty());
+    if paths.contains(&path.as_str()) || metadata_key {
+        return;
+    }
+    let help = if paths.is_empty() {
+        format!("{kind} organizations are read-only: there is nothing for `ignore` to protect")
+    } else {
+        match did_you_mean(path, paths.iter().copied()) {
+            Some(close) => format!("did you mean `{close}`?"),
+            None => format!("{kind} fields that can be ignored: {}", paths.join(", ")),
+        }
+    };
+    diags.push(
+        ManifestError::new(
+            "invalid_ignore",
+            "`ignore` names a field orgform does not manage",
+        )
+        .at(path.span, format!("not a managed {kind} field"))
+        .help(help),
+    );
+}
+
+fn check_metadata(
+    metadata: &Spanned<crate::manifest::NamedMap<Spanned<String>>>,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, Spanned<String>> {
+    if metadata.len() > MAX_DECLARED_METADATA {
+        diags.push(
+            ManifestError::new("metadata_limit", format!("{} metadata pairs, at most {MAX_DECLARED_METADATA} allowed", metadata.len()))
+                .at(metadata.span, "too many pairs")
+                .help("Scalekit allows 10 metadata pairs per organization and orgform keeps one for its ownership marker"),
+        );
+    }
+    let mut out = BTreeMap::new();
+    for (key, value) in metadata.iter() {
+        let key_len = key.chars().count();
+        if key.value == OWNERSHIP_KEY {
+            diags.push(
+                ManifestError::new(
+                    "metadata_limit",
+                    format!("metadata key `{OWNERSHIP_KEY}` is reserved"),
+                )
+                .at(key.span, "orgform uses this key to mark what it created")
+                .help("choose another key"),
+            );
+        } else if !(3..=25).contains(&key_len) {
+            diags.push(
+                ManifestError::new("metadata_limit", "metadata key has an invalid length").at(
+                    key.span,
+                    format!("{key_len} characters; Scalekit allows 3 to 25"),
+                ),
+            );
+        }
+        let value_len = value.chars().count();
+        if !(1..=256).contains(&value_len) {
+            diags.push(
+                ManifestError::new("metadata_limit", "metadata value has an invalid length").at(
+                    value.span,
+                    format!("{value_len} characters; Scalekit allows 1 to 256"),
+                ),
+            );
+        }
+        out.insert(key.value.clone(), value.clone());
+    }
+    out
+}
+
+fn build_domains(
+    entries: &Spanned<Vec<crate::manifest::DomainEntry>>,
+    kind: ProviderKind,
+    diags: &mut Diagnostics,
+) -> Vec<Domain> {
+    let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+    let mut out = Vec::new();
+    for entry in entries.iter() {
+        if let Some(first) = seen.get(entry.name.ascii.as_str()) {
+            diags.push(
+                ManifestError::new("duplicate_domain", "domain listed twice")
+                    .at(entry.name.span, "the same domain as an earlier entry")
+                    .also_at(*first, "first listed here")
+                    .help("internationalised names are compared in their ASCII form; remove one entry"),
+            );
+            continue;
+        }
+        seen.insert(&entry.name.ascii, entry.name.span);
+        let domain_type = match (kind, &entry.domain_type) {
+            (ProviderKind::Scalekit, t) => {
+                Some(t.as_ref().map_or(DomainType::Organization, |t| t.value))
+            }
+            (_, Some(t)) => {
+                diags.push(
+                    ManifestError::new(
+                        "unsupported_field",
+                        format!("domain `type` is not supported by {kind} providers"),
+                    )
+                    .at(t.span, "only Scalekit distinguishes domain types")
+                    .help("write the domain as a plain name"),
+                );
+                None
+            }
+            (_, None) => None,
+        };
+        out.push(Domain {
+            name: entry.name.clone(),
+            domain_type,
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+fn build_members(
+    entries: &Spanned<Vec<crate::manifest::MemberEntry>>,
+    kind: ProviderKind,
+    diags: &mut Diagnostics,
+) -> Vec<Member> {
+    let mut seen: BTreeMap<MemberIdentity, Span> = BTreeMap::new();
+    let mut out = Vec::new();
+    for entry in entries.iter() {
+        let identity = match (&entry.user, &entry.email) {
+            (Some(user), None) => user.clone().map(MemberIdentity::User),
+            (None, Some(email)) => email.clone().map(MemberIdentity::Email),
+            _ => continue, // reported while decoding
+        };
+        if kind == ProviderKind::Nirvana {
+            if let Some(email) = &entry.email {
+                diags.push(
+                    ManifestError::new(
+                        "unsupported_field",
+                        "Nirvana members are identified by `user` id",
+                    )
+                    .at(email.span, "Nirvana memberships carry no e-mail address")
+                    .help("write `{ user: <user id>, role: owner }`"),
+                );
+            }
+        }
+        let roles: Vec<Spanned<String>> = match (&entry.role, &entry.roles) {
+            (Some(role), None) => vec![role.clone()],
+            (None, Some(roles)) => roles.value.clone(),
+            _ => continue, // reported while decoding
+        };
+        if let Some(roles) = &entry.roles {
+            if roles.is_empty() {
+                diags.push(
+                    ManifestError::new("invalid_value", "`roles` is empty")
+                        .at(roles.span, "a member needs at least one role"),
+                );
+            }
+            if kind == ProviderKind::Nirvana {
+                diags.push(
+                    ManifestError::new(
+                        "unsupported_field",
+                        "Nirvana members have exactly one `role`",
+                    )
+                    .at(roles.span, "use `role: owner` or `role: member`"),
+                );
+            }
+        }
+        for role in &roles {
+            if kind == ProviderKind::Nirvana && NirvanaRole::parse(role).is_none() {
+                let help = match did_you_mean(role, NirvanaRole::ALL.iter().copied()) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None => "Nirvana roles are `owner` and `member`".to_owned(),
+                };
+                diags.push(
+                    ManifestError::new("invalid_role", "invalid Nirvana role")
+                        .at(role.span, "not a Nirvana role")
+                        .help(help),
+                );
+            } else if role.trim().is_empty() {
+                diags.push(
+                    ManifestError::new("invalid_role", "empty role name").at(role.span, "empty"),
+                );
+            }
+        }
+        if let Some(first) = seen.get(&identity.value) {
+            diags.push(
+                ManifestError::new("duplicate_member", "member listed twice")
+                    .at(identity.span, "the same member as an earlier entry")
+                    .also_at(*first, "first listed here")
+                    .help("list each member once; give several roles with `roles: [..]`"),
+            );
+            continue;
+        }
+        seen.insert(identity.value.clone(), identity.span);
+        let mut roles: Vec<String> = roles.into_iter().map(|r| r.value).collect();
+        roles.sort();
+        roles.dedup();
+        out.push(Member { identity, roles });
+    }
+    out.sort_by(|a, b| a.identity.cmp(&b.identity));
+    out
+}
+
+fn build_licenses(
+    entries: &Spanned<Vec<crate::manifest::LicenseExpectation>>,
+    diags: &mut Diagnostics,
+) -> Vec<License> {
+    let mut seen: BTreeMap<LicenseIdentity, Span> = BTreeMap::new();
+    let mut out = Vec::new();
+    for entry in entries.iter() {
+        let identity = match (&entry.package, &entry.id) {
+            (Some(package), None) => package.clone().map(LicenseIdentity::Package),
+            (None, Some(id)) => id.clone().map(LicenseIdentity::Id),
+            _ => continue, // reported while decoding
+        };
+        if let Some(first) = seen.get(&identity.value) {
+            diags.push(
+                ManifestError::new("duplicate_license", "license expectation listed twice")
+                    .at(identity.span, "the same license as an earlier entry")
+                    .also_at(*first, "first listed here"),
+            );
+            continue;
+        }
+        seen.insert(identity.value.clone(), identity.span);
+        out.push(License {
+            identity,
+            status: entry.status.as_ref().map(|s| s.value),
+            min_days_left: entry.min_days_left.as_ref().map(|m| m.value),
+        });
+    }
+    out.sort_by(|a, b| a.identity.cmp(&b.identity));
+    out
+}
+
+/// Two organizations of one provider with the same name (or pinned to the same id) would match
+/// the same live object.
+fn check_unique_per_provider(organizations: &BTreeMap<Key, Organization>, diags: &mut Diagnostics) {
+    let mut names: BTreeMap<(&str, &str), Span> = BTreeMap::new();
+    let mut ids: BTreeMap<(&str, &str), Span> = BTreeMap::new();
+    for org in organizations.values() {
+        let all_names = std::iter::once(&org.name).chain(&org.previously);
+        for name in all_names {
+            let slot = (org.provider.as_str(), name.as_str());
+            match names.get(&slot) {
+                Some(first) if *first != name.span => diags.push(
+                    ManifestError::new("duplicate_name", format!("two organizations of provider `{}` use the name `{}`", org.provider, name.value))
+                        .at(name.span, "used again here")
+                        .also_at(*first, "first used here")
+                        .help("names (including `previously`) identify organizations within a provider; make them unique or pin one with `id:`"),
+                ),
+                Some(_) => {}
+                None => {
+                    names.insert(slot, name.span);
+                }
+            }
+        }
+        if let Some(id) = &org.id {
+            let slot = (org.provider.as_str(), id.as_str());
+            match ids.get(&slot) {
+                Some(first) => diags.push(
+                    ManifestError::new(
+                        "duplicate_id",
+                        "two organizations are pinned to the same id",
+                    )
+                    .at(id.span, "pinned again here")
+                    .also_at(*first, "first pinned here"),
+                ),
+                None => {
+                    ids.insert(slot, id.span);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! The validated desired state: what the manifests say, resolved and checked.
+
+use std::collections::BTreeMap;
+
+use crate::manifest::{
+    Address, DomainName, DomainType, Email, Features, Key, LicenseStatus, PingOneRegion,
+    ProviderKind, RemovalLimit, ScalekitRegion, Secret, Services, Spanned,
+};
+
+use super::address::{ResourceAddress, ResourceType};
+use super::graph::ResourceGraph;
+
+/// Everything a workspace declares.
+#[derive(Debug, Clone)]
+pub struct DesiredState {
+    pub providers: BTreeMap<String, Provider>,
+    pub policy: Policy,
+    /// By key, so iteration is deterministic.
+    pub organizations: BTreeMap<Key, Organization>,
+    /// Every resource, with an edge from each organization to its children.
+    pub graph: ResourceGraph,
+}
+
+/// A provider's resolved settings. Credentials absent here come from the vendor's environment
+/// variables when the provider is first used.
+#[derive(Debug, Clone)]
+pub struct Provider {
+    pub name: String,
+    pub kind: ProviderKind,
+    pub sandbox: bool,
+    pub url: Option<String>,
+    pub auth_url: Option<String>,
+    pub region: Option<PingOneRegion>,
+    pub environment_id: Option<String>,
+    pub api_key: Option<Secret>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<Secret>,
+    pub parallelism: u32,
+    pub requests_per_second: Option<f64>,
+}
+
+/// Default for `providers.<name>.parallelism` (DESIGN.md §2).
+pub const DEFAULT_PARALLELISM: u32 = 16;
+
+/// The safety policy of `orgform.yaml`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub prune: bool,
+    pub max_deletes: u32,
+    pub max_member_removals: RemovalLimit,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            prune: false,
+            max_deletes: 0,
+            max_member_removals: RemovalLimit::Percent(10),
+        }
+    }
+}
+
+/// One organization as the manifests want it. `None` means "absent: unmanaged".
+#[derive(Debug, Clone, PartialEq)]
+pub struct Organization {
+    pub key: Spanned<Key>,
+    pub provider: String,
+    pub kind: ProviderKind,
+    pub name: Spanned<String>,
+    pub id: Option<Spanned<String>>,
+    pub previously: Vec<Spanned<String>>,
+    pub protect: bool,
+    pub ignore: Vec<Spanned<String>>,
+    pub billing_email: Option<Spanned<Option<Email>>>,
+    pub metadata: Option<BTreeMap<String, Spanned<String>>>,
+    pub slug: Option<Spanned<String>>,
+    pub features: Option<Spanned<Features>>,
+    pub region: Option<Spanned<ScalekitRegion>>,
+    pub org_type: Option<Spanned<String>>,
+    pub description: Option<Spanned<String>>,
+    pub services: Option<Spanned<Services>>,
+    pub domains: Option<Vec<Domain>>,
+    pub address: Option<Spanned<Address>>,
+    pub members: Option<Vec<Member>>,
+    pub licenses: Option<Vec<License>>,
+}
+
+impl Organization {
+    pub fn address(&self) -> ResourceAddress {
+        ResourceAddress::organization(self.key.as_str())
+    }
+
+    /// The addresses of this organization and every child it manages, sorted.
+    pub fn resource_addresses(&self) -> Vec<ResourceAddress> {
+        let key = self.key.as_str();
+        let mut out = vec![self.address()];
+        if self.address.is_some() {
+            out.push(ResourceAddress::address(key));
+        }
+        for domain in self.domains.iter().flatten() {
+            out.push(ResourceAddress::child(
+                key,
+                ResourceType::Domain,
+                &domain.name.ascii,
+            ));
+        }
+        for member in self.members.iter().flatten() {
+            out.push(ResourceAddress::child(
+                key,
+                ResourceType::Member,
+                &member.identity.to_string(),
+            ));
+        }
+        for license in self.licenses.iter().flatten() {
+            out.push(ResourceAddress::child(
+                key,
+                ResourceType::License,
+                &license.identity.to_string(),
+            ));
+        }
+        out.sort();
+        out
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Domain {
+    pub name: Spanned<DomainName>,
+    /// Scalekit: how the domain is used (default `organization`). Nirvana: none.
+    pub domain_type: Option<DomainType>,
+}
+
+/// How a member is found: by vendor user id or by e-mail address.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MemberIdentity {
+    User(String),
+    Email(Email),
+}
+
+impl std::fmt::Display for MemberIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MemberIdentity::User(id) => f.write_str(id),
+            MemberIdentity::Email(email) => f.write_str(&email.normalized()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub identity: Spanned<MemberIdentity>,
+    /// Sorted and unique: role order carries no meaning.
+    pub roles: Vec<String>,
+}
+
+/// How a license expectation finds its license.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LicenseIdentity {
+    Package(String),
+    Id(String),
+}
+
+impl std::fmt::Display for LicenseIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LicenseIdentity::Package(p) | LicenseIdentity::Id(p) => f.write_str(p),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct License {
+    pub identity: Spanned<LicenseIdentity>,
+    pub status: Option<LicenseStatus>,
+    pub min_days_left: Option<u32>,
+}
+
+/// Counts for `orgform validate`'s summary line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Totals {
+    pub organizations: usize,
+    pub domains: usize,
+    pub addresses: usize,
+    pub members: usize,
+    pub licenses: usize,
+    pub providers: usize,
+}
+
+impl DesiredState {
+    pub fn totals(&self) -> Totals {
+        let orgs = self.organizations.values();
+        Totals {
+            organizations: self.organizations.len(),
+            domains: orgs
+                .clone()
+                .map(|o| o.domains.as_ref().map_or(0, Vec::len))
+                .sum(),
+            addresses: orgs.clone().filter(|o| o.address.is_some()).count(),
+            members: orgs
+                .clone()
+                .map(|o| o.members.as_ref().map_or(0, Vec::len))
+                .sum(),
+            licenses: orgs.map(|o| o.licenses.as_ref().map_or(0, Vec::len)).sum(),
+            providers: self.providers.len(),
+        }
+    }
+}

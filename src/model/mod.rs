@@ -1,0 +1,12 @@
+//! The validated desired state: typed addresses, organizations and their children, and the
+//! dependency graph that orders work on them.
+
+mod address;
+mod build;
+mod desired;
+mod graph;
+
+pub use address::{AddressParseError, ResourceAddress, ResourceType};
+pub use build::{build_desired_state, load_desired_state};
+pub use desired::*;
+pub use graph::ResourceGraph;

@@ -1,0 +1,132 @@
+//! All printing goes through here, so that what users see is decided in one place.
+
+use std::io::{IsTerminal, Write};
+
+use miette::{GraphicalReportHandler, GraphicalTheme};
+
+use crate::manifest::ManifestError;
+use crate::model::Totals;
+
+/// How diagnostics are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    pub color: bool,
+    pub width: usize,
+}
+
+impl Style {
+    /// Colour on a terminal unless `NO_COLOR` is set; 100 columns.
+    pub fn for_stderr() -> Self {
+        Self {
+            color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            width: 100,
+        }
+    }
+
+    /// Fixed, colourless output, for snapshots and logs.
+    pub fn plain() -> Self {
+        Self {
+            color: false,
+            width: 100,
+        }
+    }
+}
+
+/// Renders diagnostics as miette draws them, separated by blank lines, ending in a count.
+pub fn render_diagnostics(errors: &[ManifestError], style: Style) -> String {
+    let theme = if style.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(style.width)
+        .with_links(false);
+    let mut out = String::new();
+    for error in errors {
+        // Writing into a String cannot fail.
+        let _ = handler.render_report(&mut out, error);
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "error: {} problem{} found\n",
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" }
+    ));
+    out
+}
+
+pub fn print_diagnostics(errors: &[ManifestError]) {
+    let text = render_diagnostics(errors, Style::for_stderr());
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+/// `valid: 3 organizations, 7 domains, 2 addresses, 9 members across 2 providers`
+pub fn validate_summary(totals: &Totals) -> String {
+    let mut parts = vec![
+        count(totals.organizations, "organization", "organizations"),
+        count(totals.domains, "domain", "domains"),
+        count(totals.addresses, "address", "addresses"),
+        count(totals.members, "member", "members"),
+    ];
+    if totals.licenses > 0 {
+        parts.push(count(
+            totals.licenses,
+            "license expectation",
+            "license expectations",
+        ));
+    }
+    format!(
+        "valid: {} across {}",
+        parts.join(", "),
+        count(totals.providers, "provider", "providers")
+    )
+}
+
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A line of normal output on stdout.
+pub fn say(line: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{line}");
+}
+
+/// A one-line error on stderr, for failures that are not about a manifest.
+pub fn fail(message: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "error: {message}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_matches_the_documented_form() {
+        let totals = Totals {
+            organizations: 3,
+            domains: 7,
+            addresses: 2,
+            members: 9,
+            licenses: 0,
+            providers: 2,
+        };
+        assert_eq!(
+            validate_summary(&totals),
+            "valid: 3 organizations, 7 domains, 2 addresses, 9 members across 2 providers"
+        );
+        let one = Totals {
+            organizations: 1,
+            domains: 1,
+            addresses: 1,
+            members: 1,
+            licenses: 5,
+            providers: 1,
+        };
+        assert_eq!(
+            validate_summary(&one),
+            "valid: 1 organization, 1 domain, 1 address, 1 member, 5 license expectations across 1 provider"
+        );
+    }
+}
