@@ -1,1 +1,8 @@
-fn main() {}
+//! orgform's one integration-test binary. Each module is one area of behaviour.
+
+mod support;
+
+mod cli;
+mod diagnostics;
+mod robustness;
+mod schemas;

@@ -23,6 +23,9 @@ pub struct WorkspaceConfig {
     pub providers: NamedMap<ProviderConfig>,
     #[serde(default)]
     pub policy: Option<PolicyConfig>,
+    /// Where `providers:` was written.
+    #[schemars(skip)]
+    pub providers_span: Span,
 }
 
 /// How to reach one vendor account. Credentials default to the vendor's environment variables.
@@ -254,6 +257,7 @@ impl Decode for WorkspaceConfig {
         Some(WorkspaceConfig {
             providers: providers?,
             policy,
+            providers_span: map.key_span("providers").unwrap_or(map.span()),
         })
     }
 }

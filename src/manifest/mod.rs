@@ -15,7 +15,9 @@ pub use decode::{Decode, DecodeCx, MapReader, NamedMap};
 pub use diagnostic::{Diagnostics, ManifestError, did_you_mean};
 pub use document::*;
 pub use interpolate::{InterpolationError, interpolate};
-pub use load::{CONFIG_FILE, LoadedWorkspace, load_workspace, parse_documents, parse_options};
+pub use load::{
+    CONFIG_FILE, LoadedWorkspace, decode_workspace, load_workspace, parse_documents, parse_options,
+};
 pub use node::{Node, NodeSpan, Value};
 pub use source::{SourceFile, Sources};
 pub use span::{FileId, Span, Spanned};

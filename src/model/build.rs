@@ -8,9 +8,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use crate::manifest::{
-    Diagnostics, DomainType, Key, LoadedWorkspace, ManifestError, NirvanaOrgType, NirvanaRole,
-    OrganizationDocument, PingOneOrgType, ProviderConfig, ProviderKind, Sources, Span, Spanned,
-    WorkspaceConfig, did_you_mean, load_workspace,
+    CONFIG_FILE, Diagnostics, DomainType, Email, Key, LoadedWorkspace, ManifestError,
+    NirvanaOrgType, NirvanaRole, OrganizationDocument, PingOneOrgType, ProviderConfig,
+    ProviderKind, Sources, Span, Spanned, WorkspaceConfig, decode_workspace, did_you_mean,
+    load_workspace,
 };
 
 use super::desired::*;
@@ -42,6 +43,34 @@ pub fn load_desired_state(
             let errors = diags.finish(&sources);
             Err((errors, sources))
         }
+    }
+}
+
+/// Validates a workspace given as texts: `orgform.yaml` and manifests as (path, text) pairs.
+/// The same checks as [`load_desired_state`], without a file system: for tests and fuzzing.
+pub fn validate_texts(
+    config: &str,
+    manifests: &[(&str, &str)],
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<DesiredState, Vec<ManifestError>> {
+    let mut sources = Sources::default();
+    let mut diags = Diagnostics::default();
+    let config_file = sources.add(CONFIG_FILE.into(), config);
+    let manifest_files: Vec<_> = manifests
+        .iter()
+        .map(|(path, text)| sources.add((*path).into(), *text))
+        .collect();
+    let desired = decode_workspace(
+        Some(config_file),
+        &manifest_files,
+        &sources,
+        env,
+        &mut diags,
+    )
+    .and_then(|(config, _, documents)| build_desired_state(&config, &documents, &mut diags));
+    match desired {
+        Some(desired) if diags.is_empty() => Ok(desired),
+        _ => Err(diags.finish(&sources)),
     }
 }
 
@@ -156,6 +185,7 @@ fn build_providers(config: &WorkspaceConfig, diags: &mut Diagnostics) -> Provide
     if config.providers.is_empty() {
         diags.push(
             ManifestError::new("no_providers", "orgform.yaml declares no providers")
+                .at(config.providers_span, "no provider here")
                 .help("declare at least one, e.g.\nproviders:\n  main:\n    kind: scalekit\n    sandbox: true"),
         );
     }
@@ -522,7 +552,9 @@ fn build_members(
     for entry in entries.iter() {
         let identity = match (&entry.user, &entry.email) {
             (Some(user), None) => user.clone().map(MemberIdentity::User),
-            (None, Some(email)) => email.clone().map(MemberIdentity::Email),
+            (None, Some(email)) => email
+                .clone()
+                .map(|e| MemberIdentity::Email(Email(e.normalized()))),
             _ => continue, // reported while decoding
         };
         if kind == ProviderKind::Nirvana {

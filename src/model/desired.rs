@@ -130,7 +130,8 @@ pub struct Domain {
     pub domain_type: Option<DomainType>,
 }
 
-/// How a member is found: by vendor user id or by e-mail address.
+/// How a member is found: by vendor user id or by e-mail address (lower-cased: vendors compare
+/// addresses case-insensitively, so `Ada@` and `ada@` are one member).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum MemberIdentity {
     User(String),

@@ -7,6 +7,6 @@ mod desired;
 mod graph;
 
 pub use address::{AddressParseError, ResourceAddress, ResourceType};
-pub use build::{build_desired_state, load_desired_state};
+pub use build::{FIELD_SUPPORT, build_desired_state, load_desired_state, validate_texts};
 pub use desired::*;
 pub use graph::ResourceGraph;

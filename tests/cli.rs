@@ -1,0 +1,85 @@
+//! The `orgform` binary as users run it.
+
+use crate::support::run_orgform;
+
+#[test]
+fn every_example_validates_with_its_summary_line() {
+    let expected = [
+        (
+            "quickstart",
+            "valid: 3 organizations, 4 domains, 0 addresses, 5 members across 1 provider",
+        ),
+        (
+            "nirvana",
+            "valid: 2 organizations, 0 domains, 2 addresses, 0 members across 1 provider",
+        ),
+        (
+            "pingone",
+            "valid: 1 organization, 0 domains, 0 addresses, 0 members, 3 license expectations across 1 provider",
+        ),
+        (
+            "multi-vendor",
+            "valid: 2 organizations, 2 domains, 1 address, 2 members across 2 providers",
+        ),
+    ];
+    for (example, summary) in expected {
+        let (code, stdout, stderr) =
+            run_orgform(&["validate", &format!("examples/{example}")], &[]);
+        assert_eq!(code, 0, "{example}: {stderr}");
+        assert_eq!(stdout.trim_end(), summary, "{example}");
+        assert!(stderr.is_empty(), "{example}: {stderr}");
+    }
+}
+
+#[test]
+fn invalid_workspace_exits_1_with_diagnostics_on_stderr_only() {
+    let (code, stdout, stderr) =
+        run_orgform(&["validate", "tests/fixtures/invalid/five_errors"], &[]);
+    assert_eq!(code, 1);
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("orgform::invalid_email"), "{stderr}");
+    assert!(
+        stderr.contains("tests/fixtures/invalid/five_errors/orgs/b.yaml:4:14"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.trim_end().ends_with("error: 5 problems found"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn interpolated_secrets_never_reach_the_output() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("orgform.yaml"),
+        "providers:\n  main:\n    kind: scalekit\n    client_id: ${SK_ID}\n    client_secret: ${SK_SECRET}\n",
+    )
+    .unwrap();
+    // The secret also flows into values that fail validation, whose errors must not echo it.
+    std::fs::write(
+        dir.path().join("org.yaml"),
+        "organization: acme\nname: Acme\nslug: ${SK_SECRET}\nmembers:\n  - { email: \"${SK_SECRET}\", role: admin }\nmetadata: { \"${SK_SECRET}\": x }\n",
+    )
+    .unwrap();
+    let secret = "sk-live-7f3a9c-DO-NOT-PRINT";
+    let path = dir.path().to_str().unwrap();
+    let (code, stdout, stderr) = run_orgform(
+        &["validate", path],
+        &[("SK_ID", "client"), ("SK_SECRET", secret)],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("orgform::invalid_email"), "{stderr}");
+    assert!(
+        !stdout.contains(secret) && !stderr.contains(secret),
+        "{stdout}{stderr}"
+    );
+}
+
+#[test]
+fn validate_defaults_to_the_current_directory() {
+    let (code, stdout, stderr) = run_orgform(&["validate"], &[]);
+    // The package root has no orgform.yaml: the error must say so, not panic.
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stderr.contains("no orgform.yaml in ."), "{stderr}");
+}

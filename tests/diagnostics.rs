@@ -1,0 +1,107 @@
+//! The invalid-workspace corpus: every rule of the manifest language has a case whose rendered
+//! diagnostics are pinned by a snapshot.
+
+use std::collections::BTreeSet;
+
+use crate::support::{fixture, load, render};
+
+fn corpus() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(fixture("invalid"))
+        .expect("corpus exists")
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn every_invalid_workspace_renders_its_diagnostics() {
+    let names = corpus();
+    assert!(names.len() >= 25, "the corpus has {} cases", names.len());
+    for name in names {
+        let dir = fixture(&format!("invalid/{name}"));
+        let errors = load(&dir).expect_err(&format!("{name} must be invalid"));
+        insta::assert_snapshot!(format!("invalid_{name}"), render(&errors));
+    }
+}
+
+/// Each rule's code must be produced by at least one case, so no rule goes untested.
+#[test]
+fn the_corpus_covers_every_rule() {
+    let mut seen = BTreeSet::new();
+    for name in corpus() {
+        for error in load(&fixture(&format!("invalid/{name}"))).unwrap_err() {
+            seen.insert(error.code());
+        }
+    }
+    let rules = [
+        "unknown_field",
+        "wrong_type",
+        "missing_field",
+        "invalid_key",
+        "duplicate_key",
+        "duplicate_organization",
+        "duplicate_name",
+        "duplicate_id",
+        "unknown_provider",
+        "missing_provider",
+        "unsupported_field",
+        "conflicting_fields",
+        "invalid_domain",
+        "duplicate_domain",
+        "invalid_email",
+        "invalid_country",
+        "metadata_limit",
+        "invalid_role",
+        "invalid_length",
+        "invalid_value",
+        "out_of_range",
+        "duplicate_member",
+        "duplicate_license",
+        "invalid_ignore",
+        "invalid_url",
+        "yaml_syntax",
+        "yaml_limit",
+        "missing_variable",
+        "bad_interpolation",
+        "no_workspace",
+        "no_providers",
+        "multiple_documents",
+        "not_utf8",
+    ];
+    let missing: Vec<_> = rules.iter().filter(|r| !seen.contains(*r)).collect();
+    assert!(missing.is_empty(), "rules without a case: {missing:?}");
+}
+
+#[test]
+fn five_different_errors_are_reported_in_one_run() {
+    let errors = load(&fixture("invalid/five_errors")).unwrap_err();
+    let codes: BTreeSet<&str> = errors.iter().map(|e| e.code()).collect();
+    assert_eq!(errors.len(), 5, "{}", render(&errors));
+    assert_eq!(
+        codes,
+        BTreeSet::from([
+            "unsupported_field",
+            "invalid_domain",
+            "invalid_email",
+            "unknown_field",
+            "unknown_provider"
+        ])
+    );
+}
+
+#[test]
+fn every_diagnostic_points_at_a_line_and_column() {
+    for name in corpus() {
+        if name == "no_config" {
+            continue; // there is no file to point into
+        }
+        for error in load(&fixture(&format!("invalid/{name}"))).unwrap_err() {
+            assert!(
+                error.span().is_some(),
+                "{name}: `{}` has no location",
+                error.message()
+            );
+        }
+    }
+}

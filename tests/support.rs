@@ -1,0 +1,46 @@
+//! Helpers shared by the test modules.
+
+use std::path::{Path, PathBuf};
+
+use orgform::manifest::ManifestError;
+use orgform::model::{DesiredState, load_desired_state};
+use orgform::output::{Style, render_diagnostics};
+
+/// A fixed environment, so that tests never depend on the machine's variables.
+pub fn test_env(name: &str) -> Option<String> {
+    match name {
+        "ORGFORM_TEST_NAME" => Some("Acme".to_owned()),
+        "ORGFORM_TEST_SECRET" => Some("s3cr3t-value-never-printed".to_owned()),
+        _ => None,
+    }
+}
+
+/// Paths relative to the package root, as the tests run there: snapshots stay machine-independent.
+pub fn fixture(path: &str) -> PathBuf {
+    Path::new("tests/fixtures").join(path)
+}
+
+pub fn load(dir: &Path) -> Result<DesiredState, Vec<ManifestError>> {
+    load_desired_state(dir, &test_env)
+        .map(|(d, _)| d)
+        .map_err(|(e, _)| e)
+}
+
+pub fn render(errors: &[ManifestError]) -> String {
+    render_diagnostics(errors, Style::plain())
+}
+
+/// Runs the built `orgform` binary; returns (exit code, stdout, stderr).
+pub fn run_orgform(args: &[&str], envs: &[(&str, &str)]) -> (i32, String, String) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_orgform"));
+    command.args(args).env("NO_COLOR", "1");
+    for (k, v) in envs {
+        command.env(k, v);
+    }
+    let output = command.output().expect("orgform runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
