@@ -291,22 +291,22 @@ impl Decode for ProviderConfig {
                 );
             }
         }
-        if let Some(p) = &config.parallelism {
-            if !(1..=256).contains(&p.value) {
-                cx.report(
-                    ManifestError::new("out_of_range", "parallelism out of range")
-                        .at(p.span, "must be from 1 to 256"),
-                );
-            }
+        if let Some(p) = &config.parallelism
+            && !(1..=256).contains(&p.value)
+        {
+            cx.report(
+                ManifestError::new("out_of_range", "parallelism out of range")
+                    .at(p.span, "must be from 1 to 256"),
+            );
         }
-        if let Some(rps) = &config.requests_per_second {
-            if rps.value <= 0.0 {
-                cx.report(
-                    ManifestError::new("out_of_range", "requests_per_second must be positive")
-                        .at(rps.span, "must be more than 0")
-                        .help("remove the field to have no client-side rate budget"),
-                );
-            }
+        if let Some(rps) = &config.requests_per_second
+            && rps.value <= 0.0
+        {
+            cx.report(
+                ManifestError::new("out_of_range", "requests_per_second must be positive")
+                    .at(rps.span, "must be more than 0")
+                    .help("remove the field to have no client-side rate budget"),
+            );
         }
         map.finish(cx);
         Some(ProviderConfig {

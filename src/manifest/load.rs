@@ -237,7 +237,10 @@ pub fn parse_documents(file: FileId, sources: &Sources, diags: &mut Diagnostics)
 fn syntax_error(file: FileId, text: &str, error: &serde_saphyr::Error) -> ManifestError {
     let detail = error.to_string();
     let detail = detail.lines().next().unwrap_or("invalid YAML");
-    let (code, message, help) = if detail.contains("Depth") || detail.contains("depth") {
+    let (code, message, help) = if detail.contains("Depth")
+        || detail.contains("depth")
+        || detail.contains("recursion limit")
+    {
         (
             "yaml_limit",
             "YAML nests too deeply".to_owned(),

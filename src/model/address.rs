@@ -28,6 +28,15 @@ impl ResourceType {
 
 /// A typed address. Ordering groups every child right after its organization, so sorted
 /// addresses read like the plan.
+///
+/// ```
+/// use orgform::model::{ResourceAddress, ResourceType};
+///
+/// let domain: ResourceAddress = "org.acme.domain[acme.io]".parse().unwrap();
+/// assert_eq!(domain.resource, ResourceType::Domain);
+/// assert_eq!(domain.parent().to_string(), "org.acme");
+/// assert!(ResourceAddress::organization("acme").selects(&domain));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ResourceAddress {
     pub org: String,

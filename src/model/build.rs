@@ -244,21 +244,19 @@ fn check_provider_fields(settings: &ProviderConfig, diags: &mut Diagnostics) {
         ),
     ];
     for (field, kinds) in only {
-        if let Some(span) = settings.key_spans.get(field) {
-            if !kinds.contains(&kind) {
-                diags.push(unsupported(field, kind, kinds, *span, "provider setting"));
-            }
+        if let Some(span) = settings.key_spans.get(field)
+            && !kinds.contains(&kind)
+        {
+            diags.push(unsupported(field, kind, kinds, *span, "provider setting"));
         }
     }
     let sandbox = settings.sandbox.as_ref().is_some_and(|s| s.value);
-    if sandbox {
-        if let Some(url) = &settings.url {
-            diags.push(
+    if sandbox && let Some(url) = &settings.url {
+        diags.push(
                 ManifestError::new("conflicting_fields", "a sandbox provider cannot also have a `url`")
                     .at(url.span, "`sandbox: true` starts the embedded emulator, which has its own URL")
                     .help("remove `url`, or set `sandbox: false` to use this URL (e.g. a sandbox started with `orgform sandbox serve`)"),
             );
-        }
     }
 }
 
@@ -306,10 +304,10 @@ fn build_organization(
     let errors_before = diags.len();
 
     for (field, kinds) in FIELD_SUPPORT {
-        if let Some(span) = doc.key_spans.get(field) {
-            if !kinds.contains(&kind) {
-                diags.push(unsupported(field, kind, kinds, *span, "organization field"));
-            }
+        if let Some(span) = doc.key_spans.get(field)
+            && !kinds.contains(&kind)
+        {
+            diags.push(unsupported(field, kind, kinds, *span, "organization field"));
         }
     }
     if let Some(org_type) = &doc.org_type {
@@ -348,7 +346,7 @@ fn build_organization(
         metadata,
         slug: doc.slug.clone(),
         features: doc.features.clone(),
-        region: doc.region.clone(),
+        region: doc.region,
         org_type: doc.org_type.clone(),
         description: doc.description.clone(),
         services: doc.services.clone(),
@@ -557,17 +555,17 @@ fn build_members(
                 .map(|e| MemberIdentity::Email(Email(e.normalized()))),
             _ => continue, // reported while decoding
         };
-        if kind == ProviderKind::Nirvana {
-            if let Some(email) = &entry.email {
-                diags.push(
-                    ManifestError::new(
-                        "unsupported_field",
-                        "Nirvana members are identified by `user` id",
-                    )
-                    .at(email.span, "Nirvana memberships carry no e-mail address")
-                    .help("write `{ user: <user id>, role: owner }`"),
-                );
-            }
+        if kind == ProviderKind::Nirvana
+            && let Some(email) = &entry.email
+        {
+            diags.push(
+                ManifestError::new(
+                    "unsupported_field",
+                    "Nirvana members are identified by `user` id",
+                )
+                .at(email.span, "Nirvana memberships carry no e-mail address")
+                .help("write `{ user: <user id>, role: owner }`"),
+            );
         }
         let roles: Vec<Spanned<String>> = match (&entry.role, &entry.roles) {
             (Some(role), None) => vec![role.clone()],
