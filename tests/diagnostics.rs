@@ -105,3 +105,17 @@ fn every_diagnostic_points_at_a_line_and_column() {
         }
     }
 }
+
+/// Every diagnostic says how to fix it.
+#[test]
+fn every_diagnostic_has_a_help_line() {
+    for name in corpus() {
+        for error in load(&fixture(&format!("invalid/{name}"))).unwrap_err() {
+            assert!(
+                miette::Diagnostic::help(&error).is_some(),
+                "{name}: `{}` has no help",
+                error.message()
+            );
+        }
+    }
+}

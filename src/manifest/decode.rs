@@ -31,14 +31,21 @@ impl DecodeCx<'_> {
         let found = node.value.kind_name();
         let help = match (&node.value, expected) {
             (Value::Int(_) | Value::Float(_) | Value::Bool(_), "a string") => {
-                Some("quote the value to make it a string, e.g. \"01234\"".to_owned())
+                "quote the value to make it a string, e.g. \"01234\"".to_owned()
             }
-            (Value::Null, _) => Some("give the field a value, or remove it".to_owned()),
-            _ => None,
+            (Value::Null, _) => "give the field a value, or remove it".to_owned(),
+            (Value::Str(_), e) if e.starts_with("a boolean") => {
+                "write `true` or `false` without quotes".to_owned()
+            }
+            (_, "a list") => "write a list, e.g. `[a, b]` or one `- item` per line".to_owned(),
+            (_, e) if e.starts_with("a mapping") => {
+                "write `key: value` pairs, e.g. `{ sso: true }`".to_owned()
+            }
+            (_, e) => format!("write {e} here"),
         };
         let error = ManifestError::new("wrong_type", format!("expected {expected}, found {found}"))
             .at(self.span(node), format!("expected {expected}"))
-            .maybe_help(help);
+            .help(help);
         self.report(error);
     }
 
@@ -240,10 +247,12 @@ fn map_entries<'n>(
     for (key, value) in pairs {
         let Some(name) = key.as_str() else {
             cx.report(
-                ManifestError::new("wrong_type", "mapping keys must be strings").at(
-                    cx.span(key),
-                    format!("this key is {}", key.value.kind_name()),
-                ),
+                ManifestError::new("wrong_type", "mapping keys must be strings")
+                    .at(
+                        cx.span(key),
+                        format!("this key is {}", key.value.kind_name()),
+                    )
+                    .help("quote the key, e.g. `\"404\": value`"),
             );
             continue;
         };
@@ -290,7 +299,9 @@ impl<'n> MapReader<'n> {
 
     /// The node under `name`, if present. Marks `name` as a known field.
     pub fn field(&mut self, name: &'static str) -> Option<&'n Node> {
-        self.known.push(name);
+        if !self.known.contains(&name) {
+            self.known.push(name);
+        }
         let index = self.entries.iter().position(|(k, _)| k.value == name)?;
         self.taken[index] = true;
         Some(self.entries[index].1)
@@ -314,7 +325,8 @@ impl<'n> MapReader<'n> {
             None => {
                 cx.report(
                     ManifestError::new("missing_field", format!("missing required field `{name}`"))
-                        .at(self.span, format!("this {} has no `{name}`", self.what)),
+                        .at(self.span, format!("this {} has no `{name}`", self.what))
+                        .help(format!("add `{name}:` to this {}", self.what)),
                 );
                 None
             }

@@ -26,6 +26,10 @@ pub struct WorkspaceConfig {
     /// Where `providers:` was written.
     #[schemars(skip)]
     pub providers_span: Span,
+    /// Every provider name written, including those whose settings failed to decode, so that
+    /// documents naming them are not reported a second time as naming an unknown provider.
+    #[schemars(skip)]
+    pub declared_providers: Vec<String>,
 }
 
 /// How to reach one vendor account. Credentials default to the vendor's environment variables.
@@ -251,6 +255,13 @@ pub struct LicenseExpectation {
 impl Decode for WorkspaceConfig {
     fn decode(node: &Node, cx: &mut DecodeCx) -> Option<Self> {
         let mut map = MapReader::new(node, "orgform.yaml", cx)?;
+        let declared_providers = match map.field("providers").map(|n| &n.value) {
+            Some(Value::Map(pairs)) => pairs
+                .iter()
+                .filter_map(|(k, _)| k.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        };
         let providers = map.required::<NamedMap<ProviderConfig>>("providers", cx);
         let policy = map.optional("policy", cx);
         map.finish(cx);
@@ -258,6 +269,7 @@ impl Decode for WorkspaceConfig {
             providers: providers?,
             policy,
             providers_span: map.key_span("providers").unwrap_or(map.span()),
+            declared_providers,
         })
     }
 }
@@ -296,7 +308,8 @@ impl Decode for ProviderConfig {
         {
             cx.report(
                 ManifestError::new("out_of_range", "parallelism out of range")
-                    .at(p.span, "must be from 1 to 256"),
+                    .at(p.span, "must be from 1 to 256")
+                    .help("the number of requests in flight to this provider; the default is 16"),
             );
         }
         if let Some(rps) = &config.requests_per_second
@@ -425,7 +438,8 @@ fn check_length(cx: &mut DecodeCx, value: &Spanned<String>, field: &str, min: us
         };
         cx.report(
             ManifestError::new("invalid_length", format!("`{field}` has an invalid length"))
-                .at(value.span, label),
+                .at(value.span, label)
+                .help(format!("`{field}` takes {min} to {max} characters")),
         );
     }
 }
@@ -565,7 +579,12 @@ impl Decode for MemberEntry {
                 .at(
                     map.key_span(b).unwrap_or(member.span),
                     format!("remove `{a}` or `{b}`"),
-                ),
+                )
+                .help(if a == "user" {
+                    "a member is found by its vendor user id or by its e-mail address, not both"
+                } else {
+                    "use `role` for one role or `roles: [..]` for several"
+                }),
             );
         };
         match (&member.user, &member.email, map.key_span("user"), map.key_span("email")) {
@@ -581,7 +600,8 @@ impl Decode for MemberEntry {
             (Some(_), Some(_)) => both("role", "roles", cx),
             (None, None) => cx.report(
                 ManifestError::new("missing_field", "a member needs `role` or `roles`")
-                    .at(member.span, "this member has no role"),
+                    .at(member.span, "this member has no role")
+                    .help("add `role: member` (or `roles: [..]` on Scalekit)"),
             ),
             _ => {}
         }
@@ -606,13 +626,16 @@ impl Decode for LicenseExpectation {
                     "conflicting_fields",
                     "a license has both `package` and `id`",
                 )
-                .at(id, "remove `package` or `id`"),
+                .at(id, "remove `package` or `id`")
+                .help("a license is found by its package name or by its id, not both"),
             ),
             (None, None) => cx.report(
-                ManifestError::new("missing_field", "a license needs `package` or `id`").at(
-                    license.span,
-                    "this license names neither `package` nor `id`",
-                ),
+                ManifestError::new("missing_field", "a license needs `package` or `id`")
+                    .at(
+                        license.span,
+                        "this license names neither `package` nor `id`",
+                    )
+                    .help("e.g. `{ package: INTERNAL, status: ACTIVE }`"),
             ),
             _ => {}
         }

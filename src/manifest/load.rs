@@ -102,7 +102,8 @@ pub fn decode_workspace(
         if let Some(extra) = docs.next() {
             diags.push(
                 ManifestError::new("multiple_documents", format!("{CONFIG_FILE} must hold a single document"))
-                    .at(Span::new(file, extra.span.offset, extra.span.len), "a second document starts here"),
+                    .at(Span::new(file, extra.span.offset, extra.span.len), "a second document starts here")
+                    .help("orgform.yaml holds providers and policy only; put organizations in other files"),
             );
         }
         match first {
@@ -151,10 +152,13 @@ fn collect_manifests(root: &Path, dir: &Path, out: &mut Vec<PathBuf>, diags: &mu
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {
-            diags.push(ManifestError::new(
-                "io",
-                format!("cannot read directory {}: {e}", dir.display()),
-            ));
+            diags.push(
+                ManifestError::new(
+                    "io",
+                    format!("cannot read directory {}: {e}", dir.display()),
+                )
+                .help("check that the directory exists and is readable"),
+            );
             return;
         }
     };
@@ -212,10 +216,10 @@ fn read_source(path: &Path, sources: &mut Sources, diags: &mut Diagnostics) -> O
             }
         },
         Err(e) => {
-            diags.push(ManifestError::new(
-                "io",
-                format!("cannot read {}: {e}", path.display()),
-            ));
+            diags.push(
+                ManifestError::new("io", format!("cannot read {}: {e}", path.display()))
+                    .help("check that the file exists and is readable"),
+            );
             None
         }
     }

@@ -193,7 +193,11 @@ impl Decode for Email {
                     .without_domain_literal();
                 email_address::EmailAddress::parse_with_options(text, options)
                     .map(|_| text.to_owned())
-                    .map_err(|e| (format!("not an e-mail address: {e}"), None))
+                    .map_err(|e| {
+                        let help =
+                            "write a plain address with a dotted domain, e.g. `ada@acme.example`";
+                        (format!("not an e-mail address: {e}"), Some(help.to_owned()))
+                    })
             },
         )
         .map(Email)

@@ -153,7 +153,9 @@ pub fn build_desired_state(
             continue;
         }
         first_key_site.insert(key.value.clone(), key.span);
-        if let Some(org) = build_organization(document, &providers, diags) {
+        if let Some(org) =
+            build_organization(document, &providers, &config.declared_providers, diags)
+        {
             organizations.insert(key.value.clone(), org);
         }
     }
@@ -297,9 +299,10 @@ fn build_policy(config: &WorkspaceConfig) -> Policy {
 fn build_organization(
     doc: &OrganizationDocument,
     providers: &Providers,
+    declared: &[String],
     diags: &mut Diagnostics,
 ) -> Option<Organization> {
-    let provider = resolve_provider(doc, providers, diags)?;
+    let provider = resolve_provider(doc, providers, declared, diags)?;
     let kind = provider.kind;
     let errors_before = diags.len();
 
@@ -357,14 +360,18 @@ fn build_organization(
     })
 }
 
+/// The provider a document names, or the only one declared. A provider whose settings were
+/// invalid has been reported already; documents naming it are skipped silently.
 fn resolve_provider<'p>(
     doc: &OrganizationDocument,
     providers: &'p Providers,
+    declared: &[String],
     diags: &mut Diagnostics,
 ) -> Option<&'p Provider> {
     match &doc.provider {
         Some(name) => match providers.get(&name.value) {
             Some((provider, _)) => Some(provider),
+            None if declared.contains(&name.value) => None,
             None => {
                 let help = match did_you_mean(name, providers.keys().map(String::as_str)) {
                     Some(close) => format!("did you mean `{close}`?"),
@@ -386,7 +393,7 @@ fn resolve_provider<'p>(
             }
         },
         None => {
-            match providers.len() {
+            match declared.len() {
                 1 => providers.values().next().map(|(p, _)| p),
                 0 => None,
                 _ => {
@@ -476,19 +483,23 @@ fn check_metadata(
             );
         } else if !(3..=25).contains(&key_len) {
             diags.push(
-                ManifestError::new("metadata_limit", "metadata key has an invalid length").at(
-                    key.span,
-                    format!("{key_len} characters; Scalekit allows 3 to 25"),
-                ),
+                ManifestError::new("metadata_limit", "metadata key has an invalid length")
+                    .at(
+                        key.span,
+                        format!("{key_len} characters; Scalekit allows 3 to 25"),
+                    )
+                    .help("Scalekit metadata keys are 3 to 25 characters"),
             );
         }
         let value_len = value.chars().count();
         if !(1..=256).contains(&value_len) {
             diags.push(
-                ManifestError::new("metadata_limit", "metadata value has an invalid length").at(
-                    value.span,
-                    format!("{value_len} characters; Scalekit allows 1 to 256"),
-                ),
+                ManifestError::new("metadata_limit", "metadata value has an invalid length")
+                    .at(
+                        value.span,
+                        format!("{value_len} characters; Scalekit allows 1 to 256"),
+                    )
+                    .help("Scalekit metadata values are 1 to 256 characters"),
             );
         }
         out.insert(key.value.clone(), value.clone());
@@ -576,7 +587,8 @@ fn build_members(
             if roles.is_empty() {
                 diags.push(
                     ManifestError::new("invalid_value", "`roles` is empty")
-                        .at(roles.span, "a member needs at least one role"),
+                        .at(roles.span, "a member needs at least one role")
+                        .help("e.g. `roles: [member]`"),
                 );
             }
             if kind == ProviderKind::Nirvana {
@@ -585,7 +597,8 @@ fn build_members(
                         "unsupported_field",
                         "Nirvana members have exactly one `role`",
                     )
-                    .at(roles.span, "use `role: owner` or `role: member`"),
+                    .at(roles.span, "use `role: owner` or `role: member`")
+                    .help("Nirvana memberships have a single role"),
                 );
             }
         }
@@ -602,7 +615,9 @@ fn build_members(
                 );
             } else if role.trim().is_empty() {
                 diags.push(
-                    ManifestError::new("invalid_role", "empty role name").at(role.span, "empty"),
+                    ManifestError::new("invalid_role", "empty role name")
+                        .at(role.span, "empty")
+                        .help("name a role, e.g. `member`"),
                 );
             }
         }
@@ -641,7 +656,8 @@ fn build_licenses(
             diags.push(
                 ManifestError::new("duplicate_license", "license expectation listed twice")
                     .at(identity.span, "the same license as an earlier entry")
-                    .also_at(*first, "first listed here"),
+                    .also_at(*first, "first listed here")
+                    .help("list each license once"),
             );
             continue;
         }
@@ -687,7 +703,10 @@ fn check_unique_per_provider(organizations: &BTreeMap<Key, Organization>, diags:
                         "two organizations are pinned to the same id",
                     )
                     .at(id.span, "pinned again here")
-                    .also_at(*first, "first pinned here"),
+                    .also_at(*first, "first pinned here")
+                    .help(
+                        "an `id:` pins one organization to one live object; remove one of the pins",
+                    ),
                 ),
                 None => {
                     ids.insert(slot, id.span);
