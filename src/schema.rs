@@ -4,7 +4,13 @@
 
 use std::path::Path;
 
+use serde_json::Value;
+
 use crate::manifest::{OrganizationDocument, WorkspaceConfig};
+
+/// Fields where `null` means "clear the live value". Everywhere else `null` is refused by the
+/// decoder (absent means unmanaged; null would be ambiguous), so the schema refuses it too.
+pub const NULLABLE_FIELDS: &[&str] = &["billing_email", "line2", "state", "tax_id", "tax_id_type"];
 
 /// File name in `schemas/` and the schema text, for each schema we publish.
 pub fn schemas() -> Vec<(&'static str, String)> {
@@ -16,9 +22,59 @@ pub fn schemas() -> Vec<(&'static str, String)> {
 
 fn render<T: schemars::JsonSchema>() -> String {
     let schema = schemars::SchemaGenerator::default().into_root_schema_for::<T>();
-    let mut text = serde_json::to_string_pretty(&schema).expect("a schema serializes");
+    let mut value = schema.to_value();
+    refuse_null(&mut value);
+    let mut text = serde_json::to_string_pretty(&value).expect("a schema serializes");
     text.push('\n');
     text
+}
+
+/// schemars lets every `Option` field be `null`; remove that from every property not in
+/// [`NULLABLE_FIELDS`], in the schema and all its definitions.
+fn refuse_null(schema: &mut Value) {
+    let Value::Object(object) = schema else {
+        return;
+    };
+    if let Some(Value::Object(properties)) = object.get_mut("properties") {
+        for (name, property) in properties.iter_mut() {
+            if !NULLABLE_FIELDS.contains(&name.as_str()) {
+                strip_null(property);
+            }
+        }
+    }
+    for value in object.values_mut() {
+        match value {
+            Value::Object(_) => refuse_null(value),
+            Value::Array(items) => items.iter_mut().for_each(refuse_null),
+            _ => {}
+        }
+    }
+}
+
+fn strip_null(property: &mut Value) {
+    let Value::Object(object) = property else {
+        return;
+    };
+    if let Some(Value::Array(types)) = object.get_mut("type") {
+        types.retain(|t| t != "null");
+        if types.len() == 1 {
+            let only = types.remove(0);
+            object.insert("type".into(), only);
+        }
+    }
+    let Some(Value::Array(any_of)) = object.get_mut("anyOf") else {
+        return;
+    };
+    any_of.retain(|s| s.get("type").is_none_or(|t| t != "null"));
+    if any_of.len() == 1 {
+        let Some(Value::Object(only)) = any_of.pop() else {
+            return;
+        };
+        object.remove("anyOf");
+        for (key, value) in only {
+            object.entry(key).or_insert(value);
+        }
+    }
 }
 
 /// Writes every schema into `dir`.

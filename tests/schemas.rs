@@ -104,8 +104,42 @@ fn the_schema_rejects_unknown_fields_and_bad_values() {
         "organization: acme\nname: x\naddress: { line1: a, city: b, postal_code: c, country: usa }\n",
         "organization: acme\nname: x\nlicenses: [{ package: A, status: ACTIV }]\n",
         "organization: acme\nname: x\nmetadata: {a: '1', b: '1', c: '1', d: '1', e: '1', f: '1', g: '1', h: '1', i: '1', j: '1'}\n",
+        "organization: acme\nname: x\ndescription: null\n",
+        "organization: acme\nname: x\ndomains: null\n",
     ] {
         let document: serde_json::Value = serde_saphyr::from_str(bad).unwrap();
         assert!(!validator.is_valid(&document), "schema accepted:\n{bad}");
     }
+}
+
+/// `null` is accepted exactly where it means "clear", in both the schema and the decoder.
+#[test]
+fn null_clears_only_where_the_language_says_so() {
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("schemas/organization.schema.json").unwrap())
+            .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let config = "providers:\n  main:\n    kind: nirvana\n    sandbox: true\n";
+    let clears = "organization: acme\nname: x\nbilling_email: null\naddress: { line1: a, city: b, postal_code: c, country: US, line2: null, state: null, tax_id: null, tax_id_type: null }\n";
+    let document: serde_json::Value = serde_saphyr::from_str(clears).unwrap();
+    assert!(validator.is_valid(&document));
+    let desired =
+        orgform::model::validate_texts(config, &[("a.yaml", clears)], &crate::support::test_env)
+            .unwrap();
+    let org = desired.organizations.values().next().unwrap();
+    assert_eq!(
+        org.billing_email.as_ref().map(|b| b.value.clone()),
+        Some(None)
+    );
+
+    let null_name = "organization: acme\nname: x\nid: null\n";
+    let errors =
+        orgform::model::validate_texts(config, &[("a.yaml", null_name)], &crate::support::test_env)
+            .unwrap_err();
+    assert_eq!(
+        errors.iter().map(|e| e.code()).collect::<Vec<_>>(),
+        ["wrong_type"]
+    );
+    let document: serde_json::Value = serde_saphyr::from_str(null_name).unwrap();
+    assert!(!validator.is_valid(&document));
 }
