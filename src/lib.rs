@@ -19,4 +19,5 @@ pub mod cli;
 pub mod manifest;
 pub mod model;
 pub mod output;
+pub mod sandbox;
 pub mod schema;

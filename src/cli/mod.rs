@@ -1,6 +1,7 @@
 //! Command-line definitions. Each command lives in its own file and takes resolved settings,
 //! not clap structs.
 
+mod sandbox;
 mod schemas;
 mod validate;
 
@@ -25,11 +26,32 @@ pub enum Command {
         #[arg(default_value = ".")]
         dir: PathBuf,
     },
+    /// The local emulator of Nirvana Labs, Scalekit and PingOne.
+    Sandbox {
+        #[command(subcommand)]
+        command: SandboxCommand,
+    },
     /// Write the JSON Schemas of the manifest language.
     #[command(hide = true)]
     Schemas {
         #[arg(long, default_value = "schemas")]
         out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Serve the emulator over HTTP until interrupted.
+    Serve {
+        /// Address to listen on (loopback by default).
+        #[arg(long, default_value = "127.0.0.1:8765")]
+        addr: String,
+        /// SQLite database file; state survives restarts with the same file (default: in memory).
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// A YAML or JSON fixture to load at start.
+        #[arg(long)]
+        seed: Option<PathBuf>,
     },
 }
 
@@ -45,6 +67,9 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Validate { dir } => validate::run(&dir, &|name| std::env::var(name).ok()),
         Command::Schemas { out } => schemas::run(&out),
+        Command::Sandbox {
+            command: SandboxCommand::Serve { addr, db, seed },
+        } => sandbox::serve(sandbox::ServeSettings { addr, db, seed }),
     };
     ExitCode::from(code)
 }

@@ -1,0 +1,78 @@
+//! `orgform sandbox serve`: run the vendor emulator until interrupted.
+
+use std::path::PathBuf;
+
+use crate::output;
+use crate::sandbox::{self, SandboxOptions, Seed, Vendor};
+
+use super::exit;
+
+/// Resolved settings of `sandbox serve`.
+pub struct ServeSettings {
+    pub addr: String,
+    pub db: Option<PathBuf>,
+    pub seed: Option<PathBuf>,
+}
+
+pub fn serve(settings: ServeSettings) -> u8 {
+    let seed = match &settings.seed {
+        None => None,
+        Some(path) => match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| Seed::parse(&t).map_err(|e| e.to_string()))
+        {
+            Ok(seed) => Some(seed),
+            Err(e) => {
+                output::fail(&format!("cannot load seed {}: {e}", path.display()));
+                return exit::ERROR;
+            }
+        },
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            output::fail(&format!("cannot start the async runtime: {e}"));
+            return exit::ERROR;
+        }
+    };
+    runtime.block_on(async {
+        let options = SandboxOptions {
+            addr: settings.addr.clone(),
+            db: settings.db.clone(),
+            seed,
+            ..SandboxOptions::default()
+        };
+        let running = match sandbox::start(options).await {
+            Ok(running) => running,
+            Err(e) => {
+                output::fail(&e.to_string());
+                return exit::ERROR;
+            }
+        };
+        let credentials = &running.shared.credentials;
+        output::say(&format!("orgform sandbox listening on {}", running.base_url()));
+        match &settings.db {
+            Some(db) => output::say(&format!("  state:     {}", db.display())),
+            None => output::say("  state:     in memory (pass --db FILE to keep it)"),
+        }
+        output::say(&format!("  nirvana:   url {}   NIRVANA_LABS_API_KEY={}", running.vendor_url(Vendor::Nirvana), credentials.nirvana_api_key));
+        output::say(&format!(
+            "  scalekit:  url {}   SCALEKIT_CLIENT_ID={} SCALEKIT_CLIENT_SECRET={}",
+            running.vendor_url(Vendor::Scalekit),
+            credentials.scalekit_client_id,
+            credentials.scalekit_client_secret
+        ));
+        output::say(&format!(
+            "  pingone:   url {}   auth_url {}/auth   PINGONE_ENVIRONMENT_ID={} PINGONE_CLIENT_ID={} PINGONE_CLIENT_SECRET={}",
+            running.vendor_url(Vendor::PingOne),
+            running.vendor_url(Vendor::PingOne),
+            credentials.pingone_environment_id,
+            credentials.pingone_client_id,
+            credentials.pingone_client_secret
+        ));
+        output::say(&format!("  control:   {}/_sandbox/{{stats,requests,faults,seed,reset}}", running.base_url()));
+        let _ = tokio::signal::ctrl_c().await;
+        running.stop().await;
+        exit::SUCCESS
+    })
+}

@@ -1,0 +1,262 @@
+//! Injected faults, set through `POST /_sandbox/faults`: fixed latency, per-vendor rate limits,
+//! scripted failures ("the Nth request matching METHOD + route answers STATUS or drops the
+//! connection"), and seeded random failures. Everything except the rate limit (which is about
+//! time) is deterministic: the same requests in the same order meet the same faults.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::Vendor;
+
+/// The fault configuration. Posting it replaces the previous one and restarts every counter.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultConfig {
+    /// Added before every vendor request is answered.
+    #[serde(default)]
+    pub latency_ms: u64,
+    /// Requests per second each vendor accepts before answering 429 as that vendor does.
+    #[serde(default)]
+    pub rate_limit: BTreeMap<Vendor, f64>,
+    #[serde(default)]
+    pub scripts: Vec<Script>,
+    #[serde(default)]
+    pub chaos: Option<Chaos>,
+    /// Lifetime of access tokens issued from now on (default: the vendor's own).
+    #[serde(default)]
+    pub token_ttl_seconds: Option<u64>,
+}
+
+/// "The `nth` request (1-based) matching `method` and `route` answers `status`, or drops the
+/// connection." `times` repeats the failure for that many consecutive matching requests.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Script {
+    pub method: String,
+    /// A route template as `stats` reports it, e.g. `/scalekit/api/v1/organizations`.
+    pub route: String,
+    pub nth: u64,
+    #[serde(default = "one")]
+    pub times: u64,
+    #[serde(default)]
+    pub status: Option<u16>,
+    #[serde(default)]
+    pub drop: bool,
+}
+
+fn one() -> u64 {
+    1
+}
+
+/// Seeded random failures over all vendor requests: each rate is a probability in 0..=1.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Chaos {
+    pub seed: u64,
+    #[serde(default)]
+    pub status_503: f64,
+    #[serde(default)]
+    pub status_429: f64,
+    #[serde(default)]
+    pub drop: f64,
+}
+
+/// What to do with one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Pass,
+    Fail(u16),
+    /// 429 with this many seconds to wait.
+    RateLimited(u64),
+    Drop,
+}
+
+/// The live fault state: configuration plus counters.
+#[derive(Debug, Default)]
+pub struct Faults {
+    pub config: FaultConfig,
+    script_matches: Vec<u64>,
+    buckets: BTreeMap<Vendor, Bucket>,
+    requests_seen: u64,
+}
+
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    updated: Instant,
+}
+
+impl Faults {
+    pub fn configure(&mut self, config: FaultConfig) {
+        self.script_matches = vec![0; config.scripts.len()];
+        self.buckets.clear();
+        self.requests_seen = 0;
+        self.config = config;
+    }
+
+    pub fn latency(&self) -> Duration {
+        Duration::from_millis(self.config.latency_ms)
+    }
+
+    /// Decides the fate of one request; scripts first, then chaos, then the rate limit.
+    pub fn decide(&mut self, vendor: Vendor, method: &str, route: &str, now: Instant) -> Decision {
+        self.requests_seen += 1;
+        for (script, seen) in self
+            .config
+            .scripts
+            .iter()
+            .zip(self.script_matches.iter_mut())
+        {
+            if script.method.eq_ignore_ascii_case(method) && script.route == route {
+                *seen += 1;
+                if *seen >= script.nth && *seen < script.nth + script.times {
+                    return if script.drop {
+                        Decision::Drop
+                    } else {
+                        Decision::Fail(script.status.unwrap_or(503))
+                    };
+                }
+            }
+        }
+        if let Some(chaos) = &self.config.chaos {
+            let roll = unit_interval(chaos.seed, self.requests_seen);
+            if roll < chaos.drop {
+                return Decision::Drop;
+            } else if roll < chaos.drop + chaos.status_503 {
+                return Decision::Fail(503);
+            } else if roll < chaos.drop + chaos.status_503 + chaos.status_429 {
+                return Decision::RateLimited(1);
+            }
+        }
+        if let Some(&rate) = self.config.rate_limit.get(&vendor) {
+            return self.take_token(vendor, rate, now);
+        }
+        Decision::Pass
+    }
+
+    /// A token bucket holding one second of requests.
+    fn take_token(&mut self, vendor: Vendor, rate: f64, now: Instant) -> Decision {
+        let capacity = rate.max(1.0);
+        let bucket = self.buckets.entry(vendor).or_insert(Bucket {
+            tokens: capacity,
+            updated: now,
+        });
+        let elapsed = now.saturating_duration_since(bucket.updated).as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed * rate).min(capacity);
+        bucket.updated = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Decision::Pass
+        } else {
+            let wait = ((1.0 - bucket.tokens) / rate).ceil().max(1.0);
+            Decision::RateLimited(wait as u64)
+        }
+    }
+}
+
+/// A deterministic number in [0, 1) from a seed and a request number (splitmix64).
+fn unit_interval(seed: u64, n: u64) -> f64 {
+    let mut z = seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_hit_exactly_the_nth_matching_requests() {
+        let mut faults = Faults::default();
+        faults.configure(FaultConfig {
+            scripts: vec![Script {
+                method: "POST".into(),
+                route: "/r".into(),
+                nth: 2,
+                times: 2,
+                status: Some(503),
+                drop: false,
+            }],
+            ..FaultConfig::default()
+        });
+        let now = Instant::now();
+        let seen: Vec<Decision> = (0..5)
+            .map(|_| faults.decide(Vendor::Scalekit, "POST", "/r", now))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                Decision::Pass,
+                Decision::Fail(503),
+                Decision::Fail(503),
+                Decision::Pass,
+                Decision::Pass
+            ]
+        );
+        assert_eq!(
+            faults.decide(Vendor::Scalekit, "GET", "/r", now),
+            Decision::Pass
+        );
+    }
+
+    #[test]
+    fn chaos_is_deterministic_and_near_its_rates() {
+        let run = || {
+            let mut faults = Faults::default();
+            faults.configure(FaultConfig {
+                chaos: Some(Chaos {
+                    seed: 7,
+                    status_503: 0.10,
+                    status_429: 0.05,
+                    drop: 0.02,
+                }),
+                ..FaultConfig::default()
+            });
+            let now = Instant::now();
+            (0..10_000)
+                .map(|_| faults.decide(Vendor::Nirvana, "GET", "/x", now))
+                .collect::<Vec<_>>()
+        };
+        let first = run();
+        assert_eq!(first, run());
+        let count = |d: Decision| first.iter().filter(|x| **x == d).count();
+        assert!((900..1100).contains(&count(Decision::Fail(503))));
+        assert!((400..600).contains(&count(Decision::RateLimited(1))));
+        assert!((120..280).contains(&count(Decision::Drop)));
+    }
+
+    #[test]
+    fn the_rate_limit_allows_one_second_of_burst_then_refills() {
+        let mut faults = Faults::default();
+        faults.configure(FaultConfig {
+            rate_limit: BTreeMap::from([(Vendor::PingOne, 5.0)]),
+            ..FaultConfig::default()
+        });
+        let start = Instant::now();
+        let passed = (0..10)
+            .filter(|_| faults.decide(Vendor::PingOne, "GET", "/x", start) == Decision::Pass)
+            .count();
+        assert_eq!(passed, 5);
+        let later = start + Duration::from_millis(400);
+        assert_eq!(
+            faults.decide(Vendor::PingOne, "GET", "/x", later),
+            Decision::Pass
+        );
+        assert_eq!(
+            faults.decide(Vendor::PingOne, "GET", "/x", later),
+            Decision::Pass
+        );
+        assert!(matches!(
+            faults.decide(Vendor::PingOne, "GET", "/x", later),
+            Decision::RateLimited(1)
+        ));
+        assert_eq!(
+            faults.decide(Vendor::Nirvana, "GET", "/x", later),
+            Decision::Pass
+        );
+    }
+}

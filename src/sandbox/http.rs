@@ -1,0 +1,114 @@
+//! Pieces shared by the three vendor emulators: error replies, timestamps, cursors, tokens.
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::Value;
+
+use super::store::StoreError;
+
+/// A reply that is not a success: a status, the vendor's error body, and maybe `Retry-After`.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub body: Value,
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, body: Value) -> Self {
+        Self {
+            status,
+            body,
+            retry_after: None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, axum::Json(self.body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+/// A store failure is a sandbox bug, not vendor behaviour: say so plainly.
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            serde_json::json!({ "message": format!("sandbox store failure: {error}") }),
+        )
+    }
+}
+
+pub type Reply = Result<Response, ApiError>;
+
+/// A JSON success reply.
+pub fn ok(status: StatusCode, body: Value) -> Reply {
+    Ok((status, axum::Json(body)).into_response())
+}
+
+/// RFC 3339 UTC timestamp with milliseconds, as all three vendors write them.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// The token of an `Authorization: Bearer` header.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+/// An opaque page token for "everything after insertion number `seq`".
+pub fn encode_cursor(seq: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("after:{seq}"))
+}
+
+pub fn decode_cursor(token: &str) -> Option<i64> {
+    let bytes = URL_SAFE_NO_PAD.decode(token).ok()?;
+    std::str::from_utf8(&bytes)
+        .ok()?
+        .strip_prefix("after:")?
+        .parse()
+        .ok()
+}
+
+/// Parses a JSON request body; `None` when it is not a JSON object.
+pub fn json_object(body: &[u8]) -> Option<serde_json::Map<String, Value>> {
+    match serde_json::from_slice::<Value>(body).ok()? {
+        Value::Object(map) => Some(map),
+        _ => None,
+    }
+}
+
+/// The scheme and host the client used, for links in responses (PingOne's HAL `_links`).
+pub fn origin(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    format!("http://{host}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        assert_eq!(decode_cursor(&encode_cursor(42)), Some(42));
+        assert_eq!(decode_cursor("not-a-cursor"), None);
+        assert_eq!(decode_cursor(""), None);
+    }
+}

@@ -1,0 +1,351 @@
+//! The sandbox: one HTTP server that emulates Nirvana Labs, Scalekit and PingOne under path
+//! prefixes, backed by SQLite, with a control plane for tests (DESIGN.md §5).
+//!
+//! It answers as each vendor does (paths, status codes, JSON shapes, pagination, auth, errors,
+//! limits; VENDORS.md records the choices made where a vendor publishes nothing), so that
+//! orgform's real HTTP client code runs against it unchanged.
+
+mod auth;
+mod control;
+mod faults;
+mod http;
+mod nirvana;
+mod pingone;
+mod scalekit;
+mod seed;
+mod stats;
+mod store;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+pub use auth::Tokens;
+pub use faults::{Chaos, Decision, FaultConfig, Faults, Script};
+pub use seed::{Seed, SeedSummary};
+pub use stats::{LoggedRequest, RouteCount, Stats, StatsReport};
+pub use store::{SCHEMA_VERSION, Store, StoreError};
+
+use http::ApiError;
+
+/// The emulated vendors; also the path prefix each is served under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Vendor {
+    Nirvana,
+    Scalekit,
+    #[serde(rename = "pingone")]
+    PingOne,
+}
+
+impl Vendor {
+    pub const ALL: [Vendor; 3] = [Vendor::Nirvana, Vendor::Scalekit, Vendor::PingOne];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Vendor::Nirvana => "nirvana",
+            Vendor::Scalekit => "scalekit",
+            Vendor::PingOne => "pingone",
+        }
+    }
+
+    /// The vendor whose prefix starts `path`.
+    pub fn of_path(path: &str) -> Option<Vendor> {
+        Vendor::ALL.into_iter().find(|v| {
+            path.strip_prefix('/')
+                .is_some_and(|p| p.starts_with(v.as_str()))
+        })
+    }
+}
+
+/// The credentials the sandbox accepts (DESIGN.md §5 gives the defaults).
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub nirvana_api_key: String,
+    pub scalekit_client_id: String,
+    pub scalekit_client_secret: String,
+    pub pingone_environment_id: String,
+    pub pingone_client_id: String,
+    pub pingone_client_secret: String,
+}
+
+impl Default for Credentials {
+    fn default() -> Self {
+        Self {
+            nirvana_api_key: "sandbox-nirvana-key".into(),
+            scalekit_client_id: "sandbox-client".into(),
+            scalekit_client_secret: "sandbox-secret".into(),
+            pingone_environment_id: "sandbox-env".into(),
+            pingone_client_id: "sandbox-client".into(),
+            pingone_client_secret: "sandbox-secret".into(),
+        }
+    }
+}
+
+/// Everything a running sandbox holds.
+pub struct Sandbox {
+    pub store: Store,
+    pub credentials: Credentials,
+    tokens: Mutex<Tokens>,
+    faults: Mutex<Faults>,
+    stats: Mutex<Stats>,
+}
+
+pub type Shared = Arc<Sandbox>;
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Sandbox {
+    /// Opens the store and, the first time a database is used, loads the default seed.
+    pub fn open(
+        db: Option<&std::path::Path>,
+        credentials: Credentials,
+    ) -> Result<Self, SandboxError> {
+        let store = Store::open(db)?;
+        let sandbox = Self {
+            store,
+            credentials,
+            tokens: Mutex::new(Tokens::default()),
+            faults: Mutex::new(Faults::default()),
+            stats: Mutex::new(Stats::default()),
+        };
+        let first_use = sandbox.store.lock().next_number("default-seed-applied")? == 1;
+        if first_use {
+            seed::apply(&sandbox.store.lock(), &Seed::default_seed())?;
+        }
+        Ok(sandbox)
+    }
+
+    pub fn stats(&self) -> StatsReport {
+        lock(&self.stats).report()
+    }
+
+    pub fn tokens(&self) -> MutexGuard<'_, Tokens> {
+        lock(&self.tokens)
+    }
+
+    pub fn token_ttl(&self) -> Option<u64> {
+        lock(&self.faults).config.token_ttl_seconds
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("invalid seed: {0}")]
+    Seed(String),
+}
+
+/// The whole HTTP surface: the three vendors and the control plane.
+pub fn router(shared: Shared) -> Router {
+    let vendors = Router::new()
+        .nest("/nirvana", nirvana::router())
+        .nest("/scalekit", scalekit::router())
+        .nest("/pingone", pingone::router())
+        .route_layer(middleware::from_fn_with_state(shared.clone(), vendor_layer));
+    Router::new()
+        .merge(vendors)
+        .nest("/_sandbox", control::router())
+        .fallback(unmatched)
+        .with_state(shared)
+}
+
+/// Counts every vendor request and applies the configured faults before the handler runs.
+async fn vendor_layer(
+    State(shared): State<Shared>,
+    matched: MatchedPath,
+    request: Request,
+    next: Next,
+) -> Response {
+    let route = matched.as_str().to_owned();
+    let Some(vendor) = Vendor::of_path(&route) else {
+        return next.run(request).await;
+    };
+    let method = request.method().as_str().to_owned();
+    let path = request.uri().path().to_owned();
+    let (decision, latency) = {
+        let mut faults = lock(&shared.faults);
+        (
+            faults.decide(vendor, &method, &route, Instant::now()),
+            faults.latency(),
+        )
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let response = match decision {
+        Decision::Pass => next.run(request).await,
+        Decision::Fail(status) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            vendor_error(vendor, status, "sandbox fault: scripted failure").into_response()
+        }
+        Decision::RateLimited(seconds) => rate_limited(vendor, seconds).into_response(),
+        Decision::Drop => dropped_connection(),
+    };
+    // A dropped connection has no status; the log records it as 0.
+    let status = if decision == Decision::Drop {
+        0
+    } else {
+        response.status().as_u16()
+    };
+    lock(&shared.stats).record(vendor.as_str(), &method, &route, &path, status);
+    response
+}
+
+/// A vendor's error body for `status` with a generic code, used for faults and unknown paths.
+fn vendor_error(vendor: Vendor, status: StatusCode, message: &str) -> ApiError {
+    match vendor {
+        Vendor::Nirvana => nirvana::error_for_status(status, message),
+        Vendor::Scalekit => scalekit::error_for_status(status, message),
+        Vendor::PingOne => pingone::error_for_status(status, message),
+    }
+}
+
+/// 429 as each vendor sends it: Nirvana and PingOne with `Retry-After`, Scalekit without.
+fn rate_limited(vendor: Vendor, seconds: u64) -> ApiError {
+    let mut error = vendor_error(vendor, StatusCode::TOO_MANY_REQUESTS, "rate limit exceeded");
+    if vendor != Vendor::Scalekit {
+        error.retry_after = Some(seconds);
+    }
+    error
+}
+
+/// A response whose body fails before a byte is written: the server closes the connection and
+/// the client sees it dropped mid-request.
+fn dropped_connection() -> Response {
+    let failing = futures_util::stream::once(async {
+        Err::<axum::body::Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "sandbox fault: connection dropped",
+        ))
+    });
+    Response::new(Body::from_stream(failing))
+}
+
+/// Unknown paths: the vendor's own 404 under its prefix, a plain 404 elsewhere.
+async fn unmatched(State(shared): State<Shared>, request: Request) -> Response {
+    let path = request.uri().path().to_owned();
+    match Vendor::of_path(&path) {
+        Some(vendor) => {
+            let method = request.method().as_str().to_owned();
+            lock(&shared.stats).record(vendor.as_str(), &method, "<unmatched>", &path, 404);
+            vendor_error(vendor, StatusCode::NOT_FOUND, "no such route").into_response()
+        }
+        None => (
+            StatusCode::NOT_FOUND,
+            "not found: the sandbox serves /nirvana, /scalekit, /pingone and /_sandbox",
+        )
+            .into_response(),
+    }
+}
+
+/// A sandbox serving on a socket, stopped when dropped or by [`RunningSandbox::stop`].
+pub struct RunningSandbox {
+    pub addr: SocketAddr,
+    pub shared: Shared,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl RunningSandbox {
+    /// `http://127.0.0.1:PORT`; vendors are under `/nirvana`, `/scalekit`, `/pingone`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn vendor_url(&self, vendor: Vendor) -> String {
+        format!("{}/{}", self.base_url(), vendor.as_str())
+    }
+
+    /// Stops accepting requests and waits for the server task to end.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for RunningSandbox {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Options for [`start`]. The default listens on an ephemeral loopback port with an in-memory
+/// database and the default credentials.
+#[derive(Debug, Clone)]
+pub struct SandboxOptions {
+    pub addr: String,
+    pub db: Option<PathBuf>,
+    pub seed: Option<Seed>,
+    pub credentials: Credentials,
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        Self {
+            addr: "127.0.0.1:0".into(),
+            db: None,
+            seed: None,
+            credentials: Credentials::default(),
+        }
+    }
+}
+
+/// Starts a sandbox in this process (on the current tokio runtime) and returns once it listens.
+pub async fn start(options: SandboxOptions) -> Result<RunningSandbox, SandboxError> {
+    let sandbox = Sandbox::open(options.db.as_deref(), options.credentials)?;
+    if let Some(seed) = &options.seed {
+        seed::apply(&sandbox.store.lock(), seed)?;
+    }
+    let shared = Arc::new(sandbox);
+    let listener = tokio::net::TcpListener::bind(&options.addr)
+        .await
+        .map_err(|source| SandboxError::Bind {
+            addr: options.addr.clone(),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| SandboxError::Bind {
+        addr: options.addr.clone(),
+        source,
+    })?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let app = router(shared.clone());
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+    });
+    Ok(RunningSandbox {
+        addr,
+        shared,
+        shutdown: Some(tx),
+        task: Some(task),
+    })
+}

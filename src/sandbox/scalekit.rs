@@ -1,0 +1,982 @@
+//! Scalekit: client-credentials tokens, organizations (page tokens), feature settings, domains
+//! (page numbers), users and memberships; google.rpc-style errors.
+//!
+//! Unpublished details and the choices made here: tokens live 24 hours; the default page size
+//! is 10 for organizations and users and 30 for domains; a duplicate `external_id` or domain
+//! answers 409 (`ALREADY_EXISTS`); an organization domain starts `PENDING` (DNS), an allowed
+//! e-mail domain `AUTO_VERIFIED`; deleting an organization deletes its domains and memberships.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, patch, post};
+use serde_json::{Map, Value, json};
+
+use super::http::{ApiError, Reply, bearer, decode_cursor, encode_cursor, json_object, now, ok};
+use super::store::{Db, Object, StoreError};
+use super::{Shared, Vendor};
+
+const V: &str = "scalekit";
+pub const ENVIRONMENT_ID: &str = "env_sandbox";
+pub const TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
+const FEATURES: [&str; 2] = ["sso", "dir_sync"];
+
+pub fn router() -> Router<Shared> {
+    Router::new()
+        .route("/oauth/token", post(token))
+        .route(
+            "/api/v1/organizations",
+            get(list_organizations).post(create_organization),
+        )
+        .route(
+            "/api/v1/organizations/{id}",
+            get(get_organization)
+                .patch(update_organization)
+                .delete(delete_organization),
+        )
+        .route(
+            "/api/v1/organizations:external/{external_id}",
+            get(get_organization_by_external_id),
+        )
+        .route(
+            "/api/v1/organizations/{id}/settings",
+            patch(update_settings),
+        )
+        .route(
+            "/api/v1/organizations/{organization_id}/domains",
+            get(list_domains).post(create_domain),
+        )
+        .route(
+            "/api/v1/organizations/{organization_id}/domains/{id}",
+            get(get_domain).delete(delete_domain),
+        )
+        .route(
+            "/api/v1/organizations/{organization_id}/users",
+            get(list_users).post(create_user),
+        )
+        .route(
+            "/api/v1/memberships/organizations/{organization_id}/users/{id}",
+            post(create_membership)
+                .patch(update_membership)
+                .delete(delete_membership),
+        )
+}
+
+/// google.rpc codes used here.
+mod rpc {
+    pub const INVALID_ARGUMENT: i32 = 3;
+    pub const NOT_FOUND: i32 = 5;
+    pub const ALREADY_EXISTS: i32 = 6;
+    pub const RESOURCE_EXHAUSTED: i32 = 8;
+    pub const INTERNAL: i32 = 13;
+    pub const UNAVAILABLE: i32 = 14;
+    pub const UNAUTHENTICATED: i32 = 16;
+}
+
+pub fn error(
+    status: StatusCode,
+    code: i32,
+    error_code: &str,
+    message: impl Into<String>,
+) -> ApiError {
+    ApiError::new(
+        status,
+        json!({
+            "code": code,
+            "message": message.into(),
+            "details": [{ "@type": "type.googleapis.com/scalekit.v1.errdetails.ErrorInfo", "error_code": error_code }]
+        }),
+    )
+}
+
+pub fn error_for_status(status: StatusCode, message: &str) -> ApiError {
+    let (code, error_code) = match status.as_u16() {
+        400 => (rpc::INVALID_ARGUMENT, "INVALID_ARGUMENT"),
+        401 => (rpc::UNAUTHENTICATED, "UNAUTHENTICATED"),
+        404 => (rpc::NOT_FOUND, "NOT_FOUND"),
+        409 => (rpc::ALREADY_EXISTS, "ALREADY_EXISTS"),
+        429 => (rpc::RESOURCE_EXHAUSTED, "RATE_LIMITED"),
+        503 => (rpc::UNAVAILABLE, "UNAVAILABLE"),
+        _ => (rpc::INTERNAL, "INTERNAL"),
+    };
+    error(status, code, error_code, message)
+}
+
+/// 400 with `validation_error_info.field_violations`.
+fn invalid(field: &str, description: impl Into<String>) -> ApiError {
+    let description = description.into();
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        json!({
+            "code": rpc::INVALID_ARGUMENT,
+            "message": format!("invalid {field}: {description}"),
+            "details": [{
+                "@type": "type.googleapis.com/scalekit.v1.errdetails.ErrorInfo",
+                "error_code": "INVALID_ARGUMENT",
+                "validation_error_info": { "field_violations": [{ "field": field, "description": description }] }
+            }]
+        }),
+    )
+}
+
+fn not_found(what: &str) -> ApiError {
+    error(
+        StatusCode::NOT_FOUND,
+        rpc::NOT_FOUND,
+        "NOT_FOUND",
+        format!("{what} not found"),
+    )
+}
+
+fn conflict(message: impl Into<String>) -> ApiError {
+    error(
+        StatusCode::CONFLICT,
+        rpc::ALREADY_EXISTS,
+        "ALREADY_EXISTS",
+        message,
+    )
+}
+
+fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+    match bearer(headers) {
+        Some(token) if shared.tokens().is_valid(Vendor::Scalekit, token) => Ok(()),
+        Some(_) => Err(error(
+            StatusCode::UNAUTHORIZED,
+            rpc::UNAUTHENTICATED,
+            "UNAUTHENTICATED",
+            "Token invalid or expired",
+        )),
+        None => Err(error(
+            StatusCode::UNAUTHORIZED,
+            rpc::UNAUTHENTICATED,
+            "UNAUTHENTICATED",
+            "Token empty",
+        )),
+    }
+}
+
+fn body_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    json_object(body).ok_or_else(|| {
+        error(
+            StatusCode::BAD_REQUEST,
+            rpc::INVALID_ARGUMENT,
+            "INVALID_ARGUMENT",
+            "request body must be a JSON object",
+        )
+    })
+}
+
+/// `POST /oauth/token`, form-encoded client credentials.
+async fn token(State(shared): State<Shared>, body: Bytes) -> Reply {
+    let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
+    let oauth_error = |status: StatusCode, code: &str, description: &str| {
+        ApiError::new(
+            status,
+            json!({ "error": code, "error_description": description }),
+        )
+    };
+    if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
+        return Err(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "grant_type must be client_credentials",
+        ));
+    }
+    let credentials = &shared.credentials;
+    let valid = form.get("client_id") == Some(&credentials.scalekit_client_id)
+        && form.get("client_secret") == Some(&credentials.scalekit_client_secret);
+    if !valid {
+        return Err(oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client authentication failed",
+        ));
+    }
+    let ttl = shared.token_ttl().map_or(TOKEN_TTL, Duration::from_secs);
+    let access_token = shared.tokens().issue(Vendor::Scalekit, ttl);
+    ok(
+        StatusCode::OK,
+        json!({ "access_token": access_token, "token_type": "Bearer", "expires_in": ttl.as_secs(), "scope": "openid profile email" }),
+    )
+}
+
+fn optional_string<'a>(
+    body: &'a Map<String, Value>,
+    field: &str,
+) -> Result<Option<&'a str>, ApiError> {
+    match body.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(invalid(field, "must be a string")),
+    }
+}
+
+fn check_metadata(value: &Value) -> Result<Map<String, Value>, ApiError> {
+    let Value::Object(map) = value else {
+        return Err(invalid("metadata", "must be an object of strings"));
+    };
+    if map.len() > 10 {
+        return Err(invalid(
+            "metadata",
+            "at most 10 key-value pairs are allowed",
+        ));
+    }
+    for (key, value) in map {
+        let key_len = key.chars().count();
+        if !(3..=25).contains(&key_len) {
+            return Err(invalid(
+                "metadata",
+                format!("key `{key}` must be 3 to 25 characters"),
+            ));
+        }
+        match value {
+            Value::String(v) if (1..=256).contains(&v.chars().count()) => {}
+            Value::String(_) => {
+                return Err(invalid(
+                    "metadata",
+                    format!("value of `{key}` must be 1 to 256 characters"),
+                ));
+            }
+            _ => {
+                return Err(invalid(
+                    "metadata",
+                    format!("value of `{key}` must be a string"),
+                ));
+            }
+        }
+    }
+    Ok(map.clone())
+}
+
+/// Applies the settable organization fields of `body` to `organization`, validating each.
+fn apply_organization_fields(
+    db: &Db,
+    organization: &mut Value,
+    body: &Map<String, Value>,
+) -> Result<(), ApiError> {
+    if let Some(name) = optional_string(body, "display_name")? {
+        if !(1..=200).contains(&name.chars().count()) {
+            return Err(invalid("display_name", "must be 1 to 200 characters"));
+        }
+        organization["display_name"] = json!(name);
+    }
+    if let Some(external_id) = optional_string(body, "external_id")? {
+        let own_id = organization["id"].as_str().unwrap_or_default();
+        let taken = db
+            .find_by_key(V, "organization", None, external_id)?
+            .iter()
+            .any(|other| other.id != own_id);
+        if taken {
+            return Err(conflict(format!(
+                "an organization with external_id `{external_id}` already exists"
+            )));
+        }
+        organization["external_id"] = json!(external_id);
+    }
+    if let Some(metadata) = body.get("metadata").filter(|m| !m.is_null()) {
+        organization["metadata"] = Value::Object(check_metadata(metadata)?);
+    }
+    if let Some(slug) = optional_string(body, "slug")? {
+        if !(1..=253).contains(&slug.len()) {
+            return Err(invalid("slug", "must be 1 to 253 characters"));
+        }
+        organization["slug"] = json!(slug);
+    }
+    if let Some(logo) = optional_string(body, "logo_url")? {
+        if logo.len() > 1024 || !(logo.starts_with("https://") || logo.starts_with("http://")) {
+            return Err(invalid(
+                "logo_url",
+                "must be a URL of at most 1024 characters",
+            ));
+        }
+        organization["logo_url"] = json!(logo);
+    }
+    Ok(())
+}
+
+/// A new organization object, before its settable fields are applied.
+pub fn new_organization(db: &Db) -> Result<Value, StoreError> {
+    let n = db.next_number("scalekit-organization")?;
+    let timestamp = now();
+    Ok(json!({
+        "id": format!("org_{}", 59_615_193_906_282_000u64 + n),
+        "display_name": "",
+        "metadata": {},
+        "region_code": "US",
+        "settings": { "features": FEATURES.iter().map(|f| json!({ "name": f, "enabled": false })).collect::<Vec<_>>() },
+        "create_time": timestamp,
+        "update_time": timestamp,
+    }))
+}
+
+fn external_key(organization: &Value) -> Option<String> {
+    organization["external_id"].as_str().map(str::to_owned)
+}
+
+/// Inserts an organization built by [`new_organization`] (also used by seeds).
+pub fn insert_organization(db: &Db, organization: &Value) -> Result<(), StoreError> {
+    let id = organization["id"].as_str().unwrap_or_default();
+    db.insert(
+        V,
+        "organization",
+        id,
+        "",
+        external_key(organization).as_deref(),
+        organization,
+    )?;
+    Ok(())
+}
+
+fn load_organization(db: &Db, id: &str) -> Result<Value, ApiError> {
+    Ok(db
+        .get(V, "organization", id)?
+        .ok_or_else(|| not_found("organization"))?
+        .body)
+}
+
+async fn create_organization(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Reply {
+    authorize(&shared, &headers)?;
+    let body = body_object(&body)?;
+    if optional_string(&body, "display_name")?.is_none() {
+        return Err(invalid("display_name", "is required"));
+    }
+    let db = shared.store.lock();
+    let mut organization = new_organization(&db)?;
+    apply_organization_fields(&db, &mut organization, &body)?;
+    insert_organization(&db, &organization)?;
+    ok(StatusCode::CREATED, json!({ "organization": organization }))
+}
+
+async fn get_organization(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Reply {
+    authorize(&shared, &headers)?;
+    ok(
+        StatusCode::OK,
+        json!({ "organization": load_organization(&shared.store.lock(), &id)? }),
+    )
+}
+
+async fn get_organization_by_external_id(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path(external_id): Path<String>,
+) -> Reply {
+    authorize(&shared, &headers)?;
+    let found = shared
+        .store
+        .lock()
+        .find_by_key(V, "organization", None, &external_id)?;
+    let organization = found
+        .into_iter()
+        .next()
+        .ok_or_else(|| not_found("organization"))?;
+    ok(StatusCode::OK, json!({ "organization": organization.body }))
+}
+
+async fn update_organization(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Reply {
+    authorize(&shared, &headers)?;
+    let body = body_object(&body)?;
+    let db = shared.store.lock();
+    let mut organization = load_organization(&db, &id)?;
+    apply_organization_fields(&db, &mut organization, &body)?;
+    organization["update_time"] = json!(now());
+    db.update(
+        V,
+        "organization",
+        &id,
+        external_key(&organization).as_deref(),
+        &organization,
+    )?;
+    ok(StatusCode::OK, json!({ "organization": organization }))
+}
+
+async fn delete_organization(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Reply {
+    authorize(&shared, &headers)?;
+    let db = shared.store.lock();
+    load_organization(&db, &id)?;
+    db.transaction(|db| {
+        db.delete_children(V, &id)?;
+        db.delete(V, "organization", &id)
+    })?;
+    ok(StatusCode::OK, json!({}))
+}
+
+async fn update_settings(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Reply {
+    authorize(&shared, &headers)?;
+    let body = body_object(&body)?;
+    let Some(Value::Array(requested)) = body.get("features") else {
+        return Err(invalid("features", "must be a list of {name, enabled}"));
+    };
+    let mut changes = Vec::new();
+    for feature in requested {
+        let (Some(name), Some(enabled)) = (feature["name"].as_str(), feature["enabled"].as_bool())
+        else {
+            return Err(invalid(
+                "features",
+                "each feature needs a string `name` and a boolean `enabled`",
+            ));
+        };
+        if !FEATURES.contains(&name) {
+            return Err(invalid(
+                "features",
+                format!("unknown feature `{name}`; expected sso or dir_sync"),
+            ));
+        }
+        changes.push((name.to_owned(), enabled));
+    }
+    let db = shared.store.lock();
+    let mut organization = load_organization(&db, &id)?;
+    set_features(&mut organization, &changes);
+    organization["update_time"] = json!(now());
+    db.update(
+        V,
+        "organization",
+        &id,
+        external_key(&organization).as_deref(),
+        &organization,
+    )?;
+    ok(StatusCode::OK, json!({ "organization": organization }))
+}
+
+pub fn set_features(organization: &mut Value, changes: &[(String, bool)]) {
+    if let Some(features) = organization["settings"]["features"].as_array_mut() {
+        for (name, enabled) in changes {
+            for feature in features.iter_mut() {
+                if feature["name"] == json!(name) {
+                    feature["enabled"] = json!(enabled);
+                }
+            }
+        }
+    }
+}
+
+fn page_size(
+    query: &HashMap<String, String>,
+    default: usize,
+    min: usize,
+    max: usize,
+) -> Result<usize, ApiError> {
+    match query.get("page_size") {
+        None => Ok(default),
+        Some(text) => match text.parse::<usize>() {
+            Ok(0) => Ok(default),
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(invalid("page_size", format!("must be from {min} to {max}"))),
+        },
+    }
+}
+
+fn page_token(query: &HashMap<String, String>) -> Result<i64, ApiError> {
+    match query.get("page_token").map(String::as_str) {
+        None | Some("") => Ok(0),
+        Some(token) => {
+            decode_cursor(token).ok_or_else(|| invalid("page_token", "invalid page token"))
+        }
+    }
+}
+
+/// One page of objects after `after`: the items, the next token and the previous token.
+fn token_page(
+    db: &Db,
+    kind: &str,
+    parent: &str,
+    after: i64,
+    size: usize,
+) -> Result<(Vec<Object>, String, String), ApiError> {
+    let mut items = db.list(V, kind, parent, after, size + 1)?;
+    let more = items.len() > size;
+    items.truncate(size);
+    let next = match (more, items.last()) {
+        (true, Some(last)) => encode_cursor(last.seq),
+        _ => String::new(),
+    };
+    let previous = if after > 0 {
+        let first = items.first().map_or(after + 1, |o| o.seq);
+        encode_cursor(db.list_before(V, kind, parent, first, size)?)
+    } else {
+        String::new()
+    };
+    Ok((items, next, previous))
+}
+
+async fn list_organizations(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Reply {
+    authorize(&shared, &headers)?;
+    let size = page_size(&query, 10, 10, 100)?;
+    let after = page_token(&query)?;
+    let db = shared.store.lock();
+    if let Some(external_id) = query.get("external_id").filter(|e| !e.is_empty()) {
+        let found: Vec<Value> = db
+            .find_by_key(V, "organization", None, external_id)?
+            .into_iter()
+            .map(|o| o.body)
+            .collect();
+        let total = found.len();
+        return ok(
+            StatusCode::OK,
+            json!({ "organizations": found, "next_page_token": "", "prev_page_token": "", "total_size": total }),
+        );
+    }
+    let (organizations, next, previous) = token_page(&db, "organization", "", after, size)?;
+    ok(
+        StatusCode::OK,
+        json!({
+            "organizations": organizations.into_iter().map(|o| o.body).collect::<Vec<_>>(),
+            "next_page_token": next,
+            "prev_page_token": previous,
+            "total_size": db.count(V, "organization", "")?,
+        }),
+    )
+}
+
+/// Whether `text` is a plausible DNS name (the vendor refuses anything else).
+fn is_domain(text: &str) -> bool {
+    text.contains('.')
+        && text.len() <= 253
+        && text.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+/// Adds a domain to an organization (also used by seeds). The name must be free.
+pub fn insert_domain(
+    db: &Db,
+    organization_id: &str,
+    domain: &str,
+    domain_type: &str,
+    verification_status: Option<&str>,
+) -> Result<Value, StoreError> {
+    let n = db.next_number("scalekit-domain")?;
+    let timestamp = now();
+    let (status, method) = match domain_type {
+        "ALLOWED_EMAIL_DOMAIN" => ("AUTO_VERIFIED", "NOT_APPLICABLE"),
+        _ => ("PENDING", "DNS"),
+    };
+    let value = json!({
+        "id": format!("dom_{}", 88_000_000_000_000_000u64 + n),
+        "domain": domain,
+        "domain_type": domain_type,
+        "organization_id": organization_id,
+        "environment_id": ENVIRONMENT_ID,
+        "verification_status": verification_status.unwrap_or(status),
+        "verification_method": method,
+        "create_time": timestamp,
+        "update_time": timestamp,
+    });
+    db.insert(
+        V,
+        "domain",
+        value["id"].as_str().unwrap_or_default(),
+        organization_id,
+        Some(domain),
+        &value,
+    )?;
+    Ok(value)
+}
+
+async fn create_domain(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path(organization_id): Path<String>,
+    body: Bytes,
+) -> Reply {
+    authorize(&shared, &headers)?;
+    let body = body_object(&body)?;
+    let domain = optional_string(&body, "domain")?
+        .map(str::to_ascii_lowercase)
+        .ok_or_else(|| invalid("domain", "is required"))?;
+    if !is_domain(&domain) {
+        return Err(invalid("domain", "must be a valid domain name"));
+    }
+    let domain_type = optional_string(&body, "domain_type")?
+        .unwrap_or("ORGANIZATION_DOMAIN")
+        .to_owned();
+    if !["ORGANIZATION_DOMAIN", "ALLOWED_EMAIL_DOMAIN"].contains(&domain_type.as_str()) {
+        return Err(invalid(
+            "domain_type",
+            "must be ORGANIZATION_DOMAIN or ALLOWED_EMAIL_DOMAIN",
+        ));
+    }
+    let db = shared.store.lock();
+    load_organization(&db, &organization_id)?;
+    if !db.find_by_key(V, "domain", None, &domain)?.is_empty() {
+        return Err(conflict(format!(
+            "domain `{domain}` is already registered in this environment"
+        )));
+    }
+    let created = insert_domain(&db, &organization_id, &domain, &domain_type, None)?;
+    ok(StatusCode::OK, json!({ "domain": created }))
+}
+
+async fn list_domains(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path(organization_id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Reply {
+    authorize(&shared, &headers)?;
+    let size = page_size(&query, 30, 1, 100)?;
+    let number = match query.get("page_number") {
+        None => 0,
+        Some(text) => text
+            .parse::<usize>()
+            .map_err(|_| invalid("page_number", "must be 0 or more"))?,
+    };
+    let db = shared.store.lock();
+    load_organization(&db, &organization_id)?;
+    let domains: Vec<Value> = db
+        .list_page(
+            V,
+            "domain",
+            &organization_id,
+            number.saturating_mul(size),
+            size,
+        )?
+        .into_iter()
+        .map(|o| o.body)
+        .filter(|d| {
+            query
+                .get("domain_type")
+                .is_none_or(|t| d["domain_type"] == json!(t))
+        })
+        .collect();
+    ok(
+        StatusCode::OK,
+        json!({ "domains": domains, "page_number": number, "page_size": size }),
+    )
+}
+
+async fn get_domain(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path((organization_id, id)): Path<(String, String)>,
+) -> Reply {
+    authorize(&shared, &headers)?;
+    let db = shared.store.lock();
+    match db.get(V, "domain", &id)? {
+        Some(domain) if domain.parent == organization_id => {
+            ok(StatusCode::OK, json!({ "domain": domain.body }))
+        }
+        _ => Err(not_found("domain")),
+    }
+}
+
+async fn delete_domain(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path((organization_id, id)): Path<(String, String)>,
+) -> Reply {
+    authorize(&shared, &headers)?;
+    let db = shared.store.lock();
+    match db.get(V, "domain", &id)? {
+        Some(domain) if domain.parent == organization_id => {
+            db.delete(V, "domain", &id)?;
+            ok(StatusCode::OK, json!({}))
+        }
+        _ => Err(not_found("domain")),
+    }
+}
+
+fn role_objects(roles: &[String]) -> Value {
+    Value::Array(
+        roles
+            .iter()
+            .map(|name| {
+                let mut display: Vec<char> = name.replace('_', " ").chars().collect();
+                if let Some(first) = display.first_mut() {
+                    *first = first.to_ascii_uppercase();
+                }
+                json!({ "id": format!("role_{name}"), "name": name, "display_name": display.into_iter().collect::<String>() })
+            })
+            .collect(),
+    )
+}
+
+/// Role names from `{"roles": [{"name": ..}]}`; `None` when the field is absent.
+fn roles_field(body: &Map<String, Value>) -> Result<Option<Vec<String>>, ApiError> {
+    match body.get("roles") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|r| match r["name"].as_str() {
+                Some(name) if !name.trim().is_empty() => Ok(name.to_owned()),
+                _ => Err(invalid("roles", "each role needs a non-empty `name`")),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(_) => Err(invalid("roles", "must be a list of {name}")),
+    }
+}
+
+/// A user as the API shows it: the stored user plus all of its memberships.
+fn user_view(db: &Db, user: Value) -> Result<Value, StoreError> {
+    let id = user["id"].as_str().unwrap_or_default().to_owned();
+    let memberships: Vec<Value> = db
+        .find_by_key(V, "membership", None, &id)?
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    let mut view = user;
+    view["memberships"] = Value::Array(memberships);
+    Ok(view)
+}
+
+/// Creates a user (also used by seeds); the e-mail must be free.
+pub fn insert_user(
+    db: &Db,
+    id: Option<&str>,
+    email: &str,
+    external_id: Option<&str>,
+) -> Result<Value, StoreError> {
+    let id = match id {
+        Some(id) => id.to_owned(),
+        None => format!(
+            "usr_{}",
+            77_000_000_000_000_000u64 + db.next_number("scalekit-user")?
+        ),
+    };
+    let timestamp = now();
+    let mut user = json!({
+        "id": id,
+        "email": email,
+        "metadata": {},
+        "user_profile": { "email_verified": false },
+        "create_time": timestamp,
+        "update_time": timestamp,
+    });
+    if let Some(external_id) = external_id {
+        user["external_id"] = json!(external_id);
+    }
+    db.insert(V, "user", &id, "", Some(&email.to_ascii_lowercase()), &user)?;
+    Ok(user)
+}
+
+/// Adds `user_id` to an organization (also used by seeds).
+pub fn insert_membership(
+    db: &Db,
+    organization: &Value,
+    user_id: &str,
+    roles: &[String],
+    status: &str,
+) -> Result<(), StoreError> {
+    let organization_id = organization["id"].as_str().unwrap_or_default();
+    let membership = json!({
+        "organization_id": organization_id,
+        "display_name": organization["display_name"],
+        "roles": role_objects(roles),
+        "membership_status": status,
+        "join_time": now(),
+        "metadata": {},
+    });
+    db.insert(
+        V,
+        "membership",
+        &membership_ids(organization_id, user_id),
+        organization_id,
+        Some(user_id),
+        &membership,
+    )?;
+    Ok(())
+}
+
+async fn list_users(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path(organization_id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Reply {
+    authorize(&shared, &headers)?;
+    let size = page_size(&query, 10, 1, 100)?;
+    let after = page_token(&query)?;
+    let db = shared.store.lock();
+    load_organization(&db, &organization_id)?;
+    let (memberships, next, previous) =
+        token_page(&db, "membership", &organization_id, after, size)?;
+    let mut users = Vec::with_capacity(memberships.len());
+    for membership in &memberships {
+        let user_id = membership.id.rsplit('/').next().unwrap_or_default();
+        if let Some(user) = db.get(V, "user", user_id)? {
+            users.push(user_view(&db, user.body)?);
+        }
+    }
+    ok(
+        StatusCode::OK,
+        json!({
+            "users": users,
+            "next_page_token": next,
+            "prev_page_token": previous,
+            "total_size": db.count(V, "membership", &organization_id)?,
+        }),
+    )
+}
+
+async fn create_user(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path(organization_id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Reply {
+    authorize(&shared, &headers)?;
+    let body = body_object(&body)?;
+    let email = optional_string(&body, "email")?
+        .ok_or_else(|| invalid("email", "is required"))?
+        .to_owned();
+    if email_address::EmailAddress::parse_with_options(
+        &email,
+        email_address::Options::default().with_required_tld(),
+    )
+    .is_err()
+    {
+        return Err(invalid("email", "must be a valid e-mail address"));
+    }
+    let external_id = optional_string(&body, "external_id")?.map(str::to_owned);
+    let membership = body
+        .get("membership")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let roles = roles_field(&membership)?.unwrap_or_else(|| vec!["member".to_owned()]);
+    let invited = query
+        .get("send_invitation_email")
+        .is_some_and(|v| v == "true");
+    let db = shared.store.lock();
+    let organization = load_organization(&db, &organization_id)?;
+    if !db
+        .find_by_key(V, "user", None, &email.to_ascii_lowercase())?
+        .is_empty()
+    {
+        return Err(conflict(format!(
+            "a user with email `{email}` already exists; add it with the memberships API"
+        )));
+    }
+    let user = db.transaction(|db| {
+        let user = insert_user(db, None, &email, external_id.as_deref())?;
+        let status = if invited { "PENDING_INVITE" } else { "ACTIVE" };
+        insert_membership(
+            db,
+            &organization,
+            user["id"].as_str().unwrap_or_default(),
+            &roles,
+            status,
+        )?;
+        user_view(db, user)
+    })?;
+    ok(StatusCode::CREATED, json!({ "user": user }))
+}
+
+fn membership_ids(organization_id: &str, user_id: &str) -> String {
+    format!("{organization_id}/{user_id}")
+}
+
+async fn create_membership(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path((organization_id, user_id)): Path<(String, String)>,
+    body: Bytes,
+) -> Reply {
+    authorize(&shared, &headers)?;
+    let body = if body.is_empty() {
+        Map::new()
+    } else {
+        body_object(&body)?
+    };
+    let roles = roles_field(&body)?.unwrap_or_else(|| vec!["member".to_owned()]);
+    let db = shared.store.lock();
+    let organization = load_organization(&db, &organization_id)?;
+    let user = db
+        .get(V, "user", &user_id)?
+        .ok_or_else(|| not_found("user"))?;
+    if db
+        .get(V, "membership", &membership_ids(&organization_id, &user_id))?
+        .is_some()
+    {
+        return Err(conflict(
+            "the user is already a member of this organization",
+        ));
+    }
+    insert_membership(&db, &organization, &user_id, &roles, "ACTIVE")?;
+    ok(
+        StatusCode::CREATED,
+        json!({ "user": user_view(&db, user.body)? }),
+    )
+}
+
+async fn update_membership(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path((organization_id, user_id)): Path<(String, String)>,
+    body: Bytes,
+) -> Reply {
+    authorize(&shared, &headers)?;
+    let body = body_object(&body)?;
+    let roles = roles_field(&body)?;
+    let db = shared.store.lock();
+    load_organization(&db, &organization_id)?;
+    let user = db
+        .get(V, "user", &user_id)?
+        .ok_or_else(|| not_found("user"))?;
+    let id = membership_ids(&organization_id, &user_id);
+    let mut membership = db
+        .get(V, "membership", &id)?
+        .ok_or_else(|| not_found("membership"))?
+        .body;
+    if let Some(roles) = roles {
+        membership["roles"] = role_objects(&roles);
+    }
+    if let Some(metadata) = body.get("metadata").filter(|m| !m.is_null()) {
+        membership["metadata"] = Value::Object(check_metadata(metadata)?);
+    }
+    db.update(V, "membership", &id, Some(&user_id), &membership)?;
+    ok(
+        StatusCode::OK,
+        json!({ "user": user_view(&db, user.body)? }),
+    )
+}
+
+async fn delete_membership(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path((organization_id, user_id)): Path<(String, String)>,
+) -> Reply {
+    authorize(&shared, &headers)?;
+    let db = shared.store.lock();
+    if !db.delete(V, "membership", &membership_ids(&organization_id, &user_id))? {
+        return Err(not_found("membership"));
+    }
+    ok(StatusCode::OK, json!({}))
+}

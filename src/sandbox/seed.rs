@@ -1,0 +1,279 @@
+//! Fixtures: data that tests and users load into the sandbox, including what the vendor APIs
+//! only let us read (Nirvana domains and memberships, everything of PingOne).
+//!
+//! A seed is YAML or JSON. Objects are created by the same functions the API handlers use, so
+//! seeded and API-created objects have the same shape.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::store::{Db, StoreError};
+use super::{SandboxError, nirvana, pingone, scalekit};
+
+/// The PingOne organization of the default seed (from `shared/seeds/003_…`).
+pub const DEFAULT_PINGONE_ORGANIZATION: &str = "bed432e6-676a-4ebe-b5a5-6b3b54e46bda";
+
+/// The five licenses of that organization, verbatim from the vendor's documented response.
+const DEFAULT_LICENSES: &str = include_str!("../../assets/pingone-licenses.json");
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seed {
+    #[serde(default)]
+    pub nirvana: NirvanaSeed,
+    #[serde(default)]
+    pub scalekit: ScalekitSeed,
+    #[serde(default)]
+    pub pingone: PingOneSeed,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NirvanaSeed {
+    #[serde(default)]
+    pub organizations: Vec<NirvanaOrganization>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NirvanaOrganization {
+    pub name: String,
+    #[serde(default)]
+    pub billing_email: Option<String>,
+    /// `company` (default) or `personal`.
+    #[serde(default, rename = "type")]
+    pub org_type: Option<String>,
+    #[serde(default)]
+    pub services: BTreeMap<String, bool>,
+    #[serde(default)]
+    pub domains: Vec<NirvanaDomain>,
+    #[serde(default)]
+    pub address: Option<serde_json::Map<String, Value>>,
+    #[serde(default)]
+    pub memberships: Vec<NirvanaMembership>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NirvanaDomain {
+    pub domain: String,
+    #[serde(default)]
+    pub verified: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NirvanaMembership {
+    #[serde(default)]
+    pub id: Option<String>,
+    pub user_id: String,
+    pub role: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScalekitSeed {
+    #[serde(default)]
+    pub organizations: Vec<ScalekitOrganization>,
+    #[serde(default)]
+    pub users: Vec<ScalekitUser>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScalekitOrganization {
+    pub display_name: String,
+    #[serde(default)]
+    pub external_id: Option<String>,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+    #[serde(default)]
+    pub slug: Option<String>,
+    /// `US` (default) or `EU`.
+    #[serde(default)]
+    pub region_code: Option<String>,
+    #[serde(default)]
+    pub features: BTreeMap<String, bool>,
+    #[serde(default)]
+    pub domains: Vec<ScalekitDomain>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScalekitDomain {
+    pub domain: String,
+    #[serde(default)]
+    pub domain_type: Option<String>,
+    #[serde(default)]
+    pub verification_status: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScalekitUser {
+    #[serde(default)]
+    pub id: Option<String>,
+    pub email: String,
+    #[serde(default)]
+    pub external_id: Option<String>,
+    #[serde(default)]
+    pub memberships: Vec<ScalekitMembership>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScalekitMembership {
+    /// The organization's `external_id`, or its `display_name` when it has none.
+    pub organization: String,
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PingOneSeed {
+    #[serde(default)]
+    pub organizations: Vec<PingOneOrganization>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PingOneOrganization {
+    #[serde(default)]
+    pub id: Option<String>,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(rename = "type")]
+    pub org_type: String,
+    /// Full license objects, as PingOne returns them.
+    #[serde(default)]
+    pub licenses: Vec<Value>,
+}
+
+/// What a seed created: the ids of new objects, in seed order.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SeedSummary {
+    pub nirvana_organizations: Vec<String>,
+    pub scalekit_organizations: Vec<String>,
+    pub scalekit_users: Vec<String>,
+    pub pingone_organizations: Vec<String>,
+    pub pingone_licenses: Vec<String>,
+}
+
+impl Seed {
+    /// Parses a YAML or JSON fixture.
+    pub fn parse(text: &str) -> Result<Seed, SandboxError> {
+        serde_saphyr::from_str(text).map_err(|e| SandboxError::Seed(e.to_string()))
+    }
+
+    /// What every new sandbox holds: the PingOne organization of the vendor's documentation
+    /// with its five licenses.
+    pub fn default_seed() -> Seed {
+        let licenses: Value =
+            serde_json::from_str(DEFAULT_LICENSES).expect("the bundled licenses are JSON");
+        Seed {
+            pingone: PingOneSeed {
+                organizations: vec![PingOneOrganization {
+                    id: Some(DEFAULT_PINGONE_ORGANIZATION.to_owned()),
+                    name: "Example Organization".to_owned(),
+                    description: Some("The organization of the PingOne licensing guide".to_owned()),
+                    org_type: "INTERNAL".to_owned(),
+                    licenses: licenses["_embedded"]["licenses"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default(),
+                }],
+            },
+            ..Seed::default()
+        }
+    }
+}
+
+fn seed_error(message: String) -> StoreError {
+    StoreError::Json(serde::de::Error::custom(message))
+}
+
+/// Creates everything in `seed`, in one transaction: a seed applies whole or not at all.
+pub fn apply(db: &Db, seed: &Seed) -> Result<SeedSummary, StoreError> {
+    db.transaction(|db| {
+        let mut summary = SeedSummary::default();
+        for org in &seed.nirvana.organizations {
+            let mut organization = nirvana::new_organization(db, &org.name, org.billing_email.as_deref())?;
+            let id = organization["id"].as_str().unwrap_or_default().to_owned();
+            if let Some(kind) = &org.org_type {
+                organization["type"] = json!(kind);
+                organization["personal"] = json!(kind == "personal");
+            }
+            for (service, enabled) in &org.services {
+                organization["services"][service] = json!(enabled);
+            }
+            organization["domains"] = Value::Array(
+                org.domains
+                    .iter()
+                    .enumerate()
+                    .map(|(i, d)| json!({ "id": format!("{id}-dom-{i}"), "domain": d.domain, "verified": d.verified }))
+                    .collect(),
+            );
+            db.insert("nirvana", "organization", &id, "", None, &organization)?;
+            if let Some(address) = &org.address {
+                nirvana::insert_address(db, &id, address.clone())?;
+            }
+            for m in &org.memberships {
+                nirvana::insert_membership(db, &id, m.id.as_deref(), &m.user_id, &m.role)?;
+            }
+            summary.nirvana_organizations.push(id);
+        }
+
+        let mut by_reference: BTreeMap<String, Value> = BTreeMap::new();
+        for org in &seed.scalekit.organizations {
+            let mut organization = scalekit::new_organization(db)?;
+            organization["display_name"] = json!(org.display_name);
+            if let Some(external_id) = &org.external_id {
+                organization["external_id"] = json!(external_id);
+            }
+            organization["metadata"] = json!(org.metadata);
+            if let Some(slug) = &org.slug {
+                organization["slug"] = json!(slug);
+            }
+            if let Some(region) = &org.region_code {
+                organization["region_code"] = json!(region);
+            }
+            let features: Vec<(String, bool)> = org.features.iter().map(|(k, v)| (k.clone(), *v)).collect();
+            scalekit::set_features(&mut organization, &features);
+            scalekit::insert_organization(db, &organization)?;
+            let id = organization["id"].as_str().unwrap_or_default().to_owned();
+            for d in &org.domains {
+                let domain_type = d.domain_type.as_deref().unwrap_or("ORGANIZATION_DOMAIN");
+                scalekit::insert_domain(db, &id, &d.domain, domain_type, d.verification_status.as_deref())?;
+            }
+            by_reference.insert(org.external_id.clone().unwrap_or_else(|| org.display_name.clone()), organization);
+            summary.scalekit_organizations.push(id);
+        }
+        for user in &seed.scalekit.users {
+            let created = scalekit::insert_user(db, user.id.as_deref(), &user.email, user.external_id.as_deref())?;
+            let user_id = created["id"].as_str().unwrap_or_default().to_owned();
+            for m in &user.memberships {
+                let organization = by_reference
+                    .get(&m.organization)
+                    .ok_or_else(|| seed_error(format!("user {}: no seeded organization `{}`", user.email, m.organization)))?;
+                scalekit::insert_membership(db, organization, &user_id, &m.roles, m.status.as_deref().unwrap_or("ACTIVE"))?;
+            }
+            summary.scalekit_users.push(user_id);
+        }
+
+        for org in &seed.pingone.organizations {
+            let organization = pingone::insert_organization(db, org.id.as_deref(), &org.name, org.description.as_deref(), &org.org_type)?;
+            let id = organization["id"].as_str().unwrap_or_default().to_owned();
+            for license in &org.licenses {
+                let stored = pingone::insert_license(db, &id, license.clone())?;
+                summary.pingone_licenses.push(stored["id"].as_str().unwrap_or_default().to_owned());
+            }
+            summary.pingone_organizations.push(id);
+        }
+        Ok(summary)
+    })
+}

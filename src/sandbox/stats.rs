@@ -1,0 +1,108 @@
+//! Request counts and the request log, read by tests through `GET /_sandbox/stats` and
+//! `GET /_sandbox/requests`.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// The request log keeps at most this many entries (the oldest are dropped first).
+pub const LOG_CAPACITY: usize = 200_000;
+
+#[derive(Debug, Default)]
+pub struct Stats {
+    counts: BTreeMap<(String, String, String, u16), u64>,
+    rate_limited: u64,
+    log: std::collections::VecDeque<LoggedRequest>,
+    next_seq: u64,
+}
+
+/// One vendor request as it was answered.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoggedRequest {
+    pub seq: u64,
+    pub vendor: String,
+    pub method: String,
+    /// The route template, e.g. `/scalekit/api/v1/organizations/{id}`.
+    pub route: String,
+    /// The concrete path, e.g. `/scalekit/api/v1/organizations/org_1`.
+    pub path: String,
+    pub status: u16,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StatsReport {
+    pub total: u64,
+    pub rate_limited: u64,
+    pub by_vendor: BTreeMap<String, u64>,
+    pub requests: Vec<RouteCount>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RouteCount {
+    pub vendor: String,
+    pub method: String,
+    pub route: String,
+    pub status: u16,
+    pub count: u64,
+}
+
+impl Stats {
+    pub fn record(&mut self, vendor: &str, method: &str, route: &str, path: &str, status: u16) {
+        *self
+            .counts
+            .entry((
+                vendor.to_owned(),
+                method.to_owned(),
+                route.to_owned(),
+                status,
+            ))
+            .or_default() += 1;
+        if status == 429 {
+            self.rate_limited += 1;
+        }
+        self.next_seq += 1;
+        if self.log.len() == LOG_CAPACITY {
+            self.log.pop_front();
+        }
+        self.log.push_back(LoggedRequest {
+            seq: self.next_seq,
+            vendor: vendor.to_owned(),
+            method: method.to_owned(),
+            route: route.to_owned(),
+            path: path.to_owned(),
+            status,
+        });
+    }
+
+    pub fn report(&self) -> StatsReport {
+        let mut by_vendor: BTreeMap<String, u64> = BTreeMap::new();
+        let requests = self
+            .counts
+            .iter()
+            .map(|((vendor, method, route, status), count)| {
+                *by_vendor.entry(vendor.clone()).or_default() += count;
+                RouteCount {
+                    vendor: vendor.clone(),
+                    method: method.clone(),
+                    route: route.clone(),
+                    status: *status,
+                    count: *count,
+                }
+            })
+            .collect();
+        StatsReport {
+            total: by_vendor.values().sum(),
+            rate_limited: self.rate_limited,
+            by_vendor,
+            requests,
+        }
+    }
+
+    pub fn log(&self) -> Vec<LoggedRequest> {
+        self.log.iter().cloned().collect()
+    }
+
+    pub fn clear(&mut self) {
+        *self = Stats::default();
+    }
+}

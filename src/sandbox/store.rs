@@ -1,0 +1,312 @@
+//! The sandbox's SQLite store: every vendor object is a JSON document in one table.
+//!
+//! Objects are addressed by (vendor, kind, id), may belong to a parent (an organization), and
+//! may carry one secondary lookup key (a Scalekit external id, a domain name, a user's e-mail).
+//! The `seq` column is the insertion order that every list paginates over, so pages are stable
+//! while objects are added or removed.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::Value;
+
+/// Bumped whenever the table layout changes; `open` migrates older files.
+pub const SCHEMA_VERSION: i32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("sandbox database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(
+        "sandbox database {path} has schema version {found}, newer than this orgform ({SCHEMA_VERSION})"
+    )]
+    TooNew { path: String, found: i32 },
+    #[error("sandbox database holds invalid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+/// One stored object.
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub seq: i64,
+    pub id: String,
+    pub parent: String,
+    pub body: Value,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`, or an in-memory one.
+    pub fn open(path: Option<&Path>) -> Result<Self, StoreError> {
+        let conn = match path {
+            Some(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    let _ = std::fs::create_dir_all(dir);
+                }
+                let conn = Connection::open(path)?;
+                conn.pragma_update(None, "journal_mode", "WAL")?;
+                conn.pragma_update(None, "synchronous", "NORMAL")?;
+                conn
+            }
+            None => Connection::open_in_memory()?,
+        };
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let version: i32 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: path.map(|p| p.display().to_string()).unwrap_or_default(),
+                found: version,
+            });
+        }
+        if version < 1 {
+            conn.execute_batch(
+                "CREATE TABLE IF NOT EXISTS objects (
+                    seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+                    vendor TEXT NOT NULL,
+                    kind   TEXT NOT NULL,
+                    id     TEXT NOT NULL,
+                    parent TEXT NOT NULL DEFAULT '',
+                    key    TEXT,
+                    body   TEXT NOT NULL,
+                    UNIQUE (vendor, kind, id)
+                );
+                CREATE INDEX IF NOT EXISTS objects_by_parent ON objects (vendor, kind, parent, seq);
+                CREATE INDEX IF NOT EXISTS objects_by_key ON objects (vendor, kind, key);
+                CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                PRAGMA user_version = 1;",
+            )?;
+        }
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// Exclusive access for one request. The guard is not `Send`, so it cannot be held across
+    /// an `.await`: every request's reads and writes happen as one atomic step.
+    pub fn lock(&self) -> Db<'_> {
+        Db(self
+            .conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+}
+
+/// A locked connection with the operations the vendor emulators need.
+pub struct Db<'a>(MutexGuard<'a, Connection>);
+
+fn row_to_object(row: &rusqlite::Row) -> rusqlite::Result<(i64, String, String, String)> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+}
+
+fn to_object((seq, id, parent, body): (i64, String, String, String)) -> Result<Object, StoreError> {
+    Ok(Object {
+        seq,
+        id,
+        parent,
+        body: serde_json::from_str(&body)?,
+    })
+}
+
+impl Db<'_> {
+    /// The next number of the named sequence (1, 2, ...), persisted across restarts.
+    pub fn next_number(&self, name: &str) -> Result<u64, StoreError> {
+        let value: i64 = self.0.query_row(
+            "INSERT INTO counters (name, value) VALUES (?1, 1)
+             ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
+            params![name],
+            |row| row.get(0),
+        )?;
+        Ok(value as u64)
+    }
+
+    pub fn insert(
+        &self,
+        vendor: &str,
+        kind: &str,
+        id: &str,
+        parent: &str,
+        key: Option<&str>,
+        body: &Value,
+    ) -> Result<i64, StoreError> {
+        self.0.execute(
+            "INSERT INTO objects (vendor, kind, id, parent, key, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![vendor, kind, id, parent, key, body.to_string()],
+        )?;
+        Ok(self.0.last_insert_rowid())
+    }
+
+    pub fn get(&self, vendor: &str, kind: &str, id: &str) -> Result<Option<Object>, StoreError> {
+        self.0
+            .query_row(
+                "SELECT seq, id, parent, body FROM objects WHERE vendor = ?1 AND kind = ?2 AND id = ?3",
+                params![vendor, kind, id],
+                row_to_object,
+            )
+            .optional()?
+            .map(to_object)
+            .transpose()
+    }
+
+    /// Objects of `kind` whose lookup key is `key`, optionally only under `parent`.
+    pub fn find_by_key(
+        &self,
+        vendor: &str,
+        kind: &str,
+        parent: Option<&str>,
+        key: &str,
+    ) -> Result<Vec<Object>, StoreError> {
+        let mut statement = self.0.prepare_cached(
+            "SELECT seq, id, parent, body FROM objects
+             WHERE vendor = ?1 AND kind = ?2 AND key = ?3 AND (?4 IS NULL OR parent = ?4) ORDER BY seq",
+        )?;
+        let rows = statement.query_map(params![vendor, kind, key, parent], row_to_object)?;
+        rows.map(|row| to_object(row?)).collect()
+    }
+
+    pub fn update(
+        &self,
+        vendor: &str,
+        kind: &str,
+        id: &str,
+        key: Option<&str>,
+        body: &Value,
+    ) -> Result<(), StoreError> {
+        self.0.execute(
+            "UPDATE objects SET body = ?4, key = ?5 WHERE vendor = ?1 AND kind = ?2 AND id = ?3",
+            params![vendor, kind, id, body.to_string(), key],
+        )?;
+        Ok(())
+    }
+
+    /// Moves an object to another kind (e.g. an organization the caller has left).
+    pub fn set_kind(
+        &self,
+        vendor: &str,
+        kind: &str,
+        id: &str,
+        new_kind: &str,
+    ) -> Result<(), StoreError> {
+        self.0.execute(
+            "UPDATE objects SET kind = ?4 WHERE vendor = ?1 AND kind = ?2 AND id = ?3",
+            params![vendor, kind, id, new_kind],
+        )?;
+        Ok(())
+    }
+
+    pub fn delete(&self, vendor: &str, kind: &str, id: &str) -> Result<bool, StoreError> {
+        let n = self.0.execute(
+            "DELETE FROM objects WHERE vendor = ?1 AND kind = ?2 AND id = ?3",
+            params![vendor, kind, id],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// Deletes every object of `vendor` under `parent`, of any kind.
+    pub fn delete_children(&self, vendor: &str, parent: &str) -> Result<(), StoreError> {
+        self.0.execute(
+            "DELETE FROM objects WHERE vendor = ?1 AND parent = ?2",
+            params![vendor, parent],
+        )?;
+        Ok(())
+    }
+
+    /// Up to `limit` objects of `kind` under `parent` with `seq` after `after`, in `seq` order.
+    pub fn list(
+        &self,
+        vendor: &str,
+        kind: &str,
+        parent: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<Object>, StoreError> {
+        let mut statement = self.0.prepare_cached(
+            "SELECT seq, id, parent, body FROM objects
+             WHERE vendor = ?1 AND kind = ?2 AND parent = ?3 AND seq > ?4 ORDER BY seq LIMIT ?5",
+        )?;
+        let rows = statement.query_map(
+            params![vendor, kind, parent, after, limit as i64],
+            row_to_object,
+        )?;
+        rows.map(|row| to_object(row?)).collect()
+    }
+
+    /// The cursor (an insertion number) whose page ends just before the `limit` objects that
+    /// precede `seq`: what a "previous page" link points at. 0 means the start of the list.
+    pub fn list_before(
+        &self,
+        vendor: &str,
+        kind: &str,
+        parent: &str,
+        seq: i64,
+        limit: usize,
+    ) -> Result<i64, StoreError> {
+        let before: Option<i64> = self
+            .0
+            .query_row(
+                "SELECT seq FROM objects WHERE vendor = ?1 AND kind = ?2 AND parent = ?3 AND seq < ?4
+                 ORDER BY seq DESC LIMIT 1 OFFSET ?5",
+                params![vendor, kind, parent, seq, limit as i64],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(before.unwrap_or(0))
+    }
+
+    /// Objects of `kind` under `parent`, skipping `offset`, for page-number pagination.
+    pub fn list_page(
+        &self,
+        vendor: &str,
+        kind: &str,
+        parent: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Object>, StoreError> {
+        let mut statement = self.0.prepare_cached(
+            "SELECT seq, id, parent, body FROM objects
+             WHERE vendor = ?1 AND kind = ?2 AND parent = ?3 ORDER BY seq LIMIT ?4 OFFSET ?5",
+        )?;
+        let rows = statement.query_map(
+            params![vendor, kind, parent, limit as i64, offset as i64],
+            row_to_object,
+        )?;
+        rows.map(|row| to_object(row?)).collect()
+    }
+
+    pub fn count(&self, vendor: &str, kind: &str, parent: &str) -> Result<u64, StoreError> {
+        let n: i64 = self.0.query_row(
+            "SELECT COUNT(*) FROM objects WHERE vendor = ?1 AND kind = ?2 AND parent = ?3",
+            params![vendor, kind, parent],
+            |row| row.get(0),
+        )?;
+        Ok(n as u64)
+    }
+
+    /// Removes everything: objects and id counters.
+    pub fn clear(&self) -> Result<(), StoreError> {
+        self.0
+            .execute_batch("DELETE FROM objects; DELETE FROM counters;")?;
+        Ok(())
+    }
+
+    /// Runs `work` in one SQLite transaction (for seeding many objects quickly).
+    pub fn transaction<T>(
+        &self,
+        work: impl FnOnce(&Self) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.0.execute_batch("BEGIN")?;
+        match work(self) {
+            Ok(value) => {
+                self.0.execute_batch("COMMIT")?;
+                Ok(value)
+            }
+            Err(e) => {
+                let _ = self.0.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+}
