@@ -1,0 +1,10 @@
+//! The sandbox over real HTTP: every route of each vendor, pagination, faults, persistence, and
+//! responses checked against the vendors' OpenAPI schemas.
+
+mod support;
+
+mod faults;
+mod nirvana;
+mod persistence;
+mod pingone;
+mod scalekit;
