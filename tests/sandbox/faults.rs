@@ -247,3 +247,39 @@ async fn reset_restores_the_default_seed_and_clears_counts() {
         0
     );
 }
+
+/// The fault and seed examples in the README are accepted as written.
+#[tokio::test]
+async fn the_readme_examples_are_accepted() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let block = |marker: &str| -> String {
+        let start = readme
+            .find(marker)
+            .unwrap_or_else(|| panic!("README has `{marker}`"));
+        let end = readme[start..].find("```").unwrap() + start;
+        readme[start..end].to_owned()
+    };
+    let sandbox = TestSandbox::start().await;
+    let faults = sandbox
+        .http
+        .post(sandbox.url("/_sandbox/faults"))
+        .body(block("# POST /_sandbox/faults"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(faults.status(), 200, "{}", faults.text().await.unwrap());
+    let shown: serde_json::Value = sandbox
+        .http
+        .get(sandbox.url("/_sandbox/faults"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["scripts"][0]["nth"], 3);
+    assert_eq!(shown["chaos"]["seed"], 7);
+    let summary = sandbox.seed(&block("# POST /_sandbox/seed")).await;
+    assert_eq!(summary["scalekit_users"].as_array().unwrap().len(), 1);
+    assert_eq!(summary["pingone_licenses"].as_array().unwrap().len(), 1);
+}
