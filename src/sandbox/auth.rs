@@ -4,7 +4,11 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::time::{Duration, Instant};
 
-use super::Vendor;
+use axum::http::StatusCode;
+use serde_json::json;
+
+use super::http::{ApiError, Reply, ok};
+use super::{Shared, Vendor};
 
 /// Issued tokens and when they expire. Tokens live in memory: after a restart clients get a
 /// 401 and fetch a new one, as they must after any expiry.
@@ -31,4 +35,22 @@ impl Tokens {
             .get(token)
             .is_some_and(|(v, expiry)| *v == vendor && *expiry > Instant::now())
     }
+}
+
+/// An OAuth 2.0 token-endpoint error (RFC 6749 §5.2), as both Scalekit and PingOne send them.
+pub fn oauth_error(status: StatusCode, code: &str, description: &str) -> ApiError {
+    ApiError::new(
+        status,
+        json!({ "error": code, "error_description": description }),
+    )
+}
+
+/// Issues a token for `vendor` and answers the token endpoint's success body.
+pub fn token_reply(shared: &Shared, vendor: Vendor, default_ttl: Duration, scope: &str) -> Reply {
+    let ttl = shared.token_ttl().map_or(default_ttl, Duration::from_secs);
+    let access_token = shared.tokens().issue(vendor, ttl);
+    ok(
+        StatusCode::OK,
+        json!({ "access_token": access_token, "token_type": "Bearer", "expires_in": ttl.as_secs(), "scope": scope }),
+    )
 }

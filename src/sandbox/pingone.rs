@@ -16,6 +16,7 @@ use axum::routing::{get, post};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
+use super::auth::{oauth_error, token_reply};
 use super::http::{ApiError, Reply, bearer, decode_cursor, encode_cursor, now, ok, origin};
 use super::store::{Db, StoreError};
 use super::{Shared, Vendor};
@@ -117,12 +118,6 @@ async fn token(
     body: Bytes,
 ) -> Reply {
     let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
-    let oauth_error = |status: StatusCode, code: &str, description: &str| {
-        ApiError::new(
-            status,
-            json!({ "error": code, "error_description": description }),
-        )
-    };
     let credentials = &shared.credentials;
     if environment_id != credentials.pingone_environment_id {
         return Err(error_for_status(StatusCode::NOT_FOUND, ""));
@@ -164,12 +159,7 @@ async fn token(
             "Request denied: invalid client credentials.",
         ));
     }
-    let ttl = shared.token_ttl().map_or(TOKEN_TTL, Duration::from_secs);
-    let access_token = shared.tokens().issue(Vendor::PingOne, ttl);
-    ok(
-        StatusCode::OK,
-        json!({ "access_token": access_token, "token_type": "Bearer", "expires_in": ttl.as_secs(), "scope": "" }),
-    )
+    token_reply(&shared, Vendor::PingOne, TOKEN_TTL, "")
 }
 
 fn organization_url(base: &str, id: &str) -> String {

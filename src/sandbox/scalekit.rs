@@ -16,6 +16,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, patch, post};
 use serde_json::{Map, Value, json};
 
+use super::auth::{oauth_error, token_reply};
 use super::http::{ApiError, Reply, bearer, decode_cursor, encode_cursor, json_object, now, ok};
 use super::store::{Db, Object, StoreError};
 use super::{Shared, Vendor};
@@ -173,12 +174,6 @@ fn body_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
 /// `POST /oauth/token`, form-encoded client credentials.
 async fn token(State(shared): State<Shared>, body: Bytes) -> Reply {
     let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
-    let oauth_error = |status: StatusCode, code: &str, description: &str| {
-        ApiError::new(
-            status,
-            json!({ "error": code, "error_description": description }),
-        )
-    };
     if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
         return Err(oauth_error(
             StatusCode::BAD_REQUEST,
@@ -196,12 +191,7 @@ async fn token(State(shared): State<Shared>, body: Bytes) -> Reply {
             "client authentication failed",
         ));
     }
-    let ttl = shared.token_ttl().map_or(TOKEN_TTL, Duration::from_secs);
-    let access_token = shared.tokens().issue(Vendor::Scalekit, ttl);
-    ok(
-        StatusCode::OK,
-        json!({ "access_token": access_token, "token_type": "Bearer", "expires_in": ttl.as_secs(), "scope": "openid profile email" }),
-    )
+    token_reply(&shared, Vendor::Scalekit, TOKEN_TTL, "openid profile email")
 }
 
 fn optional_string<'a>(
