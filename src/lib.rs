@@ -19,5 +19,7 @@ pub mod cli;
 pub mod manifest;
 pub mod model;
 pub mod output;
+pub mod plan;
+pub mod provider;
 pub mod sandbox;
 pub mod schema;

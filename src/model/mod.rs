@@ -5,8 +5,10 @@ mod address;
 mod build;
 mod desired;
 mod graph;
+mod live;
 
 pub use address::{AddressParseError, ResourceAddress, ResourceType};
 pub use build::{FIELD_SUPPORT, build_desired_state, load_desired_state, validate_texts};
 pub use desired::*;
 pub use graph::ResourceGraph;
+pub use live::*;

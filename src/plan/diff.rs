@@ -1,0 +1,930 @@
+//! `plan(desired, live) -> Plan`: pure, synchronous, deterministic. No I/O, no clock (the time
+//! comes from the live state), ties broken by address.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value, json};
+
+use super::identity::{IdentityError, MatchedBy, match_organizations};
+use super::{Action, FORMAT_VERSION, Plan, Reason, ResourceChange, Summary, Warning, safety};
+use crate::manifest::ProviderKind;
+use crate::model::{
+    DesiredState, LiveLicense, LiveOrganization, LiveState, MemberIdentity, Organization,
+    ResourceAddress, ResourceType,
+};
+use crate::provider::capabilities::{
+    Access, can_create_organizations, can_delete_organizations, field_access,
+};
+
+/// What planning needs besides the two states.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanInput<'a> {
+    pub desired: &'a DesiredState,
+    pub live: &'a LiveState,
+    /// `--target`: only these addresses (an organization selects its children).
+    pub targets: &'a [ResourceAddress],
+    /// `apply --allow-deletes N`.
+    pub allow_deletes: Option<u32>,
+}
+
+/// Licenses expiring within this many days are called out as a warning.
+pub const EXPIRY_WARNING_DAYS: i64 = 30;
+
+struct Out {
+    changes: Vec<(ResourceAddress, ResourceChange)>,
+    warnings: Vec<Warning>,
+    live_members: BTreeMap<String, usize>,
+    protected: Vec<String>,
+}
+
+impl Out {
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        address: ResourceAddress,
+        provider: &str,
+        action: Action,
+        reason: Reason,
+        before: Option<Value>,
+        after: Option<Value>,
+        changed_paths: Vec<String>,
+        ids: (Option<&str>, Option<&str>),
+        message: Option<String>,
+    ) {
+        let change = ResourceChange {
+            address: address.to_string(),
+            resource_type: address.resource.as_str().to_owned(),
+            provider: provider.to_owned(),
+            action,
+            action_reason: reason,
+            before,
+            after,
+            changed_paths,
+            live_id: ids.0.map(str::to_owned),
+            organization_id: ids.1.map(str::to_owned),
+            message,
+        };
+        self.changes.push((address, change));
+    }
+}
+
+pub fn plan(input: PlanInput) -> Result<Plan, Vec<IdentityError>> {
+    let desired = input.desired;
+    let mut out = Out {
+        changes: Vec::new(),
+        warnings: Vec::new(),
+        live_members: BTreeMap::new(),
+        protected: Vec::new(),
+    };
+    let mut errors = Vec::new();
+    let selected =
+        |key: &str| input.targets.is_empty() || input.targets.iter().any(|t| t.org == key);
+
+    for (name, provider) in &desired.providers {
+        let Some(live) = input.live.providers.get(name) else {
+            continue;
+        };
+        let organizations: Vec<&Organization> = desired
+            .organizations
+            .values()
+            .filter(|o| &o.provider == name && selected(o.key.as_str()))
+            .collect();
+        let (matches, identity_errors) = match_organizations(
+            &organizations,
+            &live.organizations,
+            provider.kind,
+            live.complete,
+        );
+        errors.extend(identity_errors);
+        for org in &organizations {
+            let matched = matches
+                .get(&org.key.value)
+                .map(|(i, how)| (&live.organizations[*i], how));
+            plan_organization(org, matched, &input, &mut out);
+        }
+        let prune = desired.policy.prune
+            && live.complete
+            && input.targets.is_empty()
+            && can_delete_organizations(provider.kind);
+        if prune {
+            let claimed: BTreeSet<usize> = matches.values().map(|(i, _)| *i).collect();
+            for (index, l) in live.organizations.iter().enumerate() {
+                if claimed.contains(&index) || !l.owned {
+                    continue;
+                }
+                let key = l.external_id.clone().unwrap_or_else(|| l.id.clone());
+                let address = ResourceAddress::organization(&key);
+                if l.protected {
+                    out.protected.push(address.to_string());
+                }
+                out.push(
+                    address,
+                    name,
+                    Action::Delete,
+                    Reason::Pruned,
+                    Some(json!({ "name": l.name, "external_id": l.external_id })),
+                    None,
+                    Vec::new(),
+                    (Some(&l.id), None),
+                    None,
+                );
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+
+    let mut changes = out.changes;
+    changes.retain(|(address, _)| {
+        input.targets.is_empty() || input.targets.iter().any(|t| t.selects(address))
+    });
+    changes.sort_by(|(a, x), (b, y)| (a, x.action).cmp(&(b, y.action)));
+    let changes: Vec<ResourceChange> = changes.into_iter().map(|(_, c)| c).collect();
+    let mut summary = Summary::default();
+    for change in &changes {
+        match change.action {
+            Action::Create => summary.create += 1,
+            Action::Update => summary.update += 1,
+            Action::Delete => summary.delete += 1,
+            Action::Manual => summary.manual += 1,
+            Action::NoOp => {}
+        }
+    }
+    let safety = safety::check(
+        &changes,
+        &desired.policy,
+        input.allow_deletes,
+        &out.live_members,
+        &out.protected,
+    );
+    let mut warnings = out.warnings;
+    warnings.sort_by(|a, b| (&a.address, &a.message).cmp(&(&b.address, &b.message)));
+    Ok(Plan {
+        format_version: FORMAT_VERSION.into(),
+        orgform_version: env!("CARGO_PKG_VERSION").into(),
+        resource_changes: changes,
+        summary,
+        safety,
+        warnings,
+    })
+}
+
+/// One field of an organization: its path, both values, and whether orgform may write it.
+struct Field {
+    path: String,
+    desired: Value,
+    live: Value,
+    access: Access,
+}
+
+fn ignored(org: &Organization, path: &str) -> bool {
+    org.ignore
+        .iter()
+        .any(|i| path == i.as_str() || path.starts_with(&format!("{}.", i.as_str())))
+}
+
+fn vendor_label(kind: ProviderKind) -> &'static str {
+    match kind {
+        ProviderKind::Nirvana => "Nirvana Labs",
+        ProviderKind::Scalekit => "Scalekit",
+        ProviderKind::PingOne => "PingOne",
+    }
+}
+
+/// The organization fields the manifest manages, desired against live.
+fn organization_fields(org: &Organization, live: Option<&LiveOrganization>) -> Vec<Field> {
+    let kind = org.kind;
+    let empty = LiveOrganization::default();
+    let l = live.unwrap_or(&empty);
+    let mut fields = Vec::new();
+    let mut field = |path: String, desired: Value, live: Value, access_of: &str| {
+        fields.push(Field {
+            path,
+            desired,
+            live,
+            access: field_access(kind, access_of),
+        });
+    };
+    field("name".into(), json!(org.name.value), json!(l.name), "name");
+    if kind == ProviderKind::Scalekit {
+        field(
+            "external_id".into(),
+            json!(org.key.as_str()),
+            json!(l.external_id),
+            "name",
+        );
+        if live.is_none_or(|l| l.owned) {
+            field(
+                "protect".into(),
+                json!(org.protect),
+                json!(l.protected),
+                "protect",
+            );
+        }
+    }
+    if let Some(email) = &org.billing_email {
+        let desired = email.value.as_ref().map(|e| e.0.to_lowercase());
+        field(
+            "billing_email".into(),
+            json!(desired),
+            json!(l.billing_email.as_ref().map(|e| e.to_lowercase())),
+            "billing_email",
+        );
+    }
+    if let Some(metadata) = &org.metadata {
+        let keys: BTreeSet<&String> = metadata.keys().chain(l.metadata.keys()).collect();
+        for key in keys {
+            field(
+                format!("metadata.{key}"),
+                json!(metadata.get(key).map(|v| &v.value)),
+                json!(l.metadata.get(key)),
+                "metadata",
+            );
+        }
+    }
+    if let Some(slug) = &org.slug {
+        field("slug".into(), json!(slug.value), json!(l.slug), "slug");
+    }
+    if let Some(features) = &org.features {
+        for (name, value) in [("sso", features.sso), ("dir_sync", features.dir_sync)] {
+            if let Some(value) = value {
+                field(
+                    format!("features.{name}"),
+                    json!(value),
+                    json!(l.features.get(name).copied().unwrap_or(false)),
+                    "features",
+                );
+            }
+        }
+    }
+    if let Some(region) = &org.region {
+        field(
+            "region".into(),
+            json!(region.value.as_str()),
+            json!(l.region),
+            "region",
+        );
+    }
+    if let Some(org_type) = &org.org_type {
+        field(
+            "type".into(),
+            json!(org_type.value),
+            json!(l.org_type),
+            "type",
+        );
+    }
+    if let Some(description) = &org.description {
+        field(
+            "description".into(),
+            json!(description.value),
+            json!(l.description),
+            "description",
+        );
+    }
+    if let Some(services) = &org.services {
+        let s = &services.value;
+        for (name, value) in [
+            ("cloud", s.cloud),
+            ("jit_provisioning", s.jit_provisioning),
+            ("scim", s.scim),
+            ("siem", s.siem),
+            ("sso", s.sso),
+        ] {
+            if let Some(value) = value {
+                field(
+                    format!("services.{name}"),
+                    json!(value),
+                    json!(l.services.get(name).copied().unwrap_or(false)),
+                    "services",
+                );
+            }
+        }
+    }
+    fields
+}
+
+/// Nested object of `fields` (by their top-level name) taking `pick` of each.
+fn values(fields: &[&Field], pick: impl Fn(&Field) -> &Value) -> Value {
+    let mut object = Map::new();
+    for f in fields {
+        match f.path.split_once('.') {
+            Some((top, rest)) => {
+                let entry = object.entry(top.to_owned()).or_insert_with(|| json!({}));
+                let v = pick(f);
+                if !v.is_null() {
+                    entry[rest] = v.clone();
+                }
+            }
+            None => {
+                object.insert(f.path.clone(), pick(f).clone());
+            }
+        }
+    }
+    Value::Object(object)
+}
+
+fn plan_organization(
+    org: &Organization,
+    matched: Option<(&LiveOrganization, &MatchedBy)>,
+    input: &PlanInput,
+    out: &mut Out,
+) {
+    let kind = org.kind;
+    let address = org.address();
+    let provider = org.provider.as_str();
+    let fields = organization_fields(org, matched.map(|(l, _)| l));
+
+    let Some((live, how)) = matched else {
+        if !can_create_organizations(kind) {
+            out.push(
+                address,
+                provider,
+                Action::Manual,
+                Reason::NotInLive,
+                None,
+                Some(json!({ "name": org.name.value })),
+                Vec::new(),
+                (None, None),
+                Some(format!(
+                    "{} organizations are read-only: create `{}` in {0}, or pin the existing one with `id:`",
+                    vendor_label(kind),
+                    org.name.value
+                )),
+            );
+            return;
+        }
+        let writable: Vec<&Field> = fields
+            .iter()
+            .filter(|f| f.access == Access::Write && !f.desired.is_null())
+            .collect();
+        out.push(
+            address,
+            provider,
+            Action::Create,
+            Reason::NotInLive,
+            None,
+            Some(values(&writable, |f| &f.desired)),
+            Vec::new(),
+            (None, None),
+            None,
+        );
+        plan_children(org, None, input, out);
+        return;
+    };
+
+    let id = Some(live.id.as_str());
+    let differs: Vec<&Field> = fields
+        .iter()
+        .filter(|f| f.desired != f.live && !ignored(org, &f.path))
+        .collect();
+    let (writes, reads): (Vec<&Field>, Vec<&Field>) =
+        differs.into_iter().partition(|f| f.access == Access::Write);
+    if !writes.is_empty() {
+        let rename = match how {
+            MatchedBy::PreviousName(previous) => {
+                Some(format!("matched by its previous name `{previous}`"))
+            }
+            _ => None,
+        };
+        out.push(
+            address.clone(),
+            provider,
+            Action::Update,
+            Reason::FieldsDiffer,
+            Some(values(&writes, |f| &f.live)),
+            Some(values(&writes, |f| &f.desired)),
+            writes.iter().map(|f| f.path.clone()).collect(),
+            (id, None),
+            rename,
+        );
+    }
+    if !reads.is_empty() {
+        let paths: Vec<String> = reads.iter().map(|f| f.path.clone()).collect();
+        out.push(
+            address.clone(),
+            provider,
+            Action::Manual,
+            Reason::ReadOnly,
+            Some(values(&reads, |f| &f.live)),
+            Some(values(&reads, |f| &f.desired)),
+            paths.clone(),
+            (id, None),
+            Some(format!(
+                "{} does not let orgform change {}: change it in {0} or update the manifest",
+                vendor_label(kind),
+                paths.join(", ")
+            )),
+        );
+    }
+    if writes.is_empty() && reads.is_empty() {
+        let all: Vec<&Field> = fields.iter().collect();
+        out.push(
+            address,
+            provider,
+            Action::NoOp,
+            Reason::Unchanged,
+            Some(values(&all, |f| &f.live)),
+            Some(values(&all, |f| &f.desired)),
+            Vec::new(),
+            (id, None),
+            None,
+        );
+    }
+    plan_children(org, Some(live), input, out);
+}
+
+fn plan_children(
+    org: &Organization,
+    live: Option<&LiveOrganization>,
+    input: &PlanInput,
+    out: &mut Out,
+) {
+    plan_domains(org, live, out);
+    plan_address(org, live, out);
+    plan_members(org, live, out);
+    plan_licenses(org, live, input, out);
+}
+
+fn child(org: &Organization, resource: ResourceType, name: &str) -> ResourceAddress {
+    ResourceAddress::child(org.key.as_str(), resource, name)
+}
+
+fn plan_domains(org: &Organization, live: Option<&LiveOrganization>, out: &mut Out) {
+    let Some(desired) = &org.domains else { return };
+    if ignored(org, "domains") {
+        return;
+    }
+    let kind = org.kind;
+    let writable = field_access(kind, "domains") == Access::Write;
+    let org_id = live.map(|l| l.id.as_str());
+    let live_domains: &[crate::model::LiveDomain] = match live.map(|l| l.domains.as_deref()) {
+        Some(Some(domains)) => domains,
+        Some(None) => return, // not read
+        None => &[],
+    };
+    let domain_value = |name: &str, domain_type: Option<&str>| match domain_type {
+        Some(t) => json!({ "name": name, "type": t }),
+        None => json!({ "name": name }),
+    };
+    for d in desired {
+        let name = d.name.ascii.as_str();
+        let address = child(org, ResourceType::Domain, name);
+        let wanted_type = d.domain_type.map(|t| t.as_str());
+        match live_domains.iter().find(|l| l.name == name) {
+            None if writable => out.push(
+                address,
+                &org.provider,
+                Action::Create,
+                Reason::NotInLive,
+                None,
+                Some(domain_value(name, wanted_type)),
+                Vec::new(),
+                (None, org_id),
+                None,
+            ),
+            None => out.push(
+                address,
+                &org.provider,
+                Action::Manual,
+                Reason::NotInLive,
+                None,
+                Some(domain_value(name, wanted_type)),
+                Vec::new(),
+                (None, org_id),
+                Some(format!(
+                    "{} domains are read-only: add `{name}` in {0}",
+                    vendor_label(kind)
+                )),
+            ),
+            Some(l) => {
+                let before = domain_value(&l.name, l.domain_type.as_deref());
+                let after = domain_value(name, wanted_type);
+                if wanted_type.is_some() && l.domain_type.as_deref() != wanted_type {
+                    out.push(
+                        address.clone(),
+                        &org.provider,
+                        Action::Manual,
+                        Reason::ReadOnly,
+                        Some(before),
+                        Some(after),
+                        vec!["type".into()],
+                        (Some(&l.id), org_id),
+                        Some(format!(
+                            "{} cannot change a domain's type: remove `{name}` and add it again",
+                            vendor_label(kind)
+                        )),
+                    );
+                } else {
+                    out.push(
+                        address.clone(),
+                        &org.provider,
+                        Action::NoOp,
+                        Reason::Unchanged,
+                        Some(before),
+                        Some(after),
+                        Vec::new(),
+                        (Some(&l.id), org_id),
+                        None,
+                    );
+                }
+                if !l.is_verified() {
+                    out.warnings.push(Warning {
+                        address: address.to_string(),
+                        message: format!(
+                            "domain `{name}` is not verified ({}): complete its verification in {}",
+                            l.verification,
+                            vendor_label(kind)
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    for l in live_domains
+        .iter()
+        .filter(|l| !desired.iter().any(|d| d.name.ascii == l.name))
+    {
+        let address = child(org, ResourceType::Domain, &l.name);
+        let before = Some(domain_value(&l.name, l.domain_type.as_deref()));
+        if writable {
+            out.push(
+                address,
+                &org.provider,
+                Action::Delete,
+                Reason::NotInManifest,
+                before,
+                None,
+                Vec::new(),
+                (Some(&l.id), org_id),
+                None,
+            );
+        } else {
+            out.push(
+                address,
+                &org.provider,
+                Action::Manual,
+                Reason::NotInManifest,
+                before,
+                None,
+                Vec::new(),
+                (Some(&l.id), org_id),
+                Some(format!(
+                    "{} domains are read-only: remove `{}` in {0}, or add it to the manifest",
+                    vendor_label(kind),
+                    l.name
+                )),
+            );
+        }
+    }
+}
+
+fn address_fields(org: &Organization) -> Vec<(&'static str, Option<String>)> {
+    let Some(address) = &org.address else {
+        return Vec::new();
+    };
+    let a = &address.value;
+    let mut fields = vec![
+        ("line1", Some(a.line1.value.clone())),
+        ("city", Some(a.city.value.clone())),
+        ("postal_code", Some(a.postal_code.value.clone())),
+        ("country", Some(a.country.value.0.clone())),
+    ];
+    for (name, value) in [
+        ("line2", &a.line2),
+        ("state", &a.state),
+        ("tax_id", &a.tax_id),
+        ("tax_id_type", &a.tax_id_type),
+    ] {
+        if let Some(value) = value {
+            fields.push((name, value.value.clone()));
+        }
+    }
+    fields.sort_by_key(|(name, _)| *name);
+    fields
+}
+
+fn plan_address(org: &Organization, live: Option<&LiveOrganization>, out: &mut Out) {
+    if org.address.is_none() || ignored(org, "address") {
+        return;
+    }
+    let address = ResourceAddress::address(org.key.as_str());
+    let org_id = live.map(|l| l.id.as_str());
+    let desired = address_fields(org);
+    let current = match live.map(|l| &l.address) {
+        Some(Some(Some(current))) => current,
+        Some(None) => return, // not read
+        _ => {
+            let after: Map<String, Value> = desired
+                .iter()
+                .filter(|(_, v)| v.is_some())
+                .map(|(k, v)| ((*k).to_owned(), json!(v)))
+                .collect();
+            out.push(
+                address,
+                &org.provider,
+                Action::Create,
+                Reason::NotInLive,
+                None,
+                Some(Value::Object(after)),
+                Vec::new(),
+                (None, org_id),
+                None,
+            );
+            return;
+        }
+    };
+    let live_value = |name: &str| -> Option<String> {
+        match name {
+            "line1" => Some(current.line1.clone()),
+            "line2" => current.line2.clone(),
+            "city" => Some(current.city.clone()),
+            "state" => current.state.clone(),
+            "postal_code" => Some(current.postal_code.clone()),
+            "country" => Some(current.country.clone()),
+            "tax_id" => current.tax_id.clone(),
+            _ => current.tax_id_type.clone(),
+        }
+    };
+    let mut before = Map::new();
+    let mut after = Map::new();
+    let mut changed = Vec::new();
+    for (name, value) in &desired {
+        let path = format!("address.{name}");
+        if ignored(org, &path) {
+            continue;
+        }
+        before.insert((*name).to_owned(), json!(live_value(name)));
+        after.insert((*name).to_owned(), json!(value));
+        if live_value(name) != *value {
+            changed.push((*name).to_owned());
+        }
+    }
+    let action = if changed.is_empty() {
+        (Action::NoOp, Reason::Unchanged)
+    } else {
+        (Action::Update, Reason::FieldsDiffer)
+    };
+    out.push(
+        address,
+        &org.provider,
+        action.0,
+        action.1,
+        Some(Value::Object(before)),
+        Some(Value::Object(after)),
+        changed,
+        (None, org_id),
+        None,
+    );
+}
+
+fn member_value(identity: &MemberIdentity, roles: &[String]) -> Value {
+    match identity {
+        MemberIdentity::User(id) => json!({ "user": id, "roles": roles }),
+        MemberIdentity::Email(email) => json!({ "email": email.0, "roles": roles }),
+    }
+}
+
+fn plan_members(org: &Organization, live: Option<&LiveOrganization>, out: &mut Out) {
+    let Some(desired) = &org.members else { return };
+    if ignored(org, "members") {
+        return;
+    }
+    let kind = org.kind;
+    let writable = field_access(kind, "members") == Access::Write;
+    let org_id = live.map(|l| l.id.as_str());
+    let live_members: &[crate::model::LiveMember] = match live.map(|l| l.members.as_deref()) {
+        Some(Some(members)) => members,
+        Some(None) => return,
+        None => &[],
+    };
+    out.live_members
+        .insert(org.address().to_string(), live_members.len());
+    let matches = |identity: &MemberIdentity, l: &crate::model::LiveMember| match identity {
+        MemberIdentity::User(id) => &l.user_id == id,
+        MemberIdentity::Email(email) => l.email.as_deref() == Some(email.0.as_str()),
+    };
+    let manual = |what: String| {
+        Some(format!(
+            "{} memberships are read-only: {what} in {0}",
+            vendor_label(kind)
+        ))
+    };
+    for m in desired {
+        let address = child(org, ResourceType::Member, &m.identity.to_string());
+        let after = member_value(&m.identity, &m.roles);
+        match live_members.iter().find(|l| matches(&m.identity, l)) {
+            None if writable => out.push(
+                address,
+                &org.provider,
+                Action::Create,
+                Reason::NotInLive,
+                None,
+                Some(after),
+                Vec::new(),
+                (None, org_id),
+                None,
+            ),
+            None => out.push(
+                address,
+                &org.provider,
+                Action::Manual,
+                Reason::NotInLive,
+                None,
+                Some(after),
+                Vec::new(),
+                (None, org_id),
+                manual(format!("add `{}`", m.identity)),
+            ),
+            Some(l) => {
+                let before = member_value(&m.identity, &l.roles);
+                let (action, reason, message) = match (l.roles == m.roles, writable) {
+                    (true, _) => (Action::NoOp, Reason::Unchanged, None),
+                    (false, true) => (Action::Update, Reason::FieldsDiffer, None),
+                    (false, false) => (
+                        Action::Manual,
+                        Reason::ReadOnly,
+                        manual(format!("change the role of `{}`", m.identity)),
+                    ),
+                };
+                let changed = if action == Action::NoOp {
+                    Vec::new()
+                } else {
+                    vec!["roles".to_owned()]
+                };
+                out.push(
+                    address,
+                    &org.provider,
+                    action,
+                    reason,
+                    Some(before),
+                    Some(after),
+                    changed,
+                    (Some(&l.user_id), org_id),
+                    message,
+                );
+            }
+        }
+    }
+    for l in live_members
+        .iter()
+        .filter(|l| !desired.iter().any(|m| matches(&m.identity, l)))
+    {
+        let name = l.email.clone().unwrap_or_else(|| l.user_id.clone());
+        let address = child(org, ResourceType::Member, &name);
+        let before = match &l.email {
+            Some(email) => json!({ "user": l.user_id, "email": email, "roles": l.roles }),
+            None => json!({ "user": l.user_id, "roles": l.roles }),
+        };
+        if writable {
+            out.push(
+                address,
+                &org.provider,
+                Action::Delete,
+                Reason::NotInManifest,
+                Some(before),
+                None,
+                Vec::new(),
+                (Some(&l.user_id), org_id),
+                None,
+            );
+        } else {
+            out.push(
+                address,
+                &org.provider,
+                Action::Manual,
+                Reason::NotInManifest,
+                Some(before),
+                None,
+                Vec::new(),
+                (Some(&l.user_id), org_id),
+                manual(format!("remove `{name}`")),
+            );
+        }
+    }
+}
+
+/// Whole days from `now` until `expires_at` (negative when past).
+fn days_left(now: &str, expires_at: &str) -> Option<i64> {
+    let now = chrono::DateTime::parse_from_rfc3339(now).ok()?;
+    let expires = chrono::DateTime::parse_from_rfc3339(expires_at).ok()?;
+    Some((expires - now).num_days())
+}
+
+fn license_value(l: &LiveLicense) -> Value {
+    json!({ "id": l.id, "package": l.package, "status": l.status, "expires_at": l.expires_at })
+}
+
+fn plan_licenses(
+    org: &Organization,
+    live: Option<&LiveOrganization>,
+    input: &PlanInput,
+    out: &mut Out,
+) {
+    let Some(expectations) = &org.licenses else {
+        return;
+    };
+    let Some(Some(licenses)) = live.map(|l| &l.licenses) else {
+        return;
+    };
+    let now = input.live.fetched_at.as_str();
+    let org_id = live.map(|l| l.id.as_str());
+    for e in expectations {
+        let address = child(org, ResourceType::License, &e.identity.to_string());
+        let candidates: Vec<&LiveLicense> = licenses
+            .iter()
+            .filter(|l| match &e.identity.value {
+                crate::model::LicenseIdentity::Package(p) => &l.package == p,
+                crate::model::LicenseIdentity::Id(id) => &l.id == id,
+            })
+            .collect();
+        // Several licenses of one package: judge the one that meets the expectation, if any.
+        let wanted_status = e.status.map(|s| s.as_str());
+        let best = candidates
+            .iter()
+            .find(|l| wanted_status.is_none_or(|s| l.status == s))
+            .or(candidates.first())
+            .copied();
+        let mut after = Map::new();
+        if let Some(status) = wanted_status {
+            after.insert("status".into(), json!(status));
+        }
+        if let Some(days) = e.min_days_left {
+            after.insert("min_days_left".into(), json!(days));
+        }
+        let Some(l) = best else {
+            out.push(
+                address,
+                &org.provider,
+                Action::Manual,
+                Reason::NotInLive,
+                None,
+                Some(Value::Object(after)),
+                Vec::new(),
+                (None, org_id),
+                Some(format!("PingOne has no license `{}` for this organization: obtain it from Ping Identity, or update the manifest", e.identity)),
+            );
+            continue;
+        };
+        let mut changed = Vec::new();
+        let mut problems = Vec::new();
+        if let Some(status) = wanted_status {
+            if l.status != status {
+                changed.push("status".to_owned());
+                problems.push(format!(
+                    "license `{}` is {}, expected {status}",
+                    e.identity, l.status
+                ));
+            }
+        }
+        let left = l.expires_at.as_deref().and_then(|t| days_left(now, t));
+        if let Some(min) = e.min_days_left {
+            match left {
+                Some(left) if left < i64::from(min) => {
+                    changed.push("expires_at".to_owned());
+                    problems.push(format!(
+                        "license `{}` expires in {left} days, fewer than the {min} required",
+                        e.identity
+                    ));
+                }
+                _ => {}
+            }
+        }
+        if l.status == "ACTIVE"
+            && left.is_some_and(|d| (0..EXPIRY_WARNING_DAYS).contains(&d))
+            && changed.is_empty()
+        {
+            out.warnings.push(Warning {
+                address: address.to_string(),
+                message: format!(
+                    "license `{}` expires in {} days",
+                    e.identity,
+                    left.unwrap_or_default()
+                ),
+            });
+        }
+        let (action, reason, message) = if changed.is_empty() {
+            (Action::NoOp, Reason::Unchanged, None)
+        } else {
+            (
+                Action::Manual,
+                Reason::ReadOnly,
+                Some(format!(
+                    "{}: renew or change it with Ping Identity, or update the manifest",
+                    problems.join("; ")
+                )),
+            )
+        };
+        out.push(
+            address,
+            &org.provider,
+            action,
+            reason,
+            Some(license_value(l)),
+            Some(Value::Object(after)),
+            changed,
+            (Some(&l.id), org_id),
+            message,
+        );
+    }
+}

@@ -1,0 +1,147 @@
+//! How a manifest finds its live organization (DESIGN.md §2): an `id:` pin, then (Scalekit) the
+//! external id equal to the key, then the name or a `previously` name. Pure, so refresh and
+//! planning agree.
+
+use std::collections::BTreeMap;
+
+use crate::manifest::{Key, ProviderKind, Span};
+use crate::model::{LiveOrganization, Organization};
+
+/// How an organization was matched, shown in plans so renames are visible.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MatchedBy {
+    Id,
+    ExternalId,
+    Name,
+    PreviousName(String),
+}
+
+/// Why an organization cannot be matched safely.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityError {
+    pub key: Key,
+    pub span: Span,
+    pub message: String,
+    pub help: String,
+}
+
+/// For each manifest key: the index of its live organization and how it was found.
+pub type Matches = BTreeMap<Key, (usize, MatchedBy)>;
+
+/// Matches `organizations` (all of one provider) against `live`. `complete` says whether
+/// `live` holds every organization, so that a missing pinned id is known to be missing.
+pub fn match_organizations(
+    organizations: &[&Organization],
+    live: &[LiveOrganization],
+    kind: ProviderKind,
+    complete: bool,
+) -> (Matches, Vec<IdentityError>) {
+    let mut matches = Matches::new();
+    let mut claimed: BTreeMap<usize, Key> = BTreeMap::new();
+    let mut errors = Vec::new();
+    let mut claim = |org: &Organization,
+                     index: usize,
+                     how: MatchedBy,
+                     matches: &mut Matches,
+                     errors: &mut Vec<IdentityError>| {
+        if let Some(other) = claimed.get(&index) {
+            errors.push(IdentityError {
+                key: org.key.value.clone(),
+                span: org.key.span,
+                message: format!(
+                    "organizations `{}` and `{}` both match the live organization {} (`{}`)",
+                    other, org.key.value, live[index].id, live[index].name
+                ),
+                help: "give one of them an `id:` pin to the object it means".into(),
+            });
+            return;
+        }
+        claimed.insert(index, org.key.value.clone());
+        matches.insert(org.key.value.clone(), (index, how));
+    };
+
+    // 1. Pins.
+    for org in organizations {
+        let Some(id) = &org.id else { continue };
+        match live.iter().position(|l| l.id == id.value) {
+            Some(index) => claim(org, index, MatchedBy::Id, &mut matches, &mut errors),
+            None if complete => errors.push(IdentityError {
+                key: org.key.value.clone(),
+                span: id.span,
+                message: format!(
+                    "organization `{}` is pinned to id `{}`, which provider `{}` does not have",
+                    org.key.value, id.value, org.provider
+                ),
+                help: "fix the id, or remove the pin to match by name (or create the organization)"
+                    .into(),
+            }),
+            None => {}
+        }
+    }
+    // 2. Scalekit external ids.
+    if kind == ProviderKind::Scalekit {
+        for org in organizations.iter().filter(|o| o.id.is_none()) {
+            if let Some(index) = live
+                .iter()
+                .position(|l| l.external_id.as_deref() == Some(org.key.as_str()))
+            {
+                claim(org, index, MatchedBy::ExternalId, &mut matches, &mut errors);
+            }
+        }
+    }
+    // 3. Names, including earlier ones.
+    let unmatched: Vec<&Organization> = organizations
+        .iter()
+        .copied()
+        .filter(|o| o.id.is_none() && !matches.contains_key(&o.key.value))
+        .collect();
+    for org in unmatched {
+        let names = std::iter::once(&org.name).chain(&org.previously);
+        let mut candidates: Vec<(usize, MatchedBy)> = Vec::new();
+        for (n, name) in names.enumerate() {
+            for (index, l) in live.iter().enumerate() {
+                // A Scalekit organization with another external id belongs to another key.
+                let other_key = kind == ProviderKind::Scalekit
+                    && l.external_id
+                        .as_deref()
+                        .is_some_and(|e| e != org.key.as_str());
+                if l.name == name.value
+                    && !other_key
+                    && !candidates.iter().any(|(i, _)| *i == index)
+                {
+                    let how = if n == 0 {
+                        MatchedBy::Name
+                    } else {
+                        MatchedBy::PreviousName(name.value.clone())
+                    };
+                    candidates.push((index, how));
+                }
+            }
+        }
+        match candidates.len() {
+            0 => {}
+            1 => {
+                let (index, how) = candidates.remove(0);
+                claim(org, index, how, &mut matches, &mut errors);
+            }
+            _ => {
+                let ids: Vec<String> = candidates
+                    .iter()
+                    .map(|(i, _)| format!("{} (`{}`)", live[*i].id, live[*i].name))
+                    .collect();
+                errors.push(IdentityError {
+                    key: org.key.value.clone(),
+                    span: org.name.span,
+                    message: format!(
+                        "organization `{}` matches {} live organizations: {}",
+                        org.key.value,
+                        candidates.len(),
+                        ids.join(", ")
+                    ),
+                    help: "pin the one you mean with `id:`".into(),
+                });
+            }
+        }
+    }
+    (matches, errors)
+}

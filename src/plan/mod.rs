@@ -1,0 +1,123 @@
+//! Planning: the pure diff of desired and live state, its safety checks, and the Plan format
+//! (DESIGN.md §3).
+
+mod diff;
+pub mod identity;
+mod safety;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use diff::{PlanInput, plan};
+pub use safety::{Safety, Violation};
+
+/// The version of the plan JSON format.
+pub const FORMAT_VERSION: &str = "1";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    Create,
+    Update,
+    Delete,
+    Manual,
+    NoOp,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+            Action::Manual => "manual",
+            Action::NoOp => "no-op",
+        }
+    }
+}
+
+/// Why a change is planned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// The manifest declares it and the vendor does not have it.
+    NotInLive,
+    /// It exists on both sides with different values.
+    FieldsDiffer,
+    /// The vendor has it and the (authoritative) manifest list does not.
+    NotInManifest,
+    /// It differs but the vendor's API can only read it.
+    ReadOnly,
+    /// An owned organization no manifest declares, with `policy.prune` on.
+    Pruned,
+    /// Both sides agree.
+    Unchanged,
+}
+
+/// One planned change to one resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceChange {
+    pub address: String,
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    pub provider: String,
+    pub action: Action,
+    pub action_reason: Reason,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub changed_paths: Vec<String>,
+    /// The vendor id of the live object (for organizations, domains and members).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_id: Option<String>,
+    /// The vendor id of the organization a child belongs to, when it exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
+    /// For manual actions: what a person must do, and where.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub delete: usize,
+    pub manual: usize,
+}
+
+/// Something a reviewer should know that is not a change (e.g. an unverified domain).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    pub address: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: String,
+    pub orgform_version: String,
+    pub resource_changes: Vec<ResourceChange>,
+    pub summary: Summary,
+    pub safety: Safety,
+    #[serde(default)]
+    pub warnings: Vec<Warning>,
+}
+
+impl Plan {
+    /// Changes that apply would make (create, update, delete).
+    pub fn has_changes(&self) -> bool {
+        self.summary.create + self.summary.update + self.summary.delete > 0
+    }
+
+    /// Drift that apply cannot fix.
+    pub fn has_manual(&self) -> bool {
+        self.summary.manual > 0
+    }
+
+    /// The changes a human or apply acts on: everything but no-ops.
+    pub fn actionable(&self) -> impl Iterator<Item = &ResourceChange> {
+        self.resource_changes
+            .iter()
+            .filter(|c| c.action != Action::NoOp)
+    }
+}

@@ -1,0 +1,144 @@
+//! Errors from talking to a vendor. Each names the provider, the resource, the request and
+//! what the vendor answered; none ever contains a credential.
+
+use std::fmt;
+
+/// What went wrong with one API request (after retries).
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct ApiError {
+    pub provider: String,
+    pub vendor: &'static str,
+    /// The resource the request was for, e.g. `org.acme` or `organizations (list)`.
+    pub resource: String,
+    pub method: String,
+    /// The path of the request, without host or query.
+    pub path: String,
+    pub kind: ApiErrorKind,
+    pub attempts: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiErrorKind {
+    /// The vendor answered with this status and message.
+    Status { status: u16, message: String },
+    /// No answer: connection refused or dropped, timeout.
+    Transport(String),
+    /// The answer was not the JSON we expect.
+    Decode(String),
+    /// Credentials are missing or were refused by the token endpoint.
+    Auth(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> Option<u16> {
+        match &self.kind {
+            ApiErrorKind::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} provider `{}`: {} {} (for {}) ",
+            self.vendor, self.provider, self.method, self.path, self.resource
+        )?;
+        match &self.kind {
+            ApiErrorKind::Status { status, message } => write!(f, "answered {status}: {message}")?,
+            ApiErrorKind::Transport(e) => write!(f, "failed: {e}")?,
+            ApiErrorKind::Decode(e) => write!(f, "answered with an unexpected body: {e}")?,
+            ApiErrorKind::Auth(e) => write!(f, "could not authenticate: {e}")?,
+        }
+        if self.attempts > 1 {
+            write!(f, " (after {} attempts)", self.attempts)?;
+        }
+        Ok(())
+    }
+}
+
+/// A provider that cannot even be set up (e.g. a missing credential variable).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("provider `{provider}`: {message}")]
+pub struct SetupError {
+    pub provider: String,
+    pub message: String,
+}
+
+/// The vendor's own words from an error body, whichever vendor it is.
+pub fn vendor_message(body: &serde_json::Value) -> Option<String> {
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+    // Nirvana: {"error": {"code", "message"}}; OAuth: {"error", "error_description"}
+    if let Some(message) = text(&body["error"]["message"]) {
+        let code = text(&body["error"]["code"])
+            .map(|c| format!("{c}: "))
+            .unwrap_or_default();
+        return Some(format!("{code}{message}"));
+    }
+    if let Some(description) = text(&body["error_description"]) {
+        return Some(format!(
+            "{}: {description}",
+            text(&body["error"]).unwrap_or_default()
+        ));
+    }
+    // Scalekit: {"code": int, "message", "details": [{"error_code", "validation_error_info"}]}
+    // PingOne: {"id", "code": "...", "message", "details": [{"code", "target", "message"}]}
+    let message = text(&body["message"])?;
+    let mut parts = Vec::new();
+    if let Some(code) = text(&body["code"]).or_else(|| text(&body["details"][0]["error_code"])) {
+        parts.push(code);
+    }
+    parts.push(message);
+    for detail in body["details"].as_array().into_iter().flatten() {
+        if let Some(m) = text(&detail["message"]) {
+            let target = text(&detail["target"])
+                .map(|t| format!("{t}: "))
+                .unwrap_or_default();
+            parts.push(format!("{target}{m}"));
+        }
+        for violation in detail["validation_error_info"]["field_violations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            parts.push(format!(
+                "{}: {}",
+                text(&violation["field"]).unwrap_or_default(),
+                text(&violation["description"]).unwrap_or_default()
+            ));
+        }
+    }
+    Some(parts.join(": "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn messages_are_found_in_every_vendor_shape() {
+        assert_eq!(
+            vendor_message(
+                &json!({ "error": { "code": "not_found", "message": "organization not found" } })
+            )
+            .unwrap(),
+            "not_found: organization not found"
+        );
+        assert_eq!(
+            vendor_message(&json!({ "code": 3, "message": "invalid metadata", "details": [{ "error_code": "INVALID_ARGUMENT", "validation_error_info": { "field_violations": [{ "field": "metadata", "description": "too many" }] } }] })).unwrap(),
+            "INVALID_ARGUMENT: invalid metadata: metadata: too many"
+        );
+        assert_eq!(
+            vendor_message(&json!({ "id": "x", "code": "INVALID_DATA", "message": "bad", "details": [{ "code": "INVALID_VALUE", "target": "filter", "message": "nope" }] })).unwrap(),
+            "INVALID_DATA: bad: filter: nope"
+        );
+        assert_eq!(
+            vendor_message(&json!({ "error": "invalid_client", "error_description": "denied" }))
+                .unwrap(),
+            "invalid_client: denied"
+        );
+        assert_eq!(vendor_message(&json!("plain")), None);
+    }
+}

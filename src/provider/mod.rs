@@ -1,0 +1,65 @@
+//! Talking to the vendors: a [`Provider`] per vendor over one shared HTTP client layer, the
+//! capability table that tells planning what each can change, and refresh.
+
+pub mod capabilities;
+pub mod error;
+pub mod http;
+mod nirvana;
+mod pingone;
+mod refresh;
+mod scalekit;
+pub mod settings;
+
+use crate::manifest::ProviderKind;
+use crate::model::LiveOrganization;
+
+pub use error::{ApiError, ApiErrorKind, SetupError};
+pub use http::{HttpClient, RetryPolicy};
+pub use refresh::{AnyProvider, DIRECT_LOOKUP_LIMIT, RefreshError, RefreshOptions, refresh};
+
+/// What refresh must read of one organization besides its own fields: only what the manifest
+/// manages, since an absent field costs no request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Needs {
+    pub domains: bool,
+    pub address: bool,
+    pub members: bool,
+    pub licenses: bool,
+}
+
+/// How to fetch one organization directly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    Id(String),
+    /// Scalekit's external id (the manifest key).
+    ExternalId(String),
+}
+
+/// The read side of a vendor API, normalised to the manifest's vocabulary.
+pub trait Provider {
+    fn kind(&self) -> ProviderKind;
+    fn client(&self) -> &HttpClient;
+    /// Every organization, following the vendor's pagination.
+    fn list_organizations(&self) -> impl Future<Output = Result<Vec<LiveOrganization>, ApiError>>;
+    /// One organization, or `None` when the vendor says it does not exist.
+    fn get_organization(
+        &self,
+        lookup: &Lookup,
+    ) -> impl Future<Output = Result<Option<LiveOrganization>, ApiError>>;
+    /// Reads the children `needs` asks for into `org`. `resource` names it in errors.
+    fn read_children(
+        &self,
+        org: &mut LiveOrganization,
+        needs: Needs,
+        resource: &str,
+    ) -> impl Future<Output = Result<(), ApiError>>;
+}
+
+pub use nirvana::Nirvana;
+pub use pingone::PingOne;
+pub use scalekit::Scalekit;
+
+/// Lower-case ASCII form of a live domain name, as manifests compare them.
+pub(crate) fn normalize_domain(name: &str) -> String {
+    idna::domain_to_ascii(name).unwrap_or_else(|_| name.to_ascii_lowercase())
+}

@@ -1,0 +1,194 @@
+//! Refresh: read the live state that the manifests manage, with the fewest requests each
+//! vendor's API allows, concurrently within each provider's parallelism.
+
+use std::collections::BTreeMap;
+
+use futures_util::StreamExt;
+
+use super::error::{ApiError, SetupError};
+use super::{Lookup, Needs, Provider};
+use crate::manifest::ProviderKind;
+use crate::model::{
+    DesiredState, LiveOrganization, LiveProvider, LiveState, Organization, ResourceAddress,
+};
+use crate::plan::identity::{IdentityError, match_organizations};
+
+/// Up to this many targeted organizations are fetched one by one instead of listing them all:
+/// a list costs one request per 100 organizations, and accounts worth targeting hold more.
+pub const DIRECT_LOOKUP_LIMIT: usize = 10;
+
+/// A connected provider of any vendor.
+pub enum AnyProvider {
+    Nirvana(super::Nirvana),
+    Scalekit(super::Scalekit),
+    PingOne(super::PingOne),
+}
+
+#[derive(Debug, Default)]
+pub struct RefreshOptions {
+    pub targets: Vec<ResourceAddress>,
+    /// Ticked once per organization read; hidden when stderr is not a terminal.
+    pub progress: Option<indicatif::ProgressBar>,
+}
+
+#[derive(Debug)]
+pub enum RefreshError {
+    Setup(Vec<SetupError>),
+    Api(Vec<ApiError>),
+    Identity(Vec<IdentityError>),
+}
+
+/// Reads every provider's live state. All providers are read concurrently; every error is
+/// collected.
+pub async fn refresh(
+    desired: &DesiredState,
+    providers: &BTreeMap<String, AnyProvider>,
+    fetched_at: String,
+    options: &RefreshOptions,
+) -> Result<LiveState, RefreshError> {
+    let jobs = providers.iter().map(|(name, provider)| async move {
+        let organizations: Vec<&Organization> = desired
+            .organizations
+            .values()
+            .filter(|o| &o.provider == name)
+            .filter(|o| {
+                options.targets.is_empty()
+                    || options.targets.iter().any(|t| t.org == o.key.as_str())
+            })
+            .collect();
+        let live = match provider {
+            AnyProvider::Nirvana(p) => refresh_provider(p, &organizations, options).await,
+            AnyProvider::Scalekit(p) => refresh_provider(p, &organizations, options).await,
+            AnyProvider::PingOne(p) => refresh_provider(p, &organizations, options).await,
+        };
+        (name.clone(), live)
+    });
+    let results = futures_util::future::join_all(jobs).await;
+    let mut state = LiveState {
+        fetched_at,
+        providers: BTreeMap::new(),
+    };
+    let (mut api_errors, mut identity_errors) = (Vec::new(), Vec::new());
+    for (name, result) in results {
+        match result {
+            Ok(live) => {
+                state.providers.insert(name, live);
+            }
+            Err(RefreshError::Api(e)) => api_errors.extend(e),
+            Err(RefreshError::Identity(e)) => identity_errors.extend(e),
+            Err(RefreshError::Setup(_)) => {}
+        }
+    }
+    if !api_errors.is_empty() {
+        return Err(RefreshError::Api(api_errors));
+    }
+    if !identity_errors.is_empty() {
+        return Err(RefreshError::Identity(identity_errors));
+    }
+    Ok(state)
+}
+
+fn needs(org: &Organization) -> Needs {
+    Needs {
+        domains: org.domains.is_some(),
+        address: org.address.is_some(),
+        members: org.members.is_some(),
+        licenses: org.licenses.is_some(),
+    }
+}
+
+fn lookup(org: &Organization, kind: ProviderKind) -> Option<Lookup> {
+    match (&org.id, kind) {
+        (Some(id), _) => Some(Lookup::Id(id.value.clone())),
+        (None, ProviderKind::Scalekit) => Some(Lookup::ExternalId(org.key.value.0.clone())),
+        _ => None,
+    }
+}
+
+async fn refresh_provider<P: Provider>(
+    provider: &P,
+    organizations: &[&Organization],
+    options: &RefreshOptions,
+) -> Result<LiveProvider, RefreshError> {
+    let kind = provider.kind();
+    let targeted = !options.targets.is_empty();
+    if targeted && organizations.is_empty() {
+        return Ok(LiveProvider {
+            organizations: Vec::new(),
+            complete: false,
+        });
+    }
+    let lookups: Option<Vec<Lookup>> = organizations.iter().map(|o| lookup(o, kind)).collect();
+    let direct = match lookups {
+        Some(lookups) if targeted && lookups.len() <= DIRECT_LOOKUP_LIMIT => {
+            let found = futures_util::future::join_all(
+                lookups.iter().map(|l| provider.get_organization(l)),
+            )
+            .await;
+            let mut live = Vec::new();
+            let mut all_found = true;
+            for result in found {
+                match result.map_err(|e| RefreshError::Api(vec![e]))? {
+                    Some(org) => live.push(org),
+                    None => all_found = false,
+                }
+            }
+            // An external id not found may still match by name: then list after all.
+            all_found.then_some(live)
+        }
+        _ => None,
+    };
+    let (mut live, complete) = match direct {
+        Some(live) => (live, false),
+        None => (
+            provider
+                .list_organizations()
+                .await
+                .map_err(|e| RefreshError::Api(vec![e]))?,
+            !targeted,
+        ),
+    };
+
+    let (matches, errors) = match_organizations(organizations, &live, kind, true);
+    if !errors.is_empty() {
+        return Err(RefreshError::Identity(errors));
+    }
+    let work: Vec<(usize, Needs, String, LiveOrganization)> = organizations
+        .iter()
+        .filter_map(|o| {
+            let (index, _) = matches.get(&o.key.value)?;
+            Some((
+                *index,
+                needs(o),
+                o.address().to_string(),
+                live[*index].clone(),
+            ))
+        })
+        .collect();
+    // Twice the permits, so the next request is ready when a permit frees up.
+    let parallelism = provider.client().parallelism() * 2;
+    let mut reads = futures_util::stream::iter(work.into_iter().map(
+        |(index, needs, resource, mut org)| async move {
+            let result = provider.read_children(&mut org, needs, &resource).await;
+            (index, org, result)
+        },
+    ))
+    .buffer_unordered(parallelism);
+    let mut errors = Vec::new();
+    while let Some((index, org, result)) = reads.next().await {
+        match result {
+            Ok(()) => live[index] = org,
+            Err(e) => errors.push(e),
+        }
+        if let Some(progress) = &options.progress {
+            progress.inc(1);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(RefreshError::Api(errors));
+    }
+    Ok(LiveProvider {
+        organizations: live,
+        complete,
+    })
+}
