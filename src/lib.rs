@@ -21,5 +21,7 @@ pub mod model;
 pub mod output;
 pub mod plan;
 pub mod provider;
+pub mod render;
 pub mod sandbox;
 pub mod schema;
+pub mod session;

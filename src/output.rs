@@ -87,6 +87,55 @@ fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// How `plan` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Markdown,
+}
+
+/// Prints a plan on stdout in `format`; human output is coloured on a terminal unless
+/// `NO_COLOR` is set.
+pub fn plan(plan: &crate::plan::Plan, format: Format) {
+    let text = match format {
+        Format::Human => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            crate::render::render_human(plan, color)
+        }
+        Format::Json => crate::render::render_json(plan),
+        Format::Markdown => crate::render::render_markdown(plan),
+    };
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+/// A progress bar on stderr, drawn only when stderr is a terminal.
+pub fn progress(total: u64, what: &str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg} [{bar:30}] {pos}/{len} organizations ({elapsed})",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_owned());
+    bar
+}
+
+/// Reports why a command failed; returns exit code 1.
+pub fn failure(failure: &crate::session::Failure) -> u8 {
+    use crate::session::Failure;
+    match failure {
+        Failure::Manifest(errors) => print_diagnostics(errors),
+        Failure::Setup(errors) => errors.iter().for_each(|e| fail(&e.to_string())),
+        Failure::Api(errors) => errors.iter().for_each(|e| fail(&e.to_string())),
+        Failure::Usage(message) | Failure::Sandbox(message) => fail(message),
+    }
+    1
+}
+
 /// A line of normal output on stdout.
 pub fn say(line: &str) {
     let mut stdout = std::io::stdout().lock();

@@ -1,6 +1,7 @@
 //! Command-line definitions. Each command lives in its own file and takes resolved settings,
 //! not clap structs.
 
+mod plan;
 mod sandbox;
 mod schemas;
 mod validate;
@@ -25,6 +26,26 @@ pub enum Command {
         /// The workspace directory (holds orgform.yaml).
         #[arg(default_value = ".")]
         dir: PathBuf,
+    },
+    /// Refresh live state and show what apply would change.
+    Plan {
+        /// The workspace directory (holds orgform.yaml).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Plan only this organization (and its children) or resource; repeatable.
+        #[arg(long = "target", value_name = "ADDR")]
+        targets: Vec<String>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: crate::output::Format,
+        /// Also write the plan as JSON to this file (for `apply --plan`).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Exit 2 when there are changes, 3 when there is drift apply cannot fix.
+        #[arg(long)]
+        detailed_exitcode: bool,
+        /// Requests in flight per provider (overrides orgform.yaml).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
+        parallelism: Option<u32>,
     },
     /// The local emulator of Nirvana Labs, Scalekit and PingOne.
     Sandbox {
@@ -59,6 +80,10 @@ pub enum SandboxCommand {
 pub mod exit {
     pub const SUCCESS: u8 = 0;
     pub const ERROR: u8 = 1;
+    /// `--detailed-exitcode`: changes that apply would make.
+    pub const CHANGES: u8 = 2;
+    /// `--detailed-exitcode`: drift that apply cannot fix.
+    pub const DRIFT: u8 = 3;
 }
 
 /// Parses the arguments, runs the command, and maps the outcome to an exit code.
@@ -67,6 +92,24 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Validate { dir } => validate::run(&dir, &|name| std::env::var(name).ok()),
         Command::Schemas { out } => schemas::run(&out),
+        Command::Plan {
+            dir,
+            targets,
+            format,
+            out,
+            detailed_exitcode,
+            parallelism,
+        } => plan::run(
+            plan::PlanSettings {
+                dir,
+                targets,
+                format,
+                out,
+                detailed_exitcode,
+                parallelism,
+            },
+            &|name| std::env::var(name).ok(),
+        ),
         Command::Sandbox {
             command: SandboxCommand::Serve { addr, db, seed },
         } => sandbox::serve(sandbox::ServeSettings { addr, db, seed }),

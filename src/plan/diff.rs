@@ -868,14 +868,14 @@ fn plan_licenses(
         };
         let mut changed = Vec::new();
         let mut problems = Vec::new();
-        if let Some(status) = wanted_status {
-            if l.status != status {
-                changed.push("status".to_owned());
-                problems.push(format!(
-                    "license `{}` is {}, expected {status}",
-                    e.identity, l.status
-                ));
-            }
+        if let Some(status) = wanted_status
+            && l.status != status
+        {
+            changed.push("status".to_owned());
+            problems.push(format!(
+                "license `{}` is {}, expected {status}",
+                e.identity, l.status
+            ));
         }
         let left = l.expires_at.as_deref().and_then(|t| days_left(now, t));
         if let Some(min) = e.min_days_left {

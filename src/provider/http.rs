@@ -116,6 +116,11 @@ impl HttpClient {
         }
     }
 
+    /// The base URL the vendor's documented paths are appended to.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
     /// Requests this client sends at once at most.
     pub fn parallelism(&self) -> usize {
         self.parallelism
@@ -288,10 +293,11 @@ impl HttpClient {
                 cache,
             } => {
                 let mut cached = cache.lock().await;
-                if let Some(token) = cached.as_ref() {
-                    if !force && Instant::now() < token.renew_at {
-                        return Ok(token.token.clone());
-                    }
+                if let Some(token) = cached.as_ref()
+                    && !force
+                    && Instant::now() < token.renew_at
+                {
+                    return Ok(token.token.clone());
                 }
                 let form: Vec<(&str, &str)> = if *basic {
                     vec![("grant_type", "client_credentials")]

@@ -14,8 +14,6 @@ pub const PAGE: usize = 100;
 
 pub struct PingOne {
     pub client: HttpClient,
-    /// The API base (without `/v1`), to turn absolute `next` links into paths.
-    pub base_url: String,
 }
 
 fn string(value: &Value) -> Option<String> {
@@ -62,7 +60,7 @@ impl PingOne {
 
     /// The path and query of an absolute link.
     fn relative(&self, href: &str) -> String {
-        if let Some(rest) = href.strip_prefix(&self.base_url) {
+        if let Some(rest) = href.strip_prefix(self.client.base_url()) {
             return rest.to_owned();
         }
         match reqwest::Url::parse(href) {

@@ -1,0 +1,92 @@
+//! `orgform plan`: refresh live state and show what apply would do.
+
+use std::path::PathBuf;
+
+use crate::output::{self, Format};
+use crate::plan::{PlanInput, plan};
+use crate::provider::RefreshOptions;
+use crate::provider::settings::ClientOverrides;
+use crate::session::{Failure, Session};
+
+use super::exit;
+
+/// Resolved settings of `plan`.
+pub struct PlanSettings {
+    pub dir: PathBuf,
+    pub targets: Vec<String>,
+    pub format: Format,
+    pub out: Option<PathBuf>,
+    pub detailed_exitcode: bool,
+    pub parallelism: Option<u32>,
+}
+
+pub fn run(settings: PlanSettings, env: &dyn Fn(&str) -> Option<String>) -> u8 {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            output::fail(&format!("cannot start the async runtime: {e}"));
+            return exit::ERROR;
+        }
+    };
+    runtime.block_on(async {
+        let overrides = ClientOverrides {
+            parallelism: settings.parallelism,
+            ..ClientOverrides::default()
+        };
+        let session = match Session::open(&settings.dir, env, overrides).await {
+            Ok(session) => session,
+            Err(failure) => return output::failure(&failure),
+        };
+        let code = plan_in(&session, &settings).await;
+        session.close().await;
+        code
+    })
+}
+
+async fn plan_in(session: &Session, settings: &PlanSettings) -> u8 {
+    let targets = match session.targets(&settings.targets) {
+        Ok(targets) => targets,
+        Err(failure) => return output::failure(&failure),
+    };
+    let progress = output::progress(session.desired.organizations.len() as u64, "refreshing");
+    let options = RefreshOptions {
+        targets: targets.clone(),
+        progress: Some(progress.clone()),
+    };
+    let live = session.refresh(&options).await;
+    progress.finish_and_clear();
+    let live = match live {
+        Ok(live) => live,
+        Err(failure) => return output::failure(&failure),
+    };
+    let input = PlanInput {
+        desired: &session.desired,
+        live: &live,
+        targets: &targets,
+        allow_deletes: None,
+    };
+    let plan = match plan(input) {
+        Ok(plan) => plan,
+        Err(errors) => return output::failure(&session.identity_failure(errors)),
+    };
+    if let Some(path) = &settings.out
+        && let Err(e) = std::fs::write(path, crate::render::render_json(&plan))
+    {
+        return output::failure(&Failure::Usage(format!(
+            "cannot write the plan to {}: {e}",
+            path.display()
+        )));
+    }
+    output::plan(&plan, settings.format);
+    if !plan.safety.violations.is_empty() {
+        exit::ERROR
+    } else if !settings.detailed_exitcode {
+        exit::SUCCESS
+    } else if plan.has_manual() {
+        exit::DRIFT
+    } else if plan.has_changes() {
+        exit::CHANGES
+    } else {
+        exit::SUCCESS
+    }
+}

@@ -1,0 +1,177 @@
+//! The human plan: `+` create, `~` update (`old -> new`, multi-line values diffed line by line),
+//! `-` delete, `!` manual; warnings and safety violations before the summary.
+
+use owo_colors::OwoColorize;
+use serde_json::Value;
+
+use super::{at_path, flatten, show, summary_line};
+use crate::plan::{Action, Plan, ResourceChange};
+
+struct Paint {
+    color: bool,
+}
+
+impl Paint {
+    fn apply(&self, text: &str, style: fn(&str) -> String) -> String {
+        if self.color {
+            style(text)
+        } else {
+            text.to_owned()
+        }
+    }
+    fn green(&self, t: &str) -> String {
+        self.apply(t, |t| t.green().to_string())
+    }
+    fn yellow(&self, t: &str) -> String {
+        self.apply(t, |t| t.yellow().to_string())
+    }
+    fn red(&self, t: &str) -> String {
+        self.apply(t, |t| t.red().to_string())
+    }
+    fn magenta(&self, t: &str) -> String {
+        self.apply(t, |t| t.magenta().to_string())
+    }
+    fn bold(&self, t: &str) -> String {
+        self.apply(t, |t| t.bold().to_string())
+    }
+}
+
+fn symbol(action: Action) -> &'static str {
+    match action {
+        Action::Create => "+",
+        Action::Update => "~",
+        Action::Delete => "-",
+        Action::Manual => "!",
+        Action::NoOp => " ",
+    }
+}
+
+fn headline(change: &ResourceChange) -> String {
+    let what = match change.action {
+        Action::Create => "will be created",
+        Action::Update => "will be updated in-place",
+        Action::Delete if change.action_reason == crate::plan::Reason::Pruned => {
+            "will be destroyed (pruned: no manifest declares it)"
+        }
+        Action::Delete => "will be destroyed",
+        Action::Manual => "needs manual action",
+        Action::NoOp => "is unchanged",
+    };
+    format!("# {} {what}", change.address)
+}
+
+/// Lines of an `old -> new` change; multi-line strings as a line diff.
+fn changed_value(p: &Paint, path: &str, before: &Value, after: &Value, out: &mut Vec<String>) {
+    let multi = |v: &Value| v.as_str().is_some_and(|s| s.contains('\n'));
+    if multi(before) || multi(after) {
+        out.push(format!("      {} {path}:", p.yellow("~")));
+        let old = before.as_str().unwrap_or_default();
+        let new = after.as_str().unwrap_or_default();
+        for change in similar::TextDiff::from_lines(old, new).iter_all_changes() {
+            let line = change.value().trim_end_matches('\n');
+            match change.tag() {
+                similar::ChangeTag::Delete => {
+                    out.push(format!("          {}", p.red(&format!("- {line}"))))
+                }
+                similar::ChangeTag::Insert => {
+                    out.push(format!("          {}", p.green(&format!("+ {line}"))))
+                }
+                similar::ChangeTag::Equal => out.push(format!("            {line}")),
+            }
+        }
+    } else {
+        out.push(format!(
+            "      {} {path} = {} -> {}",
+            p.yellow("~"),
+            show(before),
+            show(after)
+        ));
+    }
+}
+
+fn render_change(p: &Paint, change: &ResourceChange, out: &mut Vec<String>) {
+    out.push(format!("  {}", p.bold(&headline(change))));
+    let colored = |s: &str| match change.action {
+        Action::Create => p.green(s),
+        Action::Update => p.yellow(s),
+        Action::Delete => p.red(s),
+        _ => p.magenta(s),
+    };
+    out.push(format!(
+        "  {} {}",
+        colored(symbol(change.action)),
+        change.address
+    ));
+    let null = Value::Null;
+    match change.action {
+        Action::Create => {
+            for (path, value) in flatten(change.after.as_ref().unwrap_or(&null)) {
+                out.push(format!("      {} {path} = {}", p.green("+"), show(&value)));
+            }
+        }
+        Action::Delete => {
+            for (path, value) in flatten(change.before.as_ref().unwrap_or(&null)) {
+                out.push(format!("      {} {path} = {}", p.red("-"), show(&value)));
+            }
+        }
+        Action::Update | Action::Manual => {
+            let before = change.before.as_ref().unwrap_or(&null);
+            let after = change.after.as_ref().unwrap_or(&null);
+            for path in &change.changed_paths {
+                changed_value(p, path, at_path(before, path), at_path(after, path), out);
+            }
+            if change.action == Action::Manual && change.changed_paths.is_empty() {
+                let shown = if change.after.is_some() {
+                    after
+                } else {
+                    before
+                };
+                for (path, value) in flatten(shown) {
+                    out.push(format!(
+                        "      {} {path} = {}",
+                        p.magenta("!"),
+                        show(&value)
+                    ));
+                }
+            }
+        }
+        Action::NoOp => {}
+    }
+    if let Some(message) = &change.message {
+        out.push(format!("      {}", p.magenta(&format!("=> {message}"))));
+    }
+    out.push(String::new());
+}
+
+/// The plan for a terminal or a log.
+pub fn render_human(plan: &Plan, color: bool) -> String {
+    let p = Paint { color };
+    let mut out = Vec::new();
+    let changes: Vec<&ResourceChange> = plan.actionable().collect();
+    if !changes.is_empty() {
+        out.push("orgform will perform the following actions:".to_owned());
+        out.push(String::new());
+        for change in changes {
+            render_change(&p, change, &mut out);
+        }
+    }
+    if !plan.warnings.is_empty() {
+        out.push(p.yellow("Warnings:"));
+        for w in &plan.warnings {
+            out.push(format!("  - {}: {}", w.address, w.message));
+        }
+        out.push(String::new());
+    }
+    if !plan.safety.violations.is_empty() {
+        out.push(p.red("Safety policy violations (apply will refuse this plan):"));
+        for v in &plan.safety.violations {
+            out.push(format!("  - {}: {}", v.rule, v.message));
+            out.push(format!("    to allow it: {}", v.allow_with));
+        }
+        out.push(String::new());
+    }
+    out.push(p.bold(&summary_line(plan)));
+    let mut text = out.join("\n");
+    text.push('\n');
+    text
+}

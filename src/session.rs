@@ -1,0 +1,141 @@
+//! One command's connection to a workspace: the validated desired state, the embedded sandbox
+//! when a provider asks for it, and a connected client per provider.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::manifest::{Diagnostics, LoadedWorkspace, ManifestError, ProviderKind};
+use crate::model::{DesiredState, LiveState, ResourceAddress, load_desired_state};
+use crate::plan::identity::IdentityError;
+use crate::provider::settings::{ClientOverrides, SandboxEndpoint, connect};
+use crate::provider::{
+    AnyProvider, ApiError, Nirvana, PingOne, RefreshError, RefreshOptions, Scalekit, SetupError,
+    refresh,
+};
+use crate::sandbox::{self, RunningSandbox, SandboxOptions};
+
+/// Where the embedded sandbox keeps its state, inside the workspace.
+pub const SANDBOX_DB: &str = ".orgform/sandbox.sqlite";
+
+/// Why a command could not do its work; each kind is reported in full by `output`.
+#[derive(Debug)]
+pub enum Failure {
+    Manifest(Vec<ManifestError>),
+    Setup(Vec<SetupError>),
+    Api(Vec<ApiError>),
+    Usage(String),
+    Sandbox(String),
+}
+
+pub struct Session {
+    pub desired: DesiredState,
+    pub workspace: LoadedWorkspace,
+    pub providers: BTreeMap<String, AnyProvider>,
+    sandbox: Option<RunningSandbox>,
+}
+
+impl Session {
+    /// Loads the workspace and connects every provider (starting the sandbox if one needs it).
+    pub async fn open(
+        dir: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+        overrides: ClientOverrides,
+    ) -> Result<Session, Failure> {
+        let (desired, workspace) =
+            load_desired_state(dir, env).map_err(|(errors, _)| Failure::Manifest(errors))?;
+        let sandbox =
+            if desired.providers.values().any(|p| p.sandbox) {
+                let options = SandboxOptions {
+                    db: Some(dir.join(SANDBOX_DB)),
+                    ..SandboxOptions::default()
+                };
+                Some(sandbox::start(options).await.map_err(|e| {
+                    Failure::Sandbox(format!("cannot start the embedded sandbox: {e}"))
+                })?)
+            } else {
+                None
+            };
+        let endpoint = sandbox.as_ref().map(|s| SandboxEndpoint {
+            base_url: s.base_url(),
+            credentials: s.shared.credentials.clone(),
+        });
+        let mut providers = BTreeMap::new();
+        let mut errors = Vec::new();
+        for (name, provider) in &desired.providers {
+            match connect(provider, endpoint.as_ref(), env, overrides) {
+                Ok(client) => {
+                    let any = match provider.kind {
+                        ProviderKind::Nirvana => AnyProvider::Nirvana(Nirvana { client }),
+                        ProviderKind::Scalekit => AnyProvider::Scalekit(Scalekit { client }),
+                        ProviderKind::PingOne => AnyProvider::PingOne(PingOne { client }),
+                    };
+                    providers.insert(name.clone(), any);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Failure::Setup(errors));
+        }
+        Ok(Session {
+            desired,
+            workspace,
+            providers,
+            sandbox,
+        })
+    }
+
+    /// `--target` addresses, checked against the workspace.
+    pub fn targets(&self, texts: &[String]) -> Result<Vec<ResourceAddress>, Failure> {
+        let mut targets = Vec::new();
+        for text in texts {
+            let address: ResourceAddress = text
+                .parse()
+                .map_err(|e: crate::model::AddressParseError| Failure::Usage(e.to_string()))?;
+            if !self
+                .desired
+                .organizations
+                .keys()
+                .any(|k| k.as_str() == address.org)
+            {
+                return Err(Failure::Usage(format!(
+                    "--target {text}: no manifest declares organization `{}`",
+                    address.org
+                )));
+            }
+            targets.push(address);
+        }
+        Ok(targets)
+    }
+
+    pub async fn refresh(&self, options: &RefreshOptions) -> Result<LiveState, Failure> {
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        refresh(&self.desired, &self.providers, now, options)
+            .await
+            .map_err(|e| match e {
+                RefreshError::Api(errors) => Failure::Api(errors),
+                RefreshError::Setup(errors) => Failure::Setup(errors),
+                RefreshError::Identity(errors) => self.identity_failure(errors),
+            })
+    }
+
+    /// Identity errors as manifest diagnostics, pointing at the organization's manifest.
+    pub fn identity_failure(&self, errors: Vec<IdentityError>) -> Failure {
+        let mut diags = Diagnostics::default();
+        for e in errors {
+            diags.push(
+                ManifestError::new("identity", e.message)
+                    .at(e.span, "here")
+                    .help(e.help),
+            );
+        }
+        Failure::Manifest(diags.finish(&self.workspace.sources))
+    }
+
+    /// Stops the embedded sandbox, if any.
+    pub async fn close(self) {
+        if let Some(sandbox) = self.sandbox {
+            sandbox.stop().await;
+        }
+    }
+}
