@@ -4,6 +4,7 @@ mod support;
 
 mod cli;
 mod diagnostics;
+mod plan;
 mod robustness;
 mod sandbox;
 mod schemas;

@@ -44,3 +44,19 @@ pub fn run_orgform(args: &[&str], envs: &[(&str, &str)]) -> (i32, String, String
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
+
+/// [`run_orgform`] from async tests, without blocking the runtime that serves the sandbox.
+pub async fn run_orgform_async(args: &[&str], envs: &[(&str, &str)]) -> (i32, String, String) {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let envs: Vec<(String, String)> = envs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        run_orgform(&args, &envs)
+    })
+    .await
+    .unwrap()
+}

@@ -214,7 +214,8 @@ fn organization_fields(org: &Organization, live: Option<&LiveOrganization>) -> V
             json!(l.external_id),
             "name",
         );
-        if live.is_none_or(|l| l.owned) {
+        // Recorded in the ownership marker, so only on organizations orgform owns.
+        if live.is_none_or(|l| l.owned) && (org.protect || l.protected) {
             field(
                 "protect".into(),
                 json!(org.protect),

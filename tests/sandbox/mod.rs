@@ -1,7 +1,7 @@
 //! The sandbox over real HTTP: every route of each vendor, pagination, faults, persistence, and
 //! responses checked against the vendors' OpenAPI schemas.
 
-mod support;
+pub mod support;
 
 mod faults;
 mod nirvana;

@@ -1,0 +1,12 @@
+//! `orgform plan` end to end against the sandbox: every action and reason per vendor, safety,
+//! targeting, request counts, robustness, exit codes.
+
+mod support;
+
+mod exit_codes;
+mod nirvana;
+mod pingone;
+mod requests;
+mod robustness;
+mod safety;
+mod scalekit;

@@ -1,0 +1,161 @@
+//! Refresh makes the fewest requests each vendor's API allows, counted by the sandbox.
+
+use super::support::Scenario;
+
+fn count_route(stats: &serde_json::Value, method: &str, route: &str) -> u64 {
+    stats["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["method"] == method && r["route"] == route)
+        .map(|r| r["count"].as_u64().unwrap())
+        .sum()
+}
+
+/// Scalekit, N organizations with domains and members managed: ceil(N/100) organization pages
+/// + N domain lists + N user lists + 1 token. Without domains and members: pages + token only.
+#[tokio::test]
+async fn scalekit_refresh_is_minimal() {
+    let n = 250;
+    let scenario = Scenario::new("scalekit", "").await;
+    let mut seed = String::from("scalekit:\n  organizations:\n");
+    let mut manifests = String::new();
+    for i in 0..n {
+        seed.push_str(&format!("    - {{ display_name: Org {i}, external_id: org-{i}, domains: [{{ domain: org{i}.example, verification_status: VERIFIED }}] }}\n"));
+        manifests.push_str(&format!("---\norganization: org-{i}\nname: Org {i}\ndomains: [org{i}.example]\nmembers: [{{ email: a@org{i}.example, role: admin }}]\n"));
+    }
+    seed.push_str("  users:\n");
+    for i in 0..n {
+        seed.push_str(&format!("    - {{ email: a@org{i}.example, memberships: [{{ organization: org-{i}, roles: [admin] }}] }}\n"));
+    }
+    scenario.sandbox.seed(&seed).await;
+    scenario.manifest("orgs.yaml", &manifests);
+    let (plan, _) = scenario.plan(&[]).await.unwrap();
+    assert!(
+        !plan.has_changes() && !plan.has_manual(),
+        "{:?}",
+        plan.summary
+    );
+
+    let stats = scenario.sandbox.stats().await;
+    let pages = (n as u64).div_ceil(100);
+    assert_eq!(
+        count_route(&stats, "GET", "/scalekit/api/v1/organizations"),
+        pages
+    );
+    assert_eq!(
+        count_route(
+            &stats,
+            "GET",
+            "/scalekit/api/v1/organizations/{organization_id}/domains"
+        ),
+        n as u64
+    );
+    assert_eq!(
+        count_route(
+            &stats,
+            "GET",
+            "/scalekit/api/v1/organizations/{organization_id}/users"
+        ),
+        n as u64
+    );
+    assert_eq!(count_route(&stats, "POST", "/scalekit/oauth/token"), 1);
+    assert_eq!(stats["total"], pages + 2 * n as u64 + 1, "nothing else");
+
+    // Absent fields cost nothing.
+    let names_only: String = (0..n)
+        .map(|i| format!("---\norganization: org-{i}\nname: Org {i}\n"))
+        .collect();
+    scenario.manifest("orgs.yaml", &names_only);
+    let before = scenario.sandbox.stats().await["total"].as_u64().unwrap();
+    scenario.plan(&[]).await.unwrap();
+    let after = scenario.sandbox.stats().await["total"].as_u64().unwrap();
+    assert_eq!(
+        after - before,
+        pages + 1,
+        "organization pages and one token"
+    );
+}
+
+/// Nirvana: domains come inside the organization, so ceil(N/100) pages; + N address reads
+/// when addresses are managed; + N membership lists when members are. No token endpoint.
+#[tokio::test]
+async fn nirvana_refresh_is_minimal() {
+    let n = 120;
+    let scenario = Scenario::new("nirvana", "").await;
+    let mut seed = String::from("nirvana:\n  organizations:\n");
+    let mut manifests = String::new();
+    for i in 0..n {
+        seed.push_str(&format!("    - {{ name: Org {i}, domains: [{{ domain: org{i}.example, verified: true }}], memberships: [{{ user_id: usr_{i}, role: owner }}] }}\n"));
+        manifests.push_str(&format!("---\norganization: org-{i}\nname: Org {i}\ndomains: [org{i}.example]\nmembers: [{{ user: usr_{i}, role: owner }}]\n"));
+    }
+    scenario.sandbox.seed(&seed).await;
+    scenario.manifest("orgs.yaml", &manifests);
+    let (plan, _) = scenario.plan(&[]).await.unwrap();
+    assert!(
+        !plan.has_changes() && !plan.has_manual(),
+        "{:?}",
+        plan.summary
+    );
+    let stats = scenario.sandbox.stats().await;
+    assert_eq!(count_route(&stats, "GET", "/nirvana/v1/organizations"), 2);
+    assert_eq!(
+        count_route(
+            &stats,
+            "GET",
+            "/nirvana/v1/organizations/{organization_id}/memberships"
+        ),
+        n as u64
+    );
+    assert_eq!(
+        count_route(
+            &stats,
+            "GET",
+            "/nirvana/v1/organizations/{organization_id}/address"
+        ),
+        0,
+        "addresses are not managed"
+    );
+    assert_eq!(stats["total"], 2 + n as u64);
+}
+
+/// PingOne: ceil(N/100) organization pages + one license list per organization whose licenses
+/// are managed + 1 token.
+#[tokio::test]
+async fn pingone_refresh_is_minimal() {
+    let scenario = Scenario::new("pingone", "").await;
+    let mut seed = String::from("pingone:\n  organizations:\n");
+    for i in 0..150 {
+        seed.push_str(&format!("    - {{ name: Org {i}, type: TRIAL }}\n"));
+    }
+    scenario.sandbox.seed(&seed).await;
+    let manifests: String = (0..150)
+        .map(|i| {
+            format!(
+                "---\norganization: org-{i}\nname: Org {i}\n{}",
+                if i < 40 { "licenses: []\n" } else { "" }
+            )
+        })
+        .collect();
+    scenario.manifest("orgs.yaml", &manifests);
+    scenario.plan(&[]).await.unwrap();
+    let stats = scenario.sandbox.stats().await;
+    assert_eq!(
+        count_route(&stats, "GET", "/pingone/v1/organizations"),
+        2,
+        "151 organizations with the default seed"
+    );
+    assert_eq!(
+        count_route(
+            &stats,
+            "GET",
+            "/pingone/v1/organizations/{organization_id}/licenses"
+        ),
+        40
+    );
+    assert_eq!(
+        count_route(&stats, "POST", "/pingone/auth/{environment_id}/as/token"),
+        1
+    );
+    assert_eq!(stats["total"], 2 + 40 + 1);
+}
