@@ -882,7 +882,8 @@ fn plan_licenses(
         if let Some(min) = e.min_days_left {
             match left {
                 Some(left) if left < i64::from(min) => {
-                    changed.push("expires_at".to_owned());
+                    changed.push("days_left".to_owned());
+                    after.insert("days_left".into(), json!(format!("at least {min}")));
                     problems.push(format!(
                         "license `{}` expires in {left} days, fewer than the {min} required",
                         e.identity
@@ -916,12 +917,16 @@ fn plan_licenses(
                 )),
             )
         };
+        let mut before = license_value(l);
+        if let Some(left) = left {
+            before["days_left"] = json!(left);
+        }
         out.push(
             address,
             &org.provider,
             action,
             reason,
-            Some(license_value(l)),
+            Some(before),
             Some(Value::Object(after)),
             changed,
             (Some(&l.id), org_id),

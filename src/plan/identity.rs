@@ -36,6 +36,17 @@ pub fn match_organizations(
     kind: ProviderKind,
     complete: bool,
 ) -> (Matches, Vec<IdentityError>) {
+    // Indexes, so matching stays linear in the number of organizations.
+    let mut by_id: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_external_id: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_name: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (index, l) in live.iter().enumerate() {
+        by_id.entry(l.id.as_str()).or_insert(index);
+        if let Some(external_id) = &l.external_id {
+            by_external_id.entry(external_id.as_str()).or_insert(index);
+        }
+        by_name.entry(l.name.as_str()).or_default().push(index);
+    }
     let mut matches = Matches::new();
     let mut claimed: BTreeMap<usize, Key> = BTreeMap::new();
     let mut errors = Vec::new();
@@ -63,7 +74,7 @@ pub fn match_organizations(
     // 1. Pins.
     for org in organizations {
         let Some(id) = &org.id else { continue };
-        match live.iter().position(|l| l.id == id.value) {
+        match by_id.get(id.value.as_str()).copied() {
             Some(index) => claim(org, index, MatchedBy::Id, &mut matches, &mut errors),
             None if complete => errors.push(IdentityError {
                 key: org.key.value.clone(),
@@ -81,10 +92,7 @@ pub fn match_organizations(
     // 2. Scalekit external ids.
     if kind == ProviderKind::Scalekit {
         for org in organizations.iter().filter(|o| o.id.is_none()) {
-            if let Some(index) = live
-                .iter()
-                .position(|l| l.external_id.as_deref() == Some(org.key.as_str()))
-            {
+            if let Some(index) = by_external_id.get(org.key.as_str()).copied() {
                 claim(org, index, MatchedBy::ExternalId, &mut matches, &mut errors);
             }
         }
@@ -99,16 +107,14 @@ pub fn match_organizations(
         let names = std::iter::once(&org.name).chain(&org.previously);
         let mut candidates: Vec<(usize, MatchedBy)> = Vec::new();
         for (n, name) in names.enumerate() {
-            for (index, l) in live.iter().enumerate() {
+            for &index in by_name.get(name.value.as_str()).into_iter().flatten() {
+                let l = &live[index];
                 // A Scalekit organization with another external id belongs to another key.
                 let other_key = kind == ProviderKind::Scalekit
                     && l.external_id
                         .as_deref()
                         .is_some_and(|e| e != org.key.as_str());
-                if l.name == name.value
-                    && !other_key
-                    && !candidates.iter().any(|(i, _)| *i == index)
-                {
+                if !other_key && !candidates.iter().any(|(i, _)| *i == index) {
                     let how = if n == 0 {
                         MatchedBy::Name
                     } else {
