@@ -147,3 +147,12 @@ fn ten_thousand_deep_nesting_is_refused_with_a_clear_error() {
         }
     }
 }
+
+#[test]
+fn one_file_may_hold_thousands_of_organizations() {
+    let text: String = (0..3000)
+        .map(|i| format!("---\norganization: org-{i}\nname: Org {i}\n"))
+        .collect();
+    let desired = validate_texts(CONFIG, &[("orgs/all.yaml", &text)], &test_env).expect("valid");
+    assert_eq!(desired.organizations.len(), 3000);
+}

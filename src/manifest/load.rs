@@ -26,9 +26,13 @@ pub fn parse_options() -> Options {
     let mut options = Options::default();
     let mut budget = Budget::default();
     budget.max_depth = 32;
-    budget.max_events = 5_000_000;
+    // Generous for many organizations in one file; the 64 MiB file limit bounds them anyway.
+    budget.max_events = 50_000_000;
+    budget.max_nodes = 20_000_000;
     budget.max_aliases = 10_000;
     budget.max_anchors = 10_000;
+    // Many organizations may share one file (the default allows 1,024 documents).
+    budget.max_documents = 1_000_000;
     options.budget = Some(budget);
     options.alias_limits.max_total_replayed_events = 100_000;
     options.alias_limits.max_replay_stack_depth = 16;

@@ -39,8 +39,12 @@ pub enum Lookup {
 pub trait Provider {
     fn kind(&self) -> ProviderKind;
     fn client(&self) -> &HttpClient;
-    /// Every organization, following the vendor's pagination.
-    fn list_organizations(&self) -> impl Future<Output = Result<Vec<LiveOrganization>, ApiError>>;
+    /// Every organization, following the vendor's pagination. `on_page` sees each page as it
+    /// arrives, so that work on its organizations can start before the list ends.
+    fn list_organizations(
+        &self,
+        on_page: &mut dyn FnMut(&[LiveOrganization]),
+    ) -> impl Future<Output = Result<Vec<LiveOrganization>, ApiError>>;
     /// One organization, or `None` when the vendor says it does not exist.
     fn get_organization(
         &self,

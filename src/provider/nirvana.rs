@@ -76,6 +76,18 @@ impl Nirvana {
     /// Every item of a cursor-paginated list.
     async fn all(&self, path: &str, resource: &str) -> Result<Vec<Value>, ApiError> {
         let mut items = Vec::new();
+        self.each_page(path, resource, &mut |page| items.extend_from_slice(page))
+            .await?;
+        Ok(items)
+    }
+
+    /// Each page of a cursor-paginated list, in order.
+    async fn each_page(
+        &self,
+        path: &str,
+        resource: &str,
+        on_page: &mut dyn FnMut(&[Value]),
+    ) -> Result<(), ApiError> {
         let mut cursor = String::new();
         loop {
             let mut query = vec![("limit", PAGE.to_string())];
@@ -87,11 +99,10 @@ impl Nirvana {
                 .send(Method::GET, path, &query, None, resource, &[])
                 .await?;
             let page = answer.body["items"].as_array().cloned().unwrap_or_default();
-            let empty = page.is_empty();
-            items.extend(page);
+            on_page(&page);
             match answer.body["pagination"]["next_cursor"].as_str() {
-                Some(next) if !next.is_empty() && !empty => cursor = next.to_owned(),
-                _ => return Ok(items),
+                Some(next) if !next.is_empty() && !page.is_empty() => cursor = next.to_owned(),
+                _ => return Ok(()),
             }
         }
     }
@@ -106,11 +117,18 @@ impl Provider for Nirvana {
         &self.client
     }
 
-    async fn list_organizations(&self) -> Result<Vec<LiveOrganization>, ApiError> {
-        let items = self
-            .all("/v1/organizations", "organizations (list)")
-            .await?;
-        Ok(items.iter().map(organization_from).collect())
+    async fn list_organizations(
+        &self,
+        on_page: &mut dyn FnMut(&[LiveOrganization]),
+    ) -> Result<Vec<LiveOrganization>, ApiError> {
+        let mut organizations = Vec::new();
+        self.each_page("/v1/organizations", "organizations (list)", &mut |items| {
+            let page: Vec<LiveOrganization> = items.iter().map(organization_from).collect();
+            on_page(&page);
+            organizations.extend(page);
+        })
+        .await?;
+        Ok(organizations)
     }
 
     async fn get_organization(

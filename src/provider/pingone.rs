@@ -82,11 +82,16 @@ impl Provider for PingOne {
         &self.client
     }
 
-    async fn list_organizations(&self) -> Result<Vec<LiveOrganization>, ApiError> {
+    async fn list_organizations(
+        &self,
+        on_page: &mut dyn FnMut(&[LiveOrganization]),
+    ) -> Result<Vec<LiveOrganization>, ApiError> {
         let items = self
             .all("/v1/organizations", "organizations", "organizations (list)")
             .await?;
-        Ok(items.iter().map(organization_from).collect())
+        let organizations: Vec<LiveOrganization> = items.iter().map(organization_from).collect();
+        on_page(&organizations);
+        Ok(organizations)
     }
 
     async fn get_organization(

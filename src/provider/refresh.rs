@@ -105,6 +105,9 @@ fn lookup(org: &Organization, kind: ProviderKind) -> Option<Lookup> {
     }
 }
 
+/// The child reads of one organization: its key, what to read, how to name it, the organization.
+type Read = (crate::manifest::Key, Needs, String, LiveOrganization);
+
 async fn refresh_provider<P: Provider>(
     provider: &P,
     organizations: &[&Organization],
@@ -118,6 +121,16 @@ async fn refresh_provider<P: Provider>(
             complete: false,
         });
     }
+    // Twice the permits, so the next request is ready when a permit frees up.
+    let parallelism = provider.client().parallelism() * 2;
+    let read = |(key, needs, resource, mut org): Read| async move {
+        let result = provider.read_children(&mut org, needs, &resource).await;
+        if let Some(progress) = &options.progress {
+            progress.inc(1);
+        }
+        (key, org, result)
+    };
+
     let lookups: Option<Vec<Lookup>> = organizations.iter().map(|o| lookup(o, kind)).collect();
     let direct = match lookups {
         Some(lookups) if targeted && lookups.len() <= DIRECT_LOOKUP_LIMIT => {
@@ -138,50 +151,92 @@ async fn refresh_provider<P: Provider>(
         }
         _ => None,
     };
+
+    // While the list is paged through, organizations whose identity is already certain (an id
+    // pin, or Scalekit's external id) have their children read at once.
+    let mut early: BTreeMap<crate::manifest::Key, (LiveOrganization, Result<(), ApiError>)> =
+        BTreeMap::new();
     let (mut live, complete) = match direct {
         Some(live) => (live, false),
-        None => (
-            provider
-                .list_organizations()
-                .await
-                .map_err(|e| RefreshError::Api(vec![e]))?,
-            !targeted,
-        ),
+        None => {
+            let pinned: BTreeMap<&str, &Organization> = organizations
+                .iter()
+                .filter_map(|o| o.id.as_ref().map(|id| (id.as_str(), *o)))
+                .collect();
+            let keyed: BTreeMap<&str, &Organization> = if kind == ProviderKind::Scalekit {
+                organizations
+                    .iter()
+                    .filter(|o| o.id.is_none())
+                    .map(|o| (o.key.as_str(), *o))
+                    .collect()
+            } else {
+                BTreeMap::new()
+            };
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Read>();
+            let listing = async move {
+                let mut on_page = |page: &[LiveOrganization]| {
+                    for l in page {
+                        let org = pinned
+                            .get(l.id.as_str())
+                            .or_else(|| l.external_id.as_deref().and_then(|e| keyed.get(e)));
+                        if let Some(org) = org {
+                            let _ = tx.send((
+                                org.key.value.clone(),
+                                needs(org),
+                                org.address().to_string(),
+                                l.clone(),
+                            ));
+                        }
+                    }
+                };
+                provider.list_organizations(&mut on_page).await
+            };
+            let reads = futures_util::stream::unfold(rx, |mut rx| async move {
+                rx.recv().await.map(|item| (item, rx))
+            })
+            .map(read)
+            .buffer_unordered(parallelism)
+            .collect::<Vec<_>>();
+            let (listed, read_early) = tokio::join!(listing, reads);
+            for (key, org, result) in read_early {
+                early.insert(key, (org, result));
+            }
+            (listed.map_err(|e| RefreshError::Api(vec![e]))?, !targeted)
+        }
     };
 
     let (matches, errors) = match_organizations(organizations, &live, kind, true);
     if !errors.is_empty() {
         return Err(RefreshError::Identity(errors));
     }
-    let work: Vec<(usize, Needs, String, LiveOrganization)> = organizations
-        .iter()
-        .filter_map(|o| {
-            let (index, _) = matches.get(&o.key.value)?;
-            Some((
-                *index,
-                needs(o),
-                o.address().to_string(),
-                live[*index].clone(),
-            ))
-        })
-        .collect();
-    // Twice the permits, so the next request is ready when a permit frees up.
-    let parallelism = provider.client().parallelism() * 2;
-    let mut reads = futures_util::stream::iter(work.into_iter().map(
-        |(index, needs, resource, mut org)| async move {
-            let result = provider.read_children(&mut org, needs, &resource).await;
-            (index, org, result)
-        },
-    ))
-    .buffer_unordered(parallelism);
     let mut errors = Vec::new();
-    while let Some((index, org, result)) = reads.next().await {
-        match result {
-            Ok(()) => live[index] = org,
-            Err(e) => errors.push(e),
+    let mut remaining = Vec::new();
+    for org in organizations {
+        let Some((index, _)) = matches.get(&org.key.value) else {
+            continue;
+        };
+        match early.remove(&org.key.value) {
+            Some((read, result)) if read.id == live[*index].id => match result {
+                Ok(()) => live[*index] = read,
+                Err(e) => errors.push(e),
+            },
+            _ => remaining.push((
+                org.key.value.clone(),
+                needs(org),
+                org.address().to_string(),
+                live[*index].clone(),
+            )),
         }
-        if let Some(progress) = &options.progress {
-            progress.inc(1);
+    }
+    let index_of: BTreeMap<crate::manifest::Key, usize> =
+        matches.iter().map(|(k, (i, _))| (k.clone(), *i)).collect();
+    let mut reads = futures_util::stream::iter(remaining)
+        .map(read)
+        .buffer_unordered(parallelism);
+    while let Some((key, org, result)) = reads.next().await {
+        match result {
+            Ok(()) => live[index_of[&key]] = org,
+            Err(e) => errors.push(e),
         }
     }
     if !errors.is_empty() {

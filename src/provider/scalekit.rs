@@ -77,7 +77,10 @@ impl Provider for Scalekit {
         &self.client
     }
 
-    async fn list_organizations(&self) -> Result<Vec<LiveOrganization>, ApiError> {
+    async fn list_organizations(
+        &self,
+        on_page: &mut dyn FnMut(&[LiveOrganization]),
+    ) -> Result<Vec<LiveOrganization>, ApiError> {
         let mut organizations = Vec::new();
         let mut token = String::new();
         loop {
@@ -100,7 +103,9 @@ impl Provider for Scalekit {
                 .as_array()
                 .cloned()
                 .unwrap_or_default();
-            organizations.extend(page.iter().map(organization_from));
+            let live: Vec<LiveOrganization> = page.iter().map(organization_from).collect();
+            on_page(&live);
+            organizations.extend(live);
             match answer.body["next_page_token"].as_str() {
                 Some(next) if !next.is_empty() && !page.is_empty() => token = next.to_owned(),
                 _ => return Ok(organizations),

@@ -189,9 +189,8 @@ async fn vendor_layer(
             faults.latency(),
         )
     };
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
+    // The latency is the vendor's response time: the handler works while it runs.
+    let answer_at = tokio::time::Instant::now() + latency;
     let response = match decision {
         Decision::Pass => next.run(request).await,
         Decision::Fail(status) => {
@@ -201,6 +200,7 @@ async fn vendor_layer(
         Decision::RateLimited(seconds) => rate_limited(vendor, seconds).into_response(),
         Decision::Drop => dropped_connection(),
     };
+    tokio::time::sleep_until(answer_at).await;
     // A dropped connection has no status; the log records it as 0.
     let status = if decision == Decision::Drop {
         0

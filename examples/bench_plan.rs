@@ -1,0 +1,231 @@
+//! Benchmark: `plan` refresh against the sandbox, and the pure diff.
+//!
+//!     cargo run --release --example bench_plan -- [ORGS] [LATENCY_MS] [PARALLELISM] [DIFF_ORGS]
+//!
+//! Defaults: 2,000 Scalekit organizations x 3 domains x 5 members, 20 ms latency per request,
+//! parallelism 32; the pure diff of 50,000 organizations in memory.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use futures_util::StreamExt;
+
+use orgform::model::{LiveDomain, LiveMember, LiveOrganization, LiveProvider, LiveState};
+use orgform::plan::{PlanInput, plan};
+use orgform::provider::RefreshOptions;
+use orgform::provider::settings::ClientOverrides;
+use orgform::session::Session;
+
+fn arg(n: usize, default: usize) -> usize {
+    std::env::args()
+        .nth(n)
+        .map_or(default, |a| a.parse().expect("a number"))
+}
+
+fn manifests(count: usize) -> String {
+    let mut text = String::new();
+    for i in 0..count {
+        let _ = write!(
+            text,
+            "---\norganization: org-{i}\nname: Organization {i}\ndomains: [a.org{i}.example, b.org{i}.example, c.org{i}.example]\nmembers:\n"
+        );
+        for m in 0..5 {
+            let _ = writeln!(
+                text,
+                "  - {{ email: user{m}@org{i}.example, role: {} }}",
+                if m == 0 { "admin" } else { "member" }
+            );
+        }
+    }
+    text
+}
+
+#[tokio::main]
+async fn main() {
+    let (orgs, latency, parallelism, diff_orgs) =
+        (arg(1, 2000), arg(2, 20), arg(3, 32), arg(4, 50_000));
+
+    let running = orgform::sandbox::start(orgform::sandbox::SandboxOptions::default())
+        .await
+        .expect("sandbox starts");
+    let mut seed = String::from("scalekit:\n  organizations:\n");
+    for i in 0..orgs {
+        let _ = writeln!(
+            seed,
+            "    - {{ display_name: Organization {i}, external_id: org-{i}, domains: [{{ domain: a.org{i}.example, verification_status: VERIFIED }}, {{ domain: b.org{i}.example, verification_status: VERIFIED }}, {{ domain: c.org{i}.example, verification_status: VERIFIED }}] }}"
+        );
+    }
+    seed.push_str("  users:\n");
+    for i in 0..orgs {
+        for m in 0..5 {
+            let role = if m == 0 { "admin" } else { "member" };
+            let _ = writeln!(
+                seed,
+                "    - {{ email: user{m}@org{i}.example, memberships: [{{ organization: org-{i}, roles: [{role}] }}] }}"
+            );
+        }
+    }
+    let http = reqwest::Client::new();
+    let base = running.base_url();
+    assert!(
+        http.post(format!("{base}/_sandbox/seed"))
+            .body(seed)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .is_success()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("orgform.yaml"),
+        format!("providers:\n  main:\n    kind: scalekit\n    url: {base}/scalekit\n    client_id: sandbox-client\n    client_secret: sandbox-secret\n    parallelism: {parallelism}\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("orgs.yaml"), manifests(orgs)).unwrap();
+    http.post(format!("{base}/_sandbox/faults"))
+        .json(&serde_json::json!({ "latency_ms": latency }))
+        .send()
+        .await
+        .unwrap();
+
+    let session = Session::open(dir.path(), &|_| None, ClientOverrides::default())
+        .await
+        .expect("workspace");
+    if std::env::var_os("BENCH_PHASES").is_some() {
+        use orgform::provider::Provider;
+        let orgform::provider::AnyProvider::Scalekit(p) = &session.providers["main"] else {
+            unreachable!()
+        };
+        let t = Instant::now();
+        let listed = p.list_organizations(&mut |_| {}).await.unwrap();
+        println!(
+            "  phase: list {} organizations in {:.2} s",
+            listed.len(),
+            t.elapsed().as_secs_f64()
+        );
+        let t = Instant::now();
+        let needs = orgform::provider::Needs {
+            domains: true,
+            members: true,
+            ..Default::default()
+        };
+        let futures = listed.into_iter().map(|mut o| async move {
+            p.read_children(&mut o, needs, "x").await.unwrap();
+        });
+        futures_util::stream::iter(futures)
+            .buffer_unordered(64)
+            .collect::<Vec<()>>()
+            .await;
+        println!(
+            "  phase: children of all in {:.2} s",
+            t.elapsed().as_secs_f64()
+        );
+        http.post(format!("{base}/_sandbox/faults"))
+            .json(&serde_json::json!({ "latency_ms": latency }))
+            .send()
+            .await
+            .unwrap();
+    }
+    let started = Instant::now();
+    let live = session
+        .refresh(&RefreshOptions::default())
+        .await
+        .expect("refresh");
+    let planned = plan(PlanInput {
+        desired: &session.desired,
+        live: &live,
+        targets: &[],
+        allow_deletes: None,
+    })
+    .expect("plan");
+    let wall = started.elapsed().as_secs_f64();
+    assert!(
+        !planned.has_changes(),
+        "the seeded state matches the manifests"
+    );
+    let stats: serde_json::Value = http
+        .get(format!("{base}/_sandbox/stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let made = stats["total"].as_u64().unwrap();
+    let minimal = (orgs as u64).div_ceil(100) + 2 * orgs as u64 + 1;
+    let ideal = minimal as f64 * latency as f64 / 1000.0 / parallelism as f64;
+    println!(
+        "plan refresh: {orgs} Scalekit organizations x 3 domains x 5 members, {latency} ms latency, parallelism {parallelism}"
+    );
+    println!("  requests: {made} made, {minimal} minimal (ceil(N/100) + 2N + 1 token)");
+    println!(
+        "  wall time: {wall:.2} s, ideal {ideal:.2} s (requests x latency / parallelism), ratio {:.2}",
+        wall / ideal
+    );
+
+    // The pure diff, in memory.
+    let mut text = String::new();
+    for i in 0..diff_orgs {
+        let _ = write!(
+            text,
+            "---\norganization: org-{i}\nname: Organization {i}\nmetadata: {{ tier: gold }}\ndomains: [org{i}.example]\nmembers: [{{ email: a@org{i}.example, role: admin }}]\n"
+        );
+    }
+    let desired = orgform::model::validate_texts(
+        "providers:\n  main:\n    kind: scalekit\n    sandbox: true\n",
+        &[("orgs.yaml", &text)],
+        &|_| None,
+    )
+    .expect("valid");
+    let organizations: Vec<LiveOrganization> = (0..diff_orgs)
+        .map(|i| LiveOrganization {
+            id: format!("org_{i}"),
+            name: if i % 10 == 0 {
+                format!("Old name {i}")
+            } else {
+                format!("Organization {i}")
+            },
+            external_id: Some(format!("org-{i}")),
+            owned: true,
+            metadata: BTreeMap::from([("tier".to_owned(), "gold".to_owned())]),
+            domains: Some(vec![LiveDomain {
+                id: format!("d{i}"),
+                name: format!("org{i}.example"),
+                domain_type: Some("organization".into()),
+                verification: "VERIFIED".into(),
+            }]),
+            members: Some(vec![LiveMember {
+                user_id: format!("u{i}"),
+                email: Some(format!("a@org{i}.example")),
+                roles: vec!["admin".into()],
+            }]),
+            ..LiveOrganization::default()
+        })
+        .collect();
+    let live = LiveState {
+        fetched_at: "2026-11-01T00:00:00Z".into(),
+        providers: BTreeMap::from([(
+            "main".to_owned(),
+            LiveProvider {
+                organizations,
+                complete: true,
+            },
+        )]),
+    };
+    let started = Instant::now();
+    let planned = plan(PlanInput {
+        desired: &desired,
+        live: &live,
+        targets: &[],
+        allow_deletes: None,
+    })
+    .expect("plan");
+    let diff = started.elapsed().as_secs_f64();
+    println!(
+        "pure diff: {diff_orgs} organizations in {diff:.3} s ({} updates)",
+        planned.summary.update
+    );
+    running.stop().await;
+}
