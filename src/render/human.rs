@@ -65,9 +65,15 @@ fn changed_value(p: &Paint, path: &str, before: &Value, after: &Value, out: &mut
     let multi = |v: &Value| v.as_str().is_some_and(|s| s.contains('\n'));
     if multi(before) || multi(after) {
         out.push(format!("      {} {path}:", p.yellow("~")));
-        let old = before.as_str().unwrap_or_default();
-        let new = after.as_str().unwrap_or_default();
-        for change in similar::TextDiff::from_lines(old, new).iter_all_changes() {
+        // A final newline is not a change of the last line.
+        let line_ended = |v: &Value| {
+            format!(
+                "{}\n",
+                v.as_str().unwrap_or_default().trim_end_matches('\n')
+            )
+        };
+        let (old, new) = (line_ended(before), line_ended(after));
+        for change in similar::TextDiff::from_lines(&old, &new).iter_all_changes() {
             let line = change.value().trim_end_matches('\n');
             match change.tag() {
                 similar::ChangeTag::Delete => {

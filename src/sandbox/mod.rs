@@ -193,6 +193,8 @@ async fn vendor_layer(
     let answer_at = tokio::time::Instant::now() + latency;
     let response = match decision {
         Decision::Pass => next.run(request).await,
+        // A 429 is always sent the vendor's way, Retry-After included.
+        Decision::Fail(429) => rate_limited(vendor, 1).into_response(),
         Decision::Fail(status) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
             vendor_error(vendor, status, "sandbox fault: scripted failure").into_response()

@@ -71,3 +71,27 @@ async fn without_detailed_exitcode_changes_exit_0_and_violations_exit_1() {
     assert!(stdout.contains("Safety policy violations"), "{stdout}");
     assert!(stdout.contains("--allow-deletes 1"), "{stdout}");
 }
+
+/// `sandbox: true` needs no account: the embedded sandbox keeps its state in the workspace.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sandbox_provider_runs_the_embedded_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in ["orgform.yaml", "orgs/acme.yaml", "orgs/globex.yaml"] {
+        let target = dir.path().join(entry);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(
+            std::path::Path::new("examples/quickstart").join(entry),
+            target,
+        )
+        .unwrap();
+    }
+    let path = dir.path().to_str().unwrap().to_owned();
+    let (code, stdout, stderr) =
+        run_orgform_async(&["plan", &path, "--detailed-exitcode"], &[]).await;
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("Plan: 12 to add, 0 to change, 0 to destroy, 0 need manual action."),
+        "{stdout}"
+    );
+    assert!(dir.path().join(".orgform/sandbox.sqlite").is_file());
+}

@@ -112,3 +112,16 @@ async fn a_pinned_id_that_does_not_exist_is_an_error() {
     );
     assert_eq!(errors[0].code(), "identity");
 }
+
+#[tokio::test]
+async fn multi_line_values_are_diffed_line_by_line() {
+    let scenario = Scenario::new("pingone", "").await;
+    scenario.manifest(
+        "a.yaml",
+        &format!("organization: ping\nname: Example Organization\nid: {ORG}\ndescription: |\n  The organization of the PingOne licensing guide\n  and of our tests\n"),
+    );
+    let (plan, _) = scenario.plan(&[]).await.unwrap();
+    let human = rendered(&plan).0;
+    assert!(human.contains("+ and of our tests"), "{human}");
+    insta::assert_snapshot!("pingone_multi_line_human", human);
+}

@@ -120,3 +120,66 @@ async fn no_credential_appears_in_output_or_plan_file() {
         "the plan file is the JSON plan"
     );
 }
+
+/// `requests_per_second` paces requests evenly; a 429's `Retry-After` is honoured.
+#[tokio::test]
+async fn the_rate_budget_and_retry_after_are_honoured() {
+    let scenario = Scenario::new("nirvana", "").await;
+    let mut seed = String::from("nirvana:\n  organizations:\n");
+    let mut manifests = String::new();
+    for i in 0..10 {
+        seed.push_str(&format!(
+            "    - {{ name: Org {i}, memberships: [{{ user_id: usr_{i}, role: owner }}] }}\n"
+        ));
+        manifests.push_str(&format!("---\norganization: org-{i}\nname: Org {i}\nmembers: [{{ user: usr_{i}, role: owner }}]\n"));
+    }
+    scenario.sandbox.seed(&seed).await;
+    scenario.manifest("a.yaml", &manifests);
+    let config = std::fs::read_to_string(scenario.dir.path().join("orgform.yaml")).unwrap();
+    std::fs::write(
+        scenario.dir.path().join("orgform.yaml"),
+        format!("{config}    requests_per_second: 10\n"),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    scenario.plan(&[]).await.unwrap();
+    // 11 requests (1 list + 10 membership lists) at 10/s, evenly paced: at least 1 s.
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(1000),
+        "{:?}",
+        started.elapsed()
+    );
+
+    std::fs::write(scenario.dir.path().join("orgform.yaml"), config).unwrap();
+    scenario.sandbox.faults(json!({ "scripts": [{ "method": "GET", "route": "/nirvana/v1/organizations", "nth": 1, "status": 429 }] })).await;
+    let started = std::time::Instant::now();
+    scenario.plan_with(&[], fast_retries()).await.unwrap();
+    // The sandbox's Retry-After is 1 s; fast_retries alone would wait milliseconds.
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(1000),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn two_live_organizations_with_one_name_ask_for_a_pin() {
+    let scenario = Scenario::new("nirvana", "").await;
+    scenario
+        .sandbox
+        .seed("nirvana:\n  organizations:\n    - { name: Twin }\n    - { name: Twin }\n")
+        .await;
+    scenario.manifest("a.yaml", "organization: twin\nname: Twin\n");
+    let Err(orgform::session::Failure::Manifest(errors)) = scenario.plan(&[]).await else {
+        panic!("expected an ambiguity error")
+    };
+    assert!(
+        errors[0].message().contains("matches 2 live organizations"),
+        "{}",
+        errors[0].message()
+    );
+    assert_eq!(
+        miette::Diagnostic::help(&errors[0]).unwrap().to_string(),
+        "pin the one you mean with `id:`"
+    );
+}

@@ -123,6 +123,10 @@ async fn a_plan_covers_every_action_a_writable_vendor_takes() {
     let (human, json) = rendered(&plan);
     insta::assert_snapshot!("scalekit_every_action_human", human);
     insta::assert_snapshot!("scalekit_every_action_json", json);
+    insta::assert_snapshot!(
+        "scalekit_every_action_markdown",
+        orgform::render::render_markdown(&plan)
+    );
 }
 
 #[tokio::test]
