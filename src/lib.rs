@@ -15,6 +15,7 @@
 //! Modules follow the pipeline: [`manifest`] reads files into spanned documents, [`model`] turns
 //! them into the validated desired state, [`output`] is the only place that prints.
 
+pub mod apply;
 pub mod cli;
 pub mod manifest;
 pub mod model;

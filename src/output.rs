@@ -136,6 +136,91 @@ pub fn failure(failure: &crate::session::Failure) -> u8 {
     1
 }
 
+/// Asks a yes/no question on the terminal. `None` when stdin is not a terminal.
+pub fn confirm(question: &str) -> Option<bool> {
+    if !std::io::stdin().is_terminal() {
+        return None;
+    }
+    let mut stdout = std::io::stdout().lock();
+    let _ = write!(stdout, "\n{question}");
+    let _ = stdout.flush();
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).ok()?;
+    Some(answer.trim() == "yes")
+}
+
+/// Progress of apply: a bar on a terminal, otherwise one line per finished step.
+pub struct StepReporter {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl StepReporter {
+    pub fn new(steps: u64) -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(steps);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "applying [{bar:30}] {pos}/{len} steps ({elapsed})",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar
+        });
+        Self { bar }
+    }
+
+    pub fn report(&self, result: &crate::apply::StepResult) {
+        match &self.bar {
+            Some(bar) => bar.inc(1),
+            None => say(&step_line(result)),
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn step_line(result: &crate::apply::StepResult) -> String {
+    use crate::apply::Outcome;
+    let action = result.action.as_str();
+    match &result.outcome {
+        Outcome::Done(Some(id)) => format!("{}: {action} done (id {id})", result.address),
+        Outcome::Done(None) => format!("{}: {action} done", result.address),
+        Outcome::Failed(error) => format!("{}: {action} FAILED: {error}", result.address),
+        Outcome::Skipped(why) => format!("{}: {action} skipped: {why}", result.address),
+    }
+}
+
+/// The table of every step's outcome, and the closing line. Returns whether all succeeded.
+pub fn apply_summary(results: &[crate::apply::StepResult]) -> bool {
+    use crate::apply::Outcome;
+    let count = |f: fn(&Outcome) -> bool| results.iter().filter(|r| f(&r.outcome)).count();
+    let (done, failed, skipped) = (
+        count(|o| matches!(o, Outcome::Done(_))),
+        count(|o| matches!(o, Outcome::Failed(_))),
+        count(|o| matches!(o, Outcome::Skipped(_))),
+    );
+    say("");
+    say("Outcome of every step:");
+    for result in results {
+        say(&format!("  {}", step_line(result)));
+    }
+    say("");
+    if failed + skipped == 0 {
+        say(&format!(
+            "Apply complete: {done} done, 0 failed, 0 skipped."
+        ));
+        true
+    } else {
+        say(&format!(
+            "Apply incomplete: {done} done, {failed} failed, {skipped} skipped. Fix the cause and run apply again: it continues from the live state."
+        ));
+        false
+    }
+}
+
 /// A line of normal output on stdout.
 pub fn say(line: &str) {
     let mut stdout = std::io::stdout().lock();

@@ -1,6 +1,7 @@
 //! Command-line definitions. Each command lives in its own file and takes resolved settings,
 //! not clap structs.
 
+mod apply;
 mod plan;
 mod sandbox;
 mod schemas;
@@ -47,6 +48,27 @@ pub enum Command {
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
         parallelism: Option<u32>,
     },
+    /// Make the live state match the manifests (or execute a saved plan).
+    Apply {
+        /// The workspace directory (holds orgform.yaml).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Do not ask for confirmation (required when not on a terminal).
+        #[arg(long)]
+        auto_approve: bool,
+        /// Apply only this organization (and its children) or resource; repeatable.
+        #[arg(long = "target", value_name = "ADDR", conflicts_with = "plan")]
+        targets: Vec<String>,
+        /// Allow this many organization deletes, beyond policy.max_deletes.
+        #[arg(long, value_name = "N")]
+        allow_deletes: Option<u32>,
+        /// Requests in flight per provider (overrides orgform.yaml).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
+        parallelism: Option<u32>,
+        /// Execute this saved plan (`plan --out FILE`), refusing if live state moved since.
+        #[arg(long, value_name = "FILE")]
+        plan: Option<PathBuf>,
+    },
     /// The local emulator of Nirvana Labs, Scalekit and PingOne.
     Sandbox {
         #[command(subcommand)]
@@ -92,6 +114,24 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Validate { dir } => validate::run(&dir, &|name| std::env::var(name).ok()),
         Command::Schemas { out } => schemas::run(&out),
+        Command::Apply {
+            dir,
+            auto_approve,
+            targets,
+            allow_deletes,
+            parallelism,
+            plan,
+        } => apply::run(
+            apply::ApplySettings {
+                dir,
+                auto_approve,
+                targets,
+                allow_deletes,
+                parallelism,
+                plan_file: plan,
+            },
+            &|name| std::env::var(name).ok(),
+        ),
         Command::Plan {
             dir,
             targets,

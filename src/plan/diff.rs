@@ -214,8 +214,8 @@ fn organization_fields(org: &Organization, live: Option<&LiveOrganization>) -> V
             json!(l.external_id),
             "name",
         );
-        // Recorded in the ownership marker, so only on organizations orgform owns.
-        if live.is_none_or(|l| l.owned) && (org.protect || l.protected) {
+        // Recorded in the ownership marker, so only on organizations orgform owns (or creates).
+        if live.is_none_or(|l| l.owned) {
             field(
                 "protect".into(),
                 json!(org.protect),
@@ -382,6 +382,23 @@ fn plan_organization(
     let (writes, reads): (Vec<&Field>, Vec<&Field>) =
         differs.into_iter().partition(|f| f.access == Access::Write);
     if !writes.is_empty() {
+        // `after` holds every writable field as it will be, so the request bodies are fixed
+        // here: an ignored field keeps its live value.
+        let all_writes: Vec<Field> = fields
+            .iter()
+            .filter(|f| f.access == Access::Write)
+            .map(|f| Field {
+                path: f.path.clone(),
+                desired: if ignored(org, &f.path) {
+                    f.live.clone()
+                } else {
+                    f.desired.clone()
+                },
+                live: f.live.clone(),
+                access: f.access,
+            })
+            .collect();
+        let all_writes: Vec<&Field> = all_writes.iter().collect();
         let rename = match how {
             MatchedBy::PreviousName(previous) => {
                 Some(format!("matched by its previous name `{previous}`"))
@@ -393,8 +410,8 @@ fn plan_organization(
             provider,
             Action::Update,
             Reason::FieldsDiffer,
-            Some(values(&writes, |f| &f.live)),
-            Some(values(&writes, |f| &f.desired)),
+            Some(values(&all_writes, |f| &f.live)),
+            Some(values(&all_writes, |f| &f.desired)),
             writes.iter().map(|f| f.path.clone()).collect(),
             (id, None),
             rename,

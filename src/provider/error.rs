@@ -30,6 +30,17 @@ pub enum ApiErrorKind {
 }
 
 impl ApiError {
+    /// Whether trying again may succeed: no answer, a timeout, 429 or 5xx.
+    pub fn is_retryable(&self) -> bool {
+        match &self.kind {
+            ApiErrorKind::Transport(_) => true,
+            ApiErrorKind::Status { status, .. } => {
+                *status == 429 || *status == 408 || *status >= 500
+            }
+            ApiErrorKind::Auth(_) | ApiErrorKind::Decode(_) => false,
+        }
+    }
+
     pub fn status(&self) -> Option<u16> {
         match &self.kind {
             ApiErrorKind::Status { status, .. } => Some(*status),

@@ -156,11 +156,53 @@ impl HttpClient {
         resource: &str,
         accept: &[u16],
     ) -> Result<Answer, ApiError> {
+        self.send_with(
+            method,
+            path,
+            query,
+            body,
+            resource,
+            accept,
+            self.retry.max_retries,
+        )
+        .await
+    }
+
+    /// One attempt only (a 401 still renews the token once): for creates, which must look
+    /// before they retry, so that a retry never makes a duplicate.
+    pub async fn send_once(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        resource: &str,
+        accept: &[u16],
+    ) -> Result<Answer, ApiError> {
+        self.send_with(method, path, &[], body, resource, accept, 0)
+            .await
+    }
+
+    /// The retry policy in force (for callers that retry themselves).
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.retry
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+        resource: &str,
+        accept: &[u16],
+        retries: usize,
+    ) -> Result<Answer, ApiError> {
         let attempts = std::sync::atomic::AtomicU32::new(0);
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.retry.min_delay)
             .with_max_delay(self.retry.max_delay)
-            .with_max_times(self.retry.max_retries)
+            .with_max_times(retries)
             .with_jitter();
         let result = (|| async {
             attempts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -4,10 +4,10 @@
 pub mod capabilities;
 pub mod error;
 pub mod http;
-mod nirvana;
+pub(crate) mod nirvana;
 mod pingone;
 mod refresh;
-mod scalekit;
+pub mod scalekit;
 pub mod settings;
 
 use crate::manifest::ProviderKind;

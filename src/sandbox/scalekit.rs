@@ -59,6 +59,7 @@ pub fn router() -> Router<Shared> {
             "/api/v1/organizations/{organization_id}/users",
             get(list_users).post(create_user),
         )
+        .route("/api/v1/users:search", get(search_users))
         .route(
             "/api/v1/memberships/organizations/{organization_id}/users/{id}",
             post(create_membership)
@@ -969,4 +970,55 @@ async fn delete_membership(
         return Err(not_found("membership"));
     }
     ok(StatusCode::OK, json!({}))
+}
+
+/// `GET /api/v1/users:search?query=`: users of the environment whose e-mail contains the query.
+async fn search_users(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Reply {
+    authorize(&shared, &headers)?;
+    let needle = query
+        .get("query")
+        .map(|q| q.to_ascii_lowercase())
+        .unwrap_or_default();
+    if needle.len() < 3 {
+        return Err(invalid("query", "must be at least 3 characters"));
+    }
+    let size = page_size(&query, 10, 1, 100)?;
+    let after = page_token(&query)?;
+    let db = shared.store.lock();
+    let (found, next, previous) = {
+        let mut all: Vec<Object> = Vec::new();
+        let mut cursor = after;
+        loop {
+            let batch = db.list(V, "user", "", cursor, 500)?;
+            let Some(last) = batch.last() else { break };
+            cursor = last.seq;
+            all.extend(batch.into_iter().filter(|u| {
+                u.body["email"]
+                    .as_str()
+                    .is_some_and(|e| e.to_ascii_lowercase().contains(&needle))
+            }));
+            if all.len() > size {
+                break;
+            }
+        }
+        let more = all.len() > size;
+        all.truncate(size);
+        let next = match (more, all.last()) {
+            (true, Some(last)) => encode_cursor(last.seq),
+            _ => String::new(),
+        };
+        (all, next, String::new())
+    };
+    let mut users = Vec::with_capacity(found.len());
+    for user in found {
+        users.push(user_view(&db, user.body)?);
+    }
+    ok(
+        StatusCode::OK,
+        json!({ "users": users, "next_page_token": next, "prev_page_token": previous }),
+    )
 }

@@ -1,0 +1,204 @@
+//! The executor: runs a plan's changes over its DAG. Creates and updates run parents first,
+//! deletes children first; independent steps run concurrently (each provider's client bounds
+//! its requests); the dependents of a failed step are skipped and reported; the rest go on.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+
+use super::steps::perform;
+use crate::plan::{Action, Plan, ResourceChange};
+use crate::provider::AnyProvider;
+
+/// How one step ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done; with the vendor id of what it created, if it created something.
+    Done(Option<String>),
+    Failed(String),
+    /// Not attempted because a step it depends on failed.
+    Skipped(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepResult {
+    pub address: String,
+    pub action: Action,
+    pub outcome: Outcome,
+}
+
+impl StepResult {
+    pub fn succeeded(&self) -> bool {
+        matches!(self.outcome, Outcome::Done(_))
+    }
+}
+
+/// The organization address (`org.<key>`) of any resource address.
+fn organization_of(address: &str) -> String {
+    address
+        .parse::<crate::model::ResourceAddress>()
+        .map(|a| a.parent().to_string())
+        .unwrap_or_else(|_| address.to_owned())
+}
+
+/// The indexes each step waits for: a child waits for its organization's create or update; an
+/// organization's delete waits for its children's deletes.
+fn dependencies(steps: &[&ResourceChange]) -> Vec<Vec<usize>> {
+    let organization_step: BTreeMap<String, usize> = steps
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            c.resource_type == "organization" && matches!(c.action, Action::Create | Action::Update)
+        })
+        .map(|(i, c)| (c.address.clone(), i))
+        .collect();
+    steps
+        .iter()
+        .map(|change| {
+            let org = organization_of(&change.address);
+            if change.resource_type != "organization" {
+                organization_step.get(&org).copied().into_iter().collect()
+            } else if change.action == Action::Delete {
+                steps
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| {
+                        c.resource_type != "organization"
+                            && c.action == Action::Delete
+                            && organization_of(&c.address) == change.address
+                    })
+                    .map(|(i, _)| i)
+                    .collect()
+            } else {
+                Vec::new()
+            }
+        })
+        .collect()
+}
+
+/// Runs every create, update and delete of `plan`. `on_step` is told of each step as it ends
+/// (for progress). Returns every step's outcome, in plan order.
+pub async fn execute(
+    providers: &BTreeMap<String, AnyProvider>,
+    plan: &Plan,
+    on_step: &(dyn Fn(&StepResult) + Sync),
+) -> Vec<StepResult> {
+    let steps: Vec<&ResourceChange> = plan
+        .resource_changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Create | Action::Update | Action::Delete))
+        .collect();
+    let deps = dependencies(&steps);
+    let mut results: Vec<Option<StepResult>> = vec![None; steps.len()];
+    let mut started: BTreeSet<usize> = BTreeSet::new();
+    let mut created: BTreeMap<String, String> = BTreeMap::new();
+    let mut running = FuturesUnordered::new();
+
+    loop {
+        // Start every step whose dependencies are done; skip those whose dependencies failed.
+        let mut progressed = true;
+        while progressed {
+            progressed = false;
+            for index in 0..steps.len() {
+                if started.contains(&index) {
+                    continue;
+                }
+                let blocked = deps[index]
+                    .iter()
+                    .find(|d| results[**d].as_ref().is_some_and(|r| !r.succeeded()));
+                if let Some(blocker) = blocked {
+                    let result = StepResult {
+                        address: steps[index].address.clone(),
+                        action: steps[index].action,
+                        outcome: Outcome::Skipped(format!(
+                            "{} did not succeed",
+                            steps[*blocker].address
+                        )),
+                    };
+                    on_step(&result);
+                    results[index] = Some(result);
+                    started.insert(index);
+                    progressed = true;
+                    continue;
+                }
+                if deps[index].iter().all(|d| results[*d].is_some()) {
+                    started.insert(index);
+                    let change = steps[index];
+                    let org_id = change
+                        .organization_id
+                        .clone()
+                        .or_else(|| created.get(&organization_of(&change.address)).cloned());
+                    let provider = providers.get(&change.provider);
+                    running.push(async move {
+                        let outcome = match provider {
+                            Some(provider) => {
+                                match perform(provider, change, org_id.as_deref()).await {
+                                    Ok(id) => Outcome::Done(id),
+                                    Err(error) => Outcome::Failed(error.to_string()),
+                                }
+                            }
+                            None => Outcome::Failed(format!("no provider `{}`", change.provider)),
+                        };
+                        (index, outcome)
+                    });
+                }
+            }
+        }
+        let Some((index, outcome)) = running.next().await else {
+            break;
+        };
+        let change = steps[index];
+        if let (Outcome::Done(Some(id)), "organization", Action::Create) =
+            (&outcome, change.resource_type.as_str(), change.action)
+        {
+            created.insert(change.address.clone(), id.clone());
+        }
+        let result = StepResult {
+            address: change.address.clone(),
+            action: change.action,
+            outcome,
+        };
+        on_step(&result);
+        results[index] = Some(result);
+    }
+    results.into_iter().flatten().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Reason;
+
+    fn change(address: &str, resource_type: &str, action: Action) -> ResourceChange {
+        ResourceChange {
+            address: address.into(),
+            resource_type: resource_type.into(),
+            provider: "p".into(),
+            action,
+            action_reason: Reason::NotInLive,
+            before: None,
+            after: None,
+            changed_paths: Vec::new(),
+            live_id: None,
+            organization_id: None,
+            message: None,
+        }
+    }
+
+    #[test]
+    fn children_wait_for_parents_and_organization_deletes_for_children() {
+        let changes = [
+            change("org.a", "organization", Action::Create),
+            change("org.a.domain[a.io]", "domain", Action::Create),
+            change("org.b.member[x]", "member", Action::Delete),
+            change("org.b", "organization", Action::Delete),
+            change("org.c.domain[c.io]", "domain", Action::Delete),
+        ];
+        let steps: Vec<&ResourceChange> = changes.iter().collect();
+        assert_eq!(
+            dependencies(&steps),
+            vec![vec![], vec![0], vec![], vec![2], vec![]]
+        );
+    }
+}

@@ -1,0 +1,569 @@
+//! One planned change as the vendor requests that make it so. Every body comes from the plan.
+//!
+//! Creates are idempotent: after a failure that may have happened server-side (timeout, dropped
+//! connection, 5xx), they look the object up by its identity before trying again.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Map, Value, json};
+
+use super::retry::{Retry, decide};
+use crate::plan::{Action, ResourceChange};
+use crate::provider::scalekit::{OWNER_KEY, OWNER_VALUE, OWNER_VALUE_PROTECTED};
+use crate::provider::{AnyProvider, ApiError, HttpClient};
+
+/// What a finished step reports: the vendor id of what it created, if anything.
+pub type Done = Option<String>;
+
+fn text(value: &Value) -> Option<&str> {
+    value.as_str()
+}
+
+/// Runs `create` until it succeeds, giving up on errors that are not retryable; before each
+/// retry, `find` checks whether the failed attempt did create the object after all.
+async fn create_idempotently<C, F, CF, FF>(
+    client: &HttpClient,
+    create: C,
+    find: F,
+) -> Result<Done, ApiError>
+where
+    C: Fn() -> CF,
+    F: Fn() -> FF,
+    CF: Future<Output = Result<Done, ApiError>>,
+    FF: Future<Output = Result<Option<String>, ApiError>>,
+{
+    let policy = client.retry_policy();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let error = match create().await {
+            Ok(done) => return Ok(done),
+            Err(error) => error,
+        };
+        let wait = match decide(&error, attempt, &policy, jitter(attempt)) {
+            Retry::GiveUp => return Err(error),
+            Retry::After(wait) => wait,
+        };
+        if let Ok(Some(id)) = find().await {
+            return Ok(Some(id));
+        }
+        tokio::time::sleep(wait.min(Duration::from_secs(30))).await;
+    }
+}
+
+/// A cheap, varied fraction for retry jitter (no RNG dependency).
+fn jitter(attempt: u32) -> f64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    f64::from((nanos ^ attempt.wrapping_mul(2_654_435_761)) % 1000) / 1000.0
+}
+
+/// Performs `change`. `org_id` is the vendor id of its organization (for children), known from
+/// the plan or from the create that ran before.
+pub async fn perform(
+    provider: &AnyProvider,
+    change: &ResourceChange,
+    org_id: Option<&str>,
+) -> Result<Done, ApiError> {
+    match provider {
+        AnyProvider::Scalekit(p) => scalekit(&p.client, change, org_id).await,
+        AnyProvider::Nirvana(p) => nirvana(p, change, org_id).await,
+        AnyProvider::PingOne(_) => Ok(None), // nothing of PingOne is writable: the plan holds none
+    }
+}
+
+fn after(change: &ResourceChange) -> &Value {
+    change.after.as_ref().unwrap_or(&Value::Null)
+}
+
+/// Scalekit's metadata as it must be: the planned map plus the ownership marker.
+fn scalekit_metadata(after: &Value) -> Map<String, Value> {
+    let mut metadata: Map<String, Value> = after["metadata"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    match after["protect"].as_bool() {
+        Some(true) => {
+            metadata.insert(OWNER_KEY.into(), json!(OWNER_VALUE_PROTECTED));
+        }
+        Some(false) => {
+            metadata.insert(OWNER_KEY.into(), json!(OWNER_VALUE));
+        }
+        None => {}
+    }
+    metadata
+}
+
+fn scalekit_features(after: &Value) -> Option<Value> {
+    let features = after["features"].as_object()?;
+    let list: Vec<Value> = features
+        .iter()
+        .map(|(name, enabled)| json!({ "name": name, "enabled": enabled }))
+        .collect();
+    (!list.is_empty()).then(|| json!({ "features": list }))
+}
+
+fn missing(client: &HttpClient, change: &ResourceChange, what: &str) -> ApiError {
+    ApiError {
+        provider: client.provider.clone(),
+        vendor: client.vendor,
+        resource: change.address.clone(),
+        method: "-".into(),
+        path: "-".into(),
+        kind: crate::provider::ApiErrorKind::Decode(format!("the plan lacks {what}")),
+        attempts: 0,
+    }
+}
+
+// ApiError is large because it carries what the user needs to know; errors are rare.
+#[allow(clippy::result_large_err)]
+async fn scalekit(
+    client: &HttpClient,
+    change: &ResourceChange,
+    org_id: Option<&str>,
+) -> Result<Done, ApiError> {
+    let after = after(change);
+    let resource = change.address.as_str();
+    let org = || org_id.ok_or_else(|| missing(client, change, "the organization's id"));
+    match (change.resource_type.as_str(), change.action) {
+        ("organization", Action::Create) => {
+            let key = text(&after["external_id"]).unwrap_or_default().to_owned();
+            let mut body = json!({ "display_name": after["name"], "external_id": key, "metadata": scalekit_metadata(after) });
+            if let Some(slug) = text(&after["slug"]) {
+                body["slug"] = json!(slug);
+            }
+            let id = create_idempotently(
+                client,
+                || async {
+                    let answer = client
+                        .send_once(
+                            Method::POST,
+                            "/api/v1/organizations",
+                            Some(&body),
+                            resource,
+                            &[],
+                        )
+                        .await?;
+                    Ok(text(&answer.body["organization"]["id"]).map(str::to_owned))
+                },
+                || async {
+                    let path = format!("/api/v1/organizations:external/{key}");
+                    let answer = client
+                        .send(Method::GET, &path, &[], None, resource, &[404])
+                        .await?;
+                    Ok(text(&answer.body["organization"]["id"]).map(str::to_owned))
+                },
+            )
+            .await?;
+            if let (Some(id), Some(features)) = (&id, scalekit_features(after)) {
+                let path = format!("/api/v1/organizations/{id}/settings");
+                client
+                    .send(Method::PATCH, &path, &[], Some(&features), resource, &[])
+                    .await?;
+            }
+            Ok(id)
+        }
+        ("organization", Action::Update) => {
+            let id = change
+                .live_id
+                .as_deref()
+                .ok_or_else(|| missing(client, change, "the organization's id"))?;
+            let changed = |prefix: &str| {
+                change
+                    .changed_paths
+                    .iter()
+                    .any(|p| p == prefix || p.starts_with(&format!("{prefix}.")))
+            };
+            let mut body = Map::new();
+            if changed("name") {
+                body.insert("display_name".into(), after["name"].clone());
+            }
+            if changed("external_id") {
+                body.insert("external_id".into(), after["external_id"].clone());
+            }
+            if changed("slug") {
+                body.insert("slug".into(), after["slug"].clone());
+            }
+            if changed("metadata") || changed("protect") {
+                body.insert("metadata".into(), Value::Object(scalekit_metadata(after)));
+            }
+            if !body.is_empty() {
+                let path = format!("/api/v1/organizations/{id}");
+                client
+                    .send(
+                        Method::PATCH,
+                        &path,
+                        &[],
+                        Some(&Value::Object(body)),
+                        resource,
+                        &[],
+                    )
+                    .await?;
+            }
+            if changed("features")
+                && let Some(features) = scalekit_features(after)
+            {
+                let path = format!("/api/v1/organizations/{id}/settings");
+                client
+                    .send(Method::PATCH, &path, &[], Some(&features), resource, &[])
+                    .await?;
+            }
+            Ok(None)
+        }
+        ("organization", Action::Delete) => {
+            let id = change
+                .live_id
+                .as_deref()
+                .ok_or_else(|| missing(client, change, "the organization's id"))?;
+            client
+                .send(
+                    Method::DELETE,
+                    &format!("/api/v1/organizations/{id}"),
+                    &[],
+                    None,
+                    resource,
+                    &[404],
+                )
+                .await?;
+            Ok(None)
+        }
+        ("domain", Action::Create) => {
+            let org = org()?;
+            let name = text(&after["name"]).unwrap_or_default().to_owned();
+            let domain_type = if after["type"] == "allowed_email" {
+                "ALLOWED_EMAIL_DOMAIN"
+            } else {
+                "ORGANIZATION_DOMAIN"
+            };
+            let path = format!("/api/v1/organizations/{org}/domains");
+            let body = json!({ "domain": name, "domain_type": domain_type });
+            let find = || async {
+                let answer = client
+                    .send(
+                        Method::GET,
+                        &path,
+                        &[("page_size", "100".into())],
+                        None,
+                        resource,
+                        &[],
+                    )
+                    .await?;
+                Ok(answer.body["domains"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|d| d["domain"] == json!(name))
+                    .and_then(|d| text(&d["id"]).map(str::to_owned)))
+            };
+            create_idempotently(
+                client,
+                || async {
+                    let answer = client
+                        .send_once(Method::POST, &path, Some(&body), resource, &[409])
+                        .await?;
+                    if answer.status == 409 {
+                        // Already there: fine if it is ours (an earlier attempt), an error otherwise.
+                        return match find().await? {
+                            Some(id) => Ok(Some(id)),
+                            None => Err(ApiError {
+                                provider: client.provider.clone(),
+                                vendor: client.vendor,
+                                resource: resource.to_owned(),
+                                method: "POST".into(),
+                                path: path.clone(),
+                                kind: crate::provider::ApiErrorKind::Status {
+                                    status: 409,
+                                    message: crate::provider::error::vendor_message(&answer.body)
+                                        .unwrap_or_default(),
+                                },
+                                attempts: 1,
+                            }),
+                        };
+                    }
+                    Ok(text(&answer.body["domain"]["id"]).map(str::to_owned))
+                },
+                find,
+            )
+            .await
+        }
+        ("domain", Action::Delete) => {
+            let (org, id) = (org()?, change.live_id.as_deref().unwrap_or_default());
+            client
+                .send(
+                    Method::DELETE,
+                    &format!("/api/v1/organizations/{org}/domains/{id}"),
+                    &[],
+                    None,
+                    resource,
+                    &[404],
+                )
+                .await?;
+            Ok(None)
+        }
+        ("member", Action::Create) => {
+            let org = org()?.to_owned();
+            let roles: Vec<Value> = after["roles"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|r| json!({ "name": r }))
+                .collect();
+            match text(&after["email"]) {
+                Some(email) => scalekit_add_by_email(client, resource, &org, email, &roles).await,
+                None => {
+                    let user = text(&after["user"]).unwrap_or_default();
+                    scalekit_add_membership(client, resource, &org, user, &roles).await
+                }
+            }
+        }
+        ("member", Action::Update) => {
+            let (org, user) = (org()?, change.live_id.as_deref().unwrap_or_default());
+            let roles: Vec<Value> = after["roles"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|r| json!({ "name": r }))
+                .collect();
+            let path = format!("/api/v1/memberships/organizations/{org}/users/{user}");
+            client
+                .send(
+                    Method::PATCH,
+                    &path,
+                    &[],
+                    Some(&json!({ "roles": roles })),
+                    resource,
+                    &[],
+                )
+                .await?;
+            Ok(None)
+        }
+        ("member", Action::Delete) => {
+            let (org, user) = (org()?, change.live_id.as_deref().unwrap_or_default());
+            let path = format!("/api/v1/memberships/organizations/{org}/users/{user}");
+            client
+                .send(Method::DELETE, &path, &[], None, resource, &[404])
+                .await?;
+            Ok(None)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The id of the user with `email` in the organization, if it is a member.
+async fn scalekit_member_id(
+    client: &HttpClient,
+    resource: &str,
+    org: &str,
+    email: &str,
+) -> Result<Option<String>, ApiError> {
+    let path = format!("/api/v1/organizations/{org}/users");
+    let mut token = String::new();
+    loop {
+        let mut query = vec![("page_size", "100".to_owned())];
+        if !token.is_empty() {
+            query.push(("page_token", token.clone()));
+        }
+        let answer = client
+            .send(Method::GET, &path, &query, None, resource, &[])
+            .await?;
+        let users = answer.body["users"].as_array().cloned().unwrap_or_default();
+        if let Some(user) = users.iter().find(|u| {
+            u["email"]
+                .as_str()
+                .is_some_and(|e| e.eq_ignore_ascii_case(email))
+        }) {
+            return Ok(text(&user["id"]).map(str::to_owned));
+        }
+        match answer.body["next_page_token"].as_str() {
+            Some(next) if !next.is_empty() && !users.is_empty() => token = next.to_owned(),
+            _ => return Ok(None),
+        }
+    }
+}
+
+/// Adds a member by e-mail: creates the user in the organization, or, when the environment
+/// already has that user, adds a membership for it.
+async fn scalekit_add_by_email(
+    client: &HttpClient,
+    resource: &str,
+    org: &str,
+    email: &str,
+    roles: &[Value],
+) -> Result<Done, ApiError> {
+    let path = format!("/api/v1/organizations/{org}/users");
+    let body = json!({ "email": email, "membership": { "roles": roles } });
+    create_idempotently(
+        client,
+        || async {
+            let answer = client
+                .send_once(Method::POST, &path, Some(&body), resource, &[409])
+                .await?;
+            if answer.status != 409 {
+                return Ok(text(&answer.body["user"]["id"]).map(str::to_owned));
+            }
+            let found = client
+                .send(
+                    Method::GET,
+                    "/api/v1/users:search",
+                    &[("query", email.to_owned())],
+                    None,
+                    resource,
+                    &[],
+                )
+                .await?;
+            let user = found.body["users"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|u| {
+                    u["email"]
+                        .as_str()
+                        .is_some_and(|e| e.eq_ignore_ascii_case(email))
+                })
+                .and_then(|u| text(&u["id"]).map(str::to_owned));
+            match user {
+                Some(user) => scalekit_add_membership(client, resource, org, &user, roles).await,
+                None => Ok(None),
+            }
+        },
+        || scalekit_member_id(client, resource, org, email),
+    )
+    .await
+}
+
+async fn scalekit_add_membership(
+    client: &HttpClient,
+    resource: &str,
+    org: &str,
+    user: &str,
+    roles: &[Value],
+) -> Result<Done, ApiError> {
+    let path = format!("/api/v1/memberships/organizations/{org}/users/{user}");
+    let body = json!({ "roles": roles });
+    create_idempotently(
+        client,
+        // 409: the user is a member already (an earlier attempt went through).
+        || async {
+            client
+                .send_once(Method::POST, &path, Some(&body), resource, &[409])
+                .await
+                .map(|_| Some(user.to_owned()))
+        },
+        || async { Ok(None) },
+    )
+    .await
+}
+
+async fn nirvana(
+    provider: &crate::provider::Nirvana,
+    change: &ResourceChange,
+    org_id: Option<&str>,
+) -> Result<Done, ApiError> {
+    let client = &provider.client;
+    let after = after(change);
+    let resource = change.address.as_str();
+    match (change.resource_type.as_str(), change.action) {
+        ("organization", Action::Create) => {
+            let name = text(&after["name"]).unwrap_or_default().to_owned();
+            let mut body = json!({ "name": name });
+            if let Some(email) = text(&after["billing_email"]) {
+                body["billing_email"] = json!(email);
+            }
+            create_idempotently(
+                client,
+                || async {
+                    let answer = client
+                        .send_once(
+                            Method::POST,
+                            "/v1/organizations",
+                            Some(&body),
+                            resource,
+                            &[],
+                        )
+                        .await?;
+                    Ok(text(&answer.body["id"]).map(str::to_owned))
+                },
+                // Nirvana has no search: list, and accept only a single organization of that name.
+                || async {
+                    let all = crate::provider::Provider::list_organizations(provider, &mut |_| {})
+                        .await?;
+                    let named: Vec<_> = all.iter().filter(|o| o.name == name).collect();
+                    Ok((named.len() == 1).then(|| named[0].id.clone()))
+                },
+            )
+            .await
+        }
+        ("organization", Action::Update) => {
+            let id = change
+                .live_id
+                .as_deref()
+                .ok_or_else(|| missing(client, change, "the organization's id"))?;
+            let mut body = Map::new();
+            for field in ["name", "billing_email"] {
+                if change.changed_paths.iter().any(|p| p == field) {
+                    body.insert(field.into(), after[field].clone());
+                }
+            }
+            client
+                .send(
+                    Method::PATCH,
+                    &format!("/v1/organizations/{id}"),
+                    &[],
+                    Some(&Value::Object(body)),
+                    resource,
+                    &[],
+                )
+                .await?;
+            Ok(None)
+        }
+        ("address", Action::Create) => {
+            let org = org_id.ok_or_else(|| missing(client, change, "the organization's id"))?;
+            let path = format!("/v1/organizations/{org}/address");
+            create_idempotently(
+                client,
+                // 409: an address exists already (an earlier attempt went through).
+                || async {
+                    client
+                        .send_once(Method::POST, &path, Some(after), resource, &[409])
+                        .await
+                        .map(|_| None)
+                },
+                || async {
+                    let answer = client
+                        .send(Method::GET, &path, &[], None, resource, &[404])
+                        .await?;
+                    Ok((answer.status != 404)
+                        .then(|| text(&answer.body["id"]).unwrap_or_default().to_owned()))
+                },
+            )
+            .await
+        }
+        ("address", Action::Update) => {
+            let org = org_id.ok_or_else(|| missing(client, change, "the organization's id"))?;
+            let body: Map<String, Value> = change
+                .changed_paths
+                .iter()
+                .map(|p| (p.clone(), after[p].clone()))
+                .collect();
+            client
+                .send(
+                    Method::PATCH,
+                    &format!("/v1/organizations/{org}/address"),
+                    &[],
+                    Some(&Value::Object(body)),
+                    resource,
+                    &[],
+                )
+                .await?;
+            Ok(None)
+        }
+        _ => Ok(None),
+    }
+}

@@ -1,0 +1,149 @@
+//! `orgform apply`: plan (or read a saved plan), check safety and approval, then execute.
+
+use std::path::PathBuf;
+
+use crate::apply::{execute, moved_since};
+use crate::output;
+use crate::plan::{Plan, PlanInput, plan};
+use crate::provider::RefreshOptions;
+use crate::provider::settings::ClientOverrides;
+use crate::session::{Failure, Session};
+
+use super::exit;
+
+/// Resolved settings of `apply`.
+pub struct ApplySettings {
+    pub dir: PathBuf,
+    pub auto_approve: bool,
+    pub targets: Vec<String>,
+    pub allow_deletes: Option<u32>,
+    pub parallelism: Option<u32>,
+    pub plan_file: Option<PathBuf>,
+}
+
+pub fn run(settings: ApplySettings, env: &dyn Fn(&str) -> Option<String>) -> u8 {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            output::fail(&format!("cannot start the async runtime: {e}"));
+            return exit::ERROR;
+        }
+    };
+    runtime.block_on(async {
+        let overrides = ClientOverrides {
+            parallelism: settings.parallelism,
+            ..ClientOverrides::default()
+        };
+        let session = match Session::open(&settings.dir, env, overrides).await {
+            Ok(session) => session,
+            Err(failure) => return output::failure(&failure),
+        };
+        let code = apply_in(&session, &settings).await;
+        session.close().await;
+        code
+    })
+}
+
+fn read_saved(path: &std::path::Path) -> Result<Plan, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::Usage(format!("cannot read the plan {}: {e}", path.display())))?;
+    serde_json::from_str(&text)
+        .map_err(|e| Failure::Usage(format!("{} is not an orgform plan: {e}", path.display())))
+}
+
+async fn apply_in(session: &Session, settings: &ApplySettings) -> u8 {
+    let saved = match settings.plan_file.as_deref().map(read_saved).transpose() {
+        Ok(saved) => saved,
+        Err(failure) => return output::failure(&failure),
+    };
+    let targets = if saved.is_some() {
+        Ok(Vec::new())
+    } else {
+        session.targets(&settings.targets)
+    };
+    let targets = match targets {
+        Ok(targets) => targets,
+        Err(failure) => return output::failure(&failure),
+    };
+    let progress = output::progress(session.desired.organizations.len() as u64, "refreshing");
+    let live = session
+        .refresh(&RefreshOptions {
+            targets: targets.clone(),
+            progress: Some(progress.clone()),
+        })
+        .await;
+    progress.finish_and_clear();
+    let live = match live {
+        Ok(live) => live,
+        Err(failure) => return output::failure(&failure),
+    };
+    let input = PlanInput {
+        desired: &session.desired,
+        live: &live,
+        targets: &targets,
+        allow_deletes: settings.allow_deletes,
+    };
+    let fresh = match plan(input) {
+        Ok(plan) => plan,
+        Err(errors) => return output::failure(&session.identity_failure(errors)),
+    };
+    let planned = match saved {
+        Some(saved) => {
+            let moved = moved_since(&saved, &fresh);
+            if !moved.is_empty() {
+                return output::failure(&Failure::Usage(format!(
+                    "the saved plan is stale: live state or manifests changed for {}; nothing was changed. Run `orgform plan --out` again.",
+                    moved.join(", ")
+                )));
+            }
+            Plan {
+                safety: fresh.safety.clone(),
+                ..saved
+            }
+        }
+        None => fresh,
+    };
+
+    if !planned.safety.violations.is_empty() {
+        output::plan(&planned, output::Format::Human);
+        return output::failure(&Failure::Usage(
+            "apply refused by the safety policy (above); nothing was changed".into(),
+        ));
+    }
+    if !planned.has_changes() {
+        output::plan(&planned, output::Format::Human);
+        return exit::SUCCESS;
+    }
+    output::plan(&planned, output::Format::Human);
+    if !settings.auto_approve {
+        match output::confirm("Do you want to perform these actions? Only 'yes' will be accepted: ")
+        {
+            Some(true) => {}
+            Some(false) => {
+                output::say("Apply cancelled; nothing was changed.");
+                return exit::ERROR;
+            }
+            None => {
+                return output::failure(&Failure::Usage(
+                    "apply needs --auto-approve when not run on a terminal; nothing was changed"
+                        .into(),
+                ));
+            }
+        }
+    }
+    let steps = planned
+        .actionable()
+        .filter(|c| c.action != crate::plan::Action::Manual)
+        .count() as u64;
+    let reporter = output::StepReporter::new(steps);
+    let results = execute(&session.providers, &planned, &|result| {
+        reporter.report(result)
+    })
+    .await;
+    reporter.finish();
+    if output::apply_summary(&results) {
+        exit::SUCCESS
+    } else {
+        exit::ERROR
+    }
+}
