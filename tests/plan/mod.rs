@@ -1,7 +1,7 @@
 //! `orgform plan` end to end against the sandbox: every action and reason per vendor, safety,
 //! targeting, request counts, robustness, exit codes.
 
-mod support;
+pub mod support;
 
 mod exit_codes;
 mod nirvana;

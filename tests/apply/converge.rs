@@ -1,0 +1,162 @@
+//! Apply the examples to an empty sandbox, change the manifests, apply again: every time a
+//! fresh plan is empty.
+
+use super::support::{Scenario, apply, assert_converged, scalekit_contents};
+
+fn copy_manifests(scenario: &Scenario, example: &str) {
+    for entry in std::fs::read_dir(format!("examples/{example}/orgs")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, scenario.dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+}
+
+fn edit(scenario: &Scenario, file: &str, from: &str, to: &str) {
+    let path = scenario.dir.path().join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{file} has no `{from}`");
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+#[tokio::test]
+async fn scalekit_converges_through_every_kind_of_change() {
+    let scenario = Scenario::new("scalekit", "").await;
+    copy_manifests(&scenario, "quickstart");
+    let (plan, results) = apply(&scenario, Default::default()).await;
+    assert_eq!(plan.summary.create, 12);
+    assert!(results.iter().all(|r| r.succeeded()), "{results:#?}");
+    assert_converged(&scenario).await;
+
+    // Rename via previously; domains and members added and removed; roles, metadata, features.
+    edit(
+        &scenario,
+        "acme.yaml",
+        "name: Acme Corp",
+        "name: Acme Corporation\npreviously: [Acme Corp]",
+    );
+    edit(
+        &scenario,
+        "acme.yaml",
+        "  tier: gold",
+        "  tier: platinum\n  support: premium",
+    );
+    edit(
+        &scenario,
+        "acme.yaml",
+        "  dir_sync: false",
+        "  dir_sync: true",
+    );
+    edit(
+        &scenario,
+        "acme.yaml",
+        "  - acme.example\n",
+        "  - acme.example\n  - acme.io\n",
+    );
+    edit(
+        &scenario,
+        "acme.yaml",
+        "  - { name: acme-mail.example, type: allowed_email }\n",
+        "",
+    );
+    edit(
+        &scenario,
+        "acme.yaml",
+        "{ email: grace@acme.example, role: member }",
+        "{ email: grace@acme.example, role: admin }\n  - { email: linus@acme.example, role: member }",
+    );
+    edit(
+        &scenario,
+        "acme.yaml",
+        "  - { email: ada@acme.example, role: admin }\n",
+        "",
+    );
+    let (plan, results) = apply(&scenario, Default::default()).await;
+    assert!(results.iter().all(|r| r.succeeded()), "{results:#?}");
+    assert!(
+        plan.summary.create >= 2 && plan.summary.update >= 2 && plan.summary.delete >= 2,
+        "{:?}",
+        plan.summary
+    );
+    assert_converged(&scenario).await;
+
+    let contents = scalekit_contents(&scenario).await;
+    let acme = contents.iter().find(|(key, _, _)| key == "acme").unwrap();
+    assert_eq!(acme.1, ["acme.example", "acme.io"].map(String::from).into());
+    assert_eq!(
+        acme.2,
+        ["grace@acme.example", "linus@acme.example"]
+            .map(String::from)
+            .into()
+    );
+}
+
+#[tokio::test]
+async fn a_member_that_already_exists_elsewhere_is_added_by_membership() {
+    let scenario = Scenario::new("scalekit", "").await;
+    scenario.sandbox.seed("scalekit:\n  organizations:\n    - { display_name: Other, external_id: other }\n  users:\n    - { email: ada@acme.example, memberships: [{ organization: other, roles: [member] }] }\n").await;
+    scenario.manifest(
+        "a.yaml",
+        "organization: acme\nname: Acme\nmembers: [{ email: ada@acme.example, role: admin }]\n",
+    );
+    let (_, results) = apply(&scenario, Default::default()).await;
+    assert!(results.iter().all(|r| r.succeeded()), "{results:#?}");
+    assert_converged(&scenario).await;
+}
+
+#[tokio::test]
+async fn nirvana_converges_through_renames_addresses_and_billing_emails() {
+    let scenario = Scenario::new("nirvana", "").await;
+    copy_manifests(&scenario, "nirvana");
+    let (plan, results) = apply(&scenario, Default::default()).await;
+    assert_eq!(plan.summary.create, 4);
+    assert!(results.iter().all(|r| r.succeeded()), "{results:#?}");
+    assert_converged(&scenario).await;
+
+    edit(
+        &scenario,
+        "umbrella.yaml",
+        "name: Umbrella Research",
+        "name: Umbrella Corporation\npreviously: [Umbrella Research]",
+    );
+    edit(
+        &scenario,
+        "umbrella.yaml",
+        "billing_email: billing@umbrella.example",
+        "billing_email: null",
+    );
+    edit(
+        &scenario,
+        "umbrella.yaml",
+        "  line2: Floor 3",
+        "  line2: null",
+    );
+    edit(
+        &scenario,
+        "umbrella.yaml",
+        "  city: Raccoon City",
+        "  city: Arklay",
+    );
+    edit(
+        &scenario,
+        "umbrella.yaml",
+        "billing_email: accounts@wonka.example",
+        "billing_email: ap@wonka.example",
+    );
+    let (plan, results) = apply(&scenario, Default::default()).await;
+    assert!(results.iter().all(|r| r.succeeded()), "{results:#?}");
+    assert_eq!(
+        (plan.summary.create, plan.summary.update),
+        (0, 3),
+        "{:?}",
+        plan.summary
+    );
+    assert_converged(&scenario).await;
+}
+
+#[tokio::test]
+async fn pingone_has_nothing_to_apply() {
+    let scenario = Scenario::new("pingone", "").await;
+    copy_manifests(&scenario, "pingone");
+    let (plan, results) = apply(&scenario, Default::default()).await;
+    assert!(results.is_empty() && !plan.has_changes());
+    assert_converged(&scenario).await;
+}

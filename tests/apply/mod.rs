@@ -1,0 +1,8 @@
+//! `orgform apply` end to end against the sandbox: convergence, faults, crashes, refusals,
+//! ordering.
+
+mod support;
+
+mod converge;
+mod faults;
+mod refusals;
