@@ -9,7 +9,6 @@ use orgform::provider::settings::ClientOverrides;
 use serde_json::Value;
 
 pub use crate::plan::support::{Scenario, fast_retries};
-pub use crate::sandbox::support::Auth;
 
 /// Refresh, plan and execute; returns the plan and every step's outcome.
 pub async fn apply(scenario: &Scenario, overrides: ClientOverrides) -> (Plan, Vec<StepResult>) {
