@@ -16,9 +16,15 @@ use orgform::session::Session;
 
 #[tokio::main]
 async fn main() {
-    let creates: usize = std::env::args().nth(1).map_or(1000, |n| n.parse().expect("a count"));
-    let rate: u32 = std::env::args().nth(2).map_or(50, |n| n.parse().expect("a rate"));
-    let running = orgform::sandbox::start(Default::default()).await.expect("sandbox starts");
+    let creates: usize = std::env::args()
+        .nth(1)
+        .map_or(1000, |n| n.parse().expect("a count"));
+    let rate: u32 = std::env::args()
+        .nth(2)
+        .map_or(50, |n| n.parse().expect("a rate"));
+    let running = orgform::sandbox::start(Default::default())
+        .await
+        .expect("sandbox starts");
     let base = running.base_url();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -28,27 +34,69 @@ async fn main() {
     .unwrap();
     let mut manifests = String::new();
     for i in 0..creates {
-        let _ = write!(manifests, "---\norganization: org-{i}\nname: Organization {i}\n");
+        let _ = write!(
+            manifests,
+            "---\norganization: org-{i}\nname: Organization {i}\n"
+        );
     }
     std::fs::write(dir.path().join("orgs.yaml"), manifests).unwrap();
     let http = reqwest::Client::new();
-    http.post(format!("{base}/_sandbox/faults")).json(&serde_json::json!({ "rate_limit": { "scalekit": rate } })).send().await.unwrap();
+    http.post(format!("{base}/_sandbox/faults"))
+        .json(&serde_json::json!({ "rate_limit": { "scalekit": rate } }))
+        .send()
+        .await
+        .unwrap();
 
     let started = Instant::now();
-    let session = Session::open(dir.path(), &|_| None, ClientOverrides::default()).await.expect("workspace");
-    let live = session.refresh(&RefreshOptions::default()).await.expect("refresh");
-    let planned = plan(PlanInput { desired: &session.desired, live: &live, targets: &[], allow_deletes: None }).expect("plan");
+    let session = Session::open(dir.path(), &|_| None, ClientOverrides::default())
+        .await
+        .expect("workspace");
+    let live = session
+        .refresh(&RefreshOptions::default())
+        .await
+        .expect("refresh");
+    let planned = plan(PlanInput {
+        desired: &session.desired,
+        live: &live,
+        targets: &[],
+        allow_deletes: None,
+    })
+    .expect("plan");
     let results = execute(&session.providers, &planned, &|_| {}).await;
     let wall = started.elapsed().as_secs_f64();
-    assert!(results.iter().all(|r| r.succeeded()), "every create succeeds");
+    assert!(
+        results.iter().all(|r| r.succeeded()),
+        "every create succeeds"
+    );
 
-    let stats: serde_json::Value = http.get(format!("{base}/_sandbox/stats")).send().await.unwrap().json().await.unwrap();
+    let stats: serde_json::Value = http
+        .get(format!("{base}/_sandbox/stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let total = stats["total"].as_u64().unwrap();
     let limited = stats["rate_limited"].as_u64().unwrap();
-    let writes: u64 = stats["requests"].as_array().unwrap().iter().filter(|r| r["method"] == "POST" && r["route"] == "/scalekit/api/v1/organizations").map(|r| r["count"].as_u64().unwrap()).sum();
+    let writes: u64 = stats["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["method"] == "POST" && r["route"] == "/scalekit/api/v1/organizations")
+        .map(|r| r["count"].as_u64().unwrap())
+        .sum();
     let ideal = writes as f64 / f64::from(rate);
-    println!("apply: {creates} creates against a sandbox limit of {rate} requests/s (client budget {rate}/s)");
-    println!("  wall time {wall:.2} s; write requests / rate = {ideal:.2} s; ratio {:.3} (target 1.25)", wall / ideal);
-    println!("  {total} requests, {limited} answered 429 ({:.2}%, target 2%)", 100.0 * limited as f64 / total as f64);
+    println!(
+        "apply: {creates} creates against a sandbox limit of {rate} requests/s (client budget {rate}/s)"
+    );
+    println!(
+        "  wall time {wall:.2} s; write requests / rate = {ideal:.2} s; ratio {:.3} (target 1.25)",
+        wall / ideal
+    );
+    println!(
+        "  {total} requests, {limited} answered 429 ({:.2}%, target 2%)",
+        100.0 * limited as f64 / total as f64
+    );
     running.stop().await;
 }
