@@ -207,13 +207,17 @@ fn organization_fields(org: &Organization, live: Option<&LiveOrganization>) -> V
         });
     };
     field("name".into(), json!(org.name.value), json!(l.name), "name");
-    if kind == ProviderKind::Scalekit {
+    // The key becomes the external id, except on organizations pinned by `id:` (adopted ones):
+    // their external id is the customer's own and is never overwritten.
+    if kind == ProviderKind::Scalekit && org.id.is_none() {
         field(
             "external_id".into(),
             json!(org.key.as_str()),
             json!(l.external_id),
             "name",
         );
+    }
+    if kind == ProviderKind::Scalekit {
         // Recorded in the ownership marker, so only on organizations orgform owns (or creates).
         if live.is_none_or(|l| l.owned) {
             field(
