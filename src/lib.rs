@@ -17,6 +17,7 @@
 
 pub mod apply;
 pub mod cli;
+pub mod export;
 pub mod manifest;
 pub mod model;
 pub mod output;

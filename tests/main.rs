@@ -5,6 +5,7 @@ mod support;
 mod apply;
 mod cli;
 mod diagnostics;
+mod export;
 mod plan;
 mod robustness;
 mod sandbox;

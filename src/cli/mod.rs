@@ -2,6 +2,7 @@
 //! not clap structs.
 
 mod apply;
+mod export;
 mod plan;
 mod sandbox;
 mod schemas;
@@ -69,6 +70,21 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         plan: Option<PathBuf>,
     },
+    /// Write manifests for the live organizations of a provider (adoption).
+    Export {
+        /// The workspace whose orgform.yaml declares the provider.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// The provider to export, by its name in orgform.yaml.
+        #[arg(long)]
+        provider: String,
+        /// Where to write (default: the workspace); `<OUT>/<provider>/<key>.yaml` per organization.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Export only these organizations (by the key export gives them); repeatable.
+        #[arg(long = "target", value_name = "ADDR")]
+        targets: Vec<String>,
+    },
     /// The local emulator of Nirvana Labs, Scalekit and PingOne.
     Sandbox {
         #[command(subcommand)]
@@ -129,6 +145,20 @@ pub fn main() -> ExitCode {
                 allow_deletes,
                 parallelism,
                 plan_file: plan,
+            },
+            &|name| std::env::var(name).ok(),
+        ),
+        Command::Export {
+            dir,
+            provider,
+            out,
+            targets,
+        } => export::run(
+            export::ExportSettings {
+                dir,
+                provider,
+                out,
+                targets,
             },
             &|name| std::env::var(name).ok(),
         ),

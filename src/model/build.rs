@@ -678,7 +678,11 @@ fn check_unique_per_provider(organizations: &BTreeMap<Key, Organization>, diags:
     let mut names: BTreeMap<(&str, &str), Span> = BTreeMap::new();
     let mut ids: BTreeMap<(&str, &str), Span> = BTreeMap::new();
     for org in organizations.values() {
-        let all_names = std::iter::once(&org.name).chain(&org.previously);
+        // Names identify only unpinned organizations; pinned ones (e.g. adopted tenants that
+        // share a name, as real accounts have) are found by their id.
+        let all_names = std::iter::once(&org.name)
+            .chain(&org.previously)
+            .filter(|_| org.id.is_none());
         for name in all_names {
             let slot = (org.provider.as_str(), name.as_str());
             match names.get(&slot) {

@@ -15,7 +15,9 @@ use crate::model::LiveOrganization;
 
 pub use error::{ApiError, ApiErrorKind, SetupError};
 pub use http::{HttpClient, RetryPolicy};
-pub use refresh::{AnyProvider, DIRECT_LOOKUP_LIMIT, RefreshError, RefreshOptions, refresh};
+pub use refresh::{
+    AnyProvider, DIRECT_LOOKUP_LIMIT, RefreshError, RefreshOptions, read_all, refresh,
+};
 
 /// What refresh must read of one organization besides its own fields: only what the manifest
 /// manages, since an absent field costs no request.

@@ -247,3 +247,67 @@ async fn refresh_provider<P: Provider>(
         complete,
     })
 }
+
+/// Every organization of a provider with everything the vendor can tell about it: what
+/// `export` writes manifests from.
+pub async fn read_all(
+    provider: &AnyProvider,
+    progress: Option<&indicatif::ProgressBar>,
+) -> Result<Vec<LiveOrganization>, Vec<ApiError>> {
+    match provider {
+        AnyProvider::Nirvana(p) => read_all_of(p, progress).await,
+        AnyProvider::Scalekit(p) => read_all_of(p, progress).await,
+        AnyProvider::PingOne(p) => read_all_of(p, progress).await,
+    }
+}
+
+async fn read_all_of<P: Provider>(
+    provider: &P,
+    progress: Option<&indicatif::ProgressBar>,
+) -> Result<Vec<LiveOrganization>, Vec<ApiError>> {
+    let needs = match provider.kind() {
+        ProviderKind::Nirvana => Needs {
+            address: true,
+            members: true,
+            ..Needs::default()
+        },
+        ProviderKind::Scalekit => Needs {
+            domains: true,
+            members: true,
+            ..Needs::default()
+        },
+        ProviderKind::PingOne => Needs {
+            licenses: true,
+            ..Needs::default()
+        },
+    };
+    let listed = provider
+        .list_organizations(&mut |_| {})
+        .await
+        .map_err(|e| vec![e])?;
+    if let Some(progress) = progress {
+        progress.set_length(listed.len() as u64);
+    }
+    let parallelism = provider.client().parallelism() * 2;
+    let mut reads = futures_util::stream::iter(listed.into_iter().map(|mut org| async move {
+        let resource = format!("organization {}", org.id);
+        let result = provider.read_children(&mut org, needs, &resource).await;
+        (org, result)
+    }))
+    .buffer_unordered(parallelism);
+    let (mut organizations, mut errors) = (Vec::new(), Vec::new());
+    while let Some((org, result)) = reads.next().await {
+        match result {
+            Ok(()) => organizations.push(org),
+            Err(e) => errors.push(e),
+        }
+        if let Some(progress) = progress {
+            progress.inc(1);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    organizations.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(organizations)
+}

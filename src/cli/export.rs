@@ -1,0 +1,140 @@
+//! `orgform export`: write a manifest for every live organization of one provider (adoption).
+
+use std::path::{Path, PathBuf};
+
+use crate::export::{assign_keys, manifest};
+use crate::manifest::CONFIG_FILE;
+use crate::model::{Provider, ResourceAddress};
+use crate::output;
+use crate::provider::read_all;
+use crate::provider::settings::ClientOverrides;
+use crate::session::{Failure, Session};
+
+use super::exit;
+
+/// Resolved settings of `export`.
+pub struct ExportSettings {
+    pub dir: PathBuf,
+    pub provider: String,
+    pub out: Option<PathBuf>,
+    pub targets: Vec<String>,
+}
+
+/// Where exported files keep the schemas their first line points at.
+const SCHEMA_DIR: &str = ".orgform/schemas";
+
+pub fn run(settings: ExportSettings, env: &dyn Fn(&str) -> Option<String>) -> u8 {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            output::fail(&format!("cannot start the async runtime: {e}"));
+            return exit::ERROR;
+        }
+    };
+    runtime.block_on(async {
+        let session = match Session::open(&settings.dir, env, ClientOverrides::default()).await {
+            Ok(session) => session,
+            Err(failure) => return output::failure(&failure),
+        };
+        let code = match export_in(&session, &settings).await {
+            Ok(written) => {
+                output::say(&format!(
+                    "exported {written} organization{} of provider `{}`",
+                    if written == 1 { "" } else { "s" },
+                    settings.provider
+                ));
+                exit::SUCCESS
+            }
+            Err(failure) => output::failure(&failure),
+        };
+        session.close().await;
+        code
+    })
+}
+
+/// The `orgform.yaml` for a new directory: the provider, credentials from the environment.
+fn config_for(provider: &Provider) -> String {
+    let mut text = format!(
+        "# yaml-language-server: $schema={SCHEMA_DIR}/orgform.schema.json\nproviders:\n  {}:\n    kind: {}\n",
+        provider.name, provider.kind
+    );
+    if provider.sandbox {
+        text.push_str("    sandbox: true\n");
+    }
+    for (name, value) in [
+        ("url", &provider.url),
+        ("auth_url", &provider.auth_url),
+        ("environment_id", &provider.environment_id),
+        ("client_id", &provider.client_id),
+    ] {
+        if let Some(value) = value {
+            text.push_str(&format!(
+                "    {name}: {}\n",
+                serde_json::to_string(value).unwrap_or_default()
+            ));
+        }
+    }
+    if let Some(region) = provider.region {
+        text.push_str(&format!("    region: {region}\n"));
+    }
+    text
+}
+
+fn write(path: &Path, text: &str) -> Result<(), Failure> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Failure::Usage(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    std::fs::write(path, text)
+        .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", path.display())))
+}
+
+async fn export_in(session: &Session, settings: &ExportSettings) -> Result<usize, Failure> {
+    let Some(any) = session.providers.get(&settings.provider) else {
+        let known: Vec<&str> = session.providers.keys().map(String::as_str).collect();
+        return Err(Failure::Usage(format!(
+            "no provider `{}` in orgform.yaml (providers: {})",
+            settings.provider,
+            known.join(", ")
+        )));
+    };
+    let provider = &session.desired.providers[&settings.provider];
+    let targets: Vec<ResourceAddress> = settings
+        .targets
+        .iter()
+        .map(|t| {
+            t.parse()
+                .map_err(|e: crate::model::AddressParseError| Failure::Usage(e.to_string()))
+        })
+        .collect::<Result<_, _>>()?;
+    let progress = output::progress(0, "exporting");
+    let organizations = read_all(any, Some(&progress)).await;
+    progress.finish_and_clear();
+    let organizations = organizations.map_err(Failure::Api)?;
+
+    let out = settings.out.clone().unwrap_or_else(|| settings.dir.clone());
+    if !out.join(CONFIG_FILE).exists() {
+        write(&out.join(CONFIG_FILE), &config_for(provider))?;
+    }
+    for (name, text) in crate::schema::schemas() {
+        write(&out.join(SCHEMA_DIR).join(name), &text)?;
+    }
+    let keys = assign_keys(provider.kind, &organizations);
+    let mut written = 0;
+    for org in &organizations {
+        let key = &keys[&org.id];
+        if !targets.is_empty() && !targets.iter().any(|t| t.org == *key) {
+            continue;
+        }
+        let text = manifest(
+            provider.kind,
+            &provider.name,
+            key,
+            org,
+            &format!("../{SCHEMA_DIR}/organization.schema.json"),
+        );
+        write(&out.join(&provider.name).join(format!("{key}.yaml")), &text)?;
+        written += 1;
+    }
+    Ok(written)
+}

@@ -1,0 +1,226 @@
+//! Adoption: manifests written from live organizations, so that a workspace can start from an
+//! existing vendor account and plan clean. Pure: live organizations in, file texts out.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use crate::manifest::{Key, ProviderKind};
+use crate::model::LiveOrganization;
+
+/// A key (`[a-z0-9][a-z0-9_-]{0,62}`) from any text: lower-cased, other characters as `-`.
+pub fn slug(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.to_lowercase().chars() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            out.push(c);
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let trimmed = out.trim_matches(|c| c == '-' || c == '_');
+    let mut key: String = trimmed.chars().take(63).collect();
+    while key.ends_with('-') {
+        key.pop();
+    }
+    if key.is_empty() {
+        "org".to_owned()
+    } else {
+        key
+    }
+}
+
+/// A unique key for every organization: Scalekit's external id when set, otherwise the name,
+/// as a slug; collisions get `-2`, `-3`… in order of vendor id, so keys are stable.
+pub fn assign_keys(
+    kind: ProviderKind,
+    organizations: &[LiveOrganization],
+) -> BTreeMap<String, String> {
+    let mut by_id: Vec<&LiveOrganization> = organizations.iter().collect();
+    by_id.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut taken = BTreeSet::new();
+    let mut keys = BTreeMap::new();
+    for org in by_id {
+        let source = match (&org.external_id, kind) {
+            (Some(external), ProviderKind::Scalekit) => external.as_str(),
+            _ => org.name.as_str(),
+        };
+        let base = slug(source);
+        let mut key = base.clone();
+        let mut n = 2;
+        while taken.contains(&key) {
+            let suffix = format!("-{n}");
+            key = format!(
+                "{}{suffix}",
+                base.chars().take(63 - suffix.len()).collect::<String>()
+            );
+            n += 1;
+        }
+        debug_assert!(Key::is_valid(&key));
+        taken.insert(key.clone());
+        keys.insert(org.id.clone(), key);
+    }
+    keys
+}
+
+fn q(text: &str) -> String {
+    serde_json::to_string(text).expect("a string serializes")
+}
+
+fn list(items: impl IntoIterator<Item = String>) -> String {
+    format!("[{}]", items.into_iter().collect::<Vec<_>>().join(", "))
+}
+
+/// The manifest of one organization: every field the provider manages, and the read-only
+/// values that make useful drift assertions.
+pub fn manifest(
+    kind: ProviderKind,
+    provider: &str,
+    key: &str,
+    org: &LiveOrganization,
+    schema: &str,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# yaml-language-server: $schema={schema}");
+    let _ = writeln!(out, "organization: {key}");
+    let _ = writeln!(out, "provider: {provider}");
+    let _ = writeln!(out, "name: {}", q(&org.name));
+    let _ = writeln!(out, "id: {}", q(&org.id));
+    match kind {
+        ProviderKind::Scalekit => {
+            if org.protected {
+                let _ = writeln!(out, "protect: true");
+            }
+            let metadata: Vec<String> = org
+                .metadata
+                .iter()
+                .map(|(k, v)| format!("{}: {}", q(k), q(v)))
+                .collect();
+            let _ = writeln!(out, "metadata: {{{}}}", metadata.join(", "));
+            if let Some(slug) = &org.slug {
+                let _ = writeln!(out, "slug: {}", q(slug));
+            }
+            let features: Vec<String> = ["sso", "dir_sync"]
+                .iter()
+                .map(|f| format!("{f}: {}", org.features.get(*f).copied().unwrap_or(false)))
+                .collect();
+            let _ = writeln!(out, "features: {{ {} }}", features.join(", "));
+            if let Some(region) = &org.region {
+                let _ = writeln!(out, "region: {region}");
+            }
+        }
+        ProviderKind::Nirvana => {
+            let _ = writeln!(
+                out,
+                "billing_email: {}",
+                org.billing_email.as_deref().map_or("null".to_owned(), q)
+            );
+            if let Some(org_type) = &org.org_type {
+                let _ = writeln!(out, "type: {org_type}");
+            }
+            let services: Vec<String> = org
+                .services
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            let _ = writeln!(out, "services: {{ {} }}", services.join(", "));
+        }
+        ProviderKind::PingOne => {
+            if let Some(org_type) = &org.org_type {
+                let _ = writeln!(out, "type: {org_type}");
+            }
+            if let Some(description) = &org.description {
+                let _ = writeln!(out, "description: {}", q(description));
+            }
+        }
+    }
+    if let Some(domains) = &org.domains {
+        let items = domains.iter().map(|d| match d.domain_type.as_deref() {
+            Some("allowed_email") => format!("{{ name: {}, type: allowed_email }}", q(&d.name)),
+            _ => q(&d.name),
+        });
+        let _ = writeln!(out, "domains: {}", list(items));
+    }
+    if let Some(Some(a)) = &org.address {
+        let mut parts = vec![
+            format!("line1: {}", q(&a.line1)),
+            format!("city: {}", q(&a.city)),
+            format!("postal_code: {}", q(&a.postal_code)),
+            format!("country: {}", a.country),
+        ];
+        for (name, value) in [
+            ("line2", &a.line2),
+            ("state", &a.state),
+            ("tax_id", &a.tax_id),
+            ("tax_id_type", &a.tax_id_type),
+        ] {
+            if let Some(value) = value {
+                parts.push(format!("{name}: {}", q(value)));
+            }
+        }
+        let _ = writeln!(out, "address: {{ {} }}", parts.join(", "));
+    }
+    if let Some(members) = &org.members {
+        let _ = writeln!(
+            out,
+            "members:{}",
+            if members.is_empty() { " []" } else { "" }
+        );
+        for m in members {
+            let who = match &m.email {
+                Some(email) => format!("email: {}", q(email)),
+                None => format!("user: {}", q(&m.user_id)),
+            };
+            let roles = match m.roles.as_slice() {
+                [one] => format!("role: {}", q(one)),
+                many => format!("roles: {}", list(many.iter().map(|r| q(r)))),
+            };
+            let _ = writeln!(out, "  - {{ {who}, {roles} }}");
+        }
+    }
+    if let Some(licenses) = &org.licenses {
+        let _ = writeln!(
+            out,
+            "licenses:{}",
+            if licenses.is_empty() { " []" } else { "" }
+        );
+        let mut packages: BTreeMap<&str, usize> = BTreeMap::new();
+        for l in licenses {
+            *packages.entry(l.package.as_str()).or_default() += 1;
+        }
+        for l in licenses {
+            // A package held by several licenses cannot identify one: use the id.
+            let who = if packages[l.package.as_str()] == 1 && !l.package.is_empty() {
+                format!("package: {}", q(&l.package))
+            } else {
+                format!("id: {}", q(&l.id))
+            };
+            let _ = writeln!(out, "  - {{ {who}, status: {} }}", l.status);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_valid_keys_and_collisions_get_stable_suffixes() {
+        assert_eq!(slug("Acme Corp, Inc."), "acme-corp-inc");
+        assert_eq!(slug("  --Über Straße--  "), "ber-stra-e");
+        assert_eq!(slug("!!!"), "org");
+        assert!(Key::is_valid(&slug(&"x".repeat(100))));
+        let orgs: Vec<LiveOrganization> = ["b", "a", "c"]
+            .iter()
+            .map(|id| LiveOrganization {
+                id: (*id).into(),
+                name: "Acme Corp".into(),
+                ..LiveOrganization::default()
+            })
+            .collect();
+        let keys = assign_keys(ProviderKind::Nirvana, &orgs);
+        assert_eq!(keys["a"], "acme-corp");
+        assert_eq!(keys["b"], "acme-corp-2");
+        assert_eq!(keys["c"], "acme-corp-3");
+    }
+}

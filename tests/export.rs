@@ -1,0 +1,175 @@
+//! `orgform export` round trips: a seeded account exported, then planned clean.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::plan::support::Scenario;
+use crate::support::run_orgform_async;
+
+fn seed(vendor: &str, n: usize) -> String {
+    let mut seed = String::new();
+    match vendor {
+        "scalekit" => {
+            seed.push_str("scalekit:\n  organizations:\n");
+            for i in 0..n {
+                // Every tenth has no external id, and those share three names: keys must still be unique.
+                let external = if i % 10 == 0 {
+                    String::new()
+                } else {
+                    format!(", external_id: tenant-{i}")
+                };
+                let name = if i % 10 == 0 {
+                    format!("Acme {}", i % 3)
+                } else {
+                    format!("Tenant {i}")
+                };
+                seed.push_str(&format!(
+                    "    - {{ display_name: \"{name}\"{external}, metadata: {{ tier: gold, seats: \"{i}\" }}, features: {{ sso: {} }}, domains: [{{ domain: t{i}.example, verification_status: VERIFIED }}, {{ domain: mail.t{i}.example, domain_type: ALLOWED_EMAIL_DOMAIN }}] }}\n",
+                    i % 2 == 0
+                ));
+            }
+            seed.push_str("  users:\n");
+            for i in (0..n).filter(|i| i % 10 != 0) {
+                seed.push_str(&format!("    - {{ email: admin@t{i}.example, memberships: [{{ organization: tenant-{i}, roles: [admin, billing] }}] }}\n"));
+            }
+        }
+        "nirvana" => {
+            seed.push_str("nirvana:\n  organizations:\n");
+            for i in 0..n {
+                let billing = if i % 3 == 0 {
+                    String::new()
+                } else {
+                    format!(", billing_email: ap@n{i}.example")
+                };
+                seed.push_str(&format!(
+                    "    - {{ name: \"Nirvana {}\"{billing}, services: {{ sso: true }}, domains: [{{ domain: n{i}.example, verified: {} }}], address: {{ line1: \"{i} Main St\", city: Springfield, postal_code: \"{i:05}\", country: US }}, memberships: [{{ user_id: usr_{i}, role: owner }}, {{ user_id: usr_x{i}, role: member }}] }}\n",
+                    i % 200,
+                    i % 2 == 0
+                ));
+            }
+        }
+        _ => {
+            seed.push_str("pingone:\n  organizations:\n");
+            for i in 0..n {
+                seed.push_str(&format!(
+                    "    - {{ name: \"Ping {i}\", type: TRIAL, description: \"tenant {i}\", licenses: [{{ name: L{i}, package: P{i}, status: ACTIVE, expiresAt: \"2030-01-01T00:00:00.000Z\" }}, {{ name: M{i}, package: Q{i}, status: EXPIRED }}] }}\n"
+                ));
+            }
+        }
+    }
+    seed
+}
+
+fn files(dir: &Path) -> BTreeMap<String, String> {
+    std::fs::read_dir(dir.join("main"))
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            (
+                path.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read_to_string(&path).unwrap(),
+            )
+        })
+        .collect()
+}
+
+async fn round_trip(vendor: &str) {
+    let scenario = Scenario::new(vendor, "").await;
+    scenario.sandbox.seed(&seed(vendor, 260)).await;
+    let dir = scenario.dir.path().to_str().unwrap().to_owned();
+    let env = [
+        ("TEST_SECRET", "sandbox-secret"),
+        ("TEST_NIRVANA_KEY", "sandbox-nirvana-key"),
+    ];
+    let (code, stdout, stderr) =
+        run_orgform_async(&["export", &dir, "--provider", "main"], &env).await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let first = files(scenario.dir.path());
+    let expected = if vendor == "pingone" { 261 } else { 260 }; // PingOne keeps its default organization
+    assert_eq!(first.len(), expected, "{stdout}");
+
+    // The round trip: nothing to do.
+    let (code, stdout, stderr) =
+        run_orgform_async(&["plan", &dir, "--detailed-exitcode"], &env).await;
+    assert_eq!(code, 0, "{vendor}: {stdout}{stderr}");
+    assert!(stdout.contains("No changes."), "{stdout}");
+    let (code, stdout, _) = run_orgform_async(&["validate", &dir], &env).await;
+    assert_eq!(code, 0, "{stdout}");
+
+    // The exported files satisfy the published schema.
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("schemas/organization.schema.json").unwrap())
+            .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    for (name, text) in &first {
+        let document: serde_json::Value = serde_saphyr::from_str(text).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&document)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{name}: {errors:?}");
+        assert!(text.starts_with(
+            "# yaml-language-server: $schema=../.orgform/schemas/organization.schema.json\n"
+        ));
+    }
+    assert!(
+        scenario
+            .dir
+            .path()
+            .join(".orgform/schemas/organization.schema.json")
+            .is_file()
+    );
+
+    // Exporting again gives byte-identical files.
+    std::fs::remove_dir_all(scenario.dir.path().join("main")).unwrap();
+    let (code, _, _) = run_orgform_async(&["export", &dir, "--provider", "main"], &env).await;
+    assert_eq!(code, 0);
+    assert!(
+        files(scenario.dir.path()) == first,
+        "a second export differs"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scalekit_round_trip_plans_clean_with_unique_stable_keys() {
+    round_trip("scalekit").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nirvana_round_trip_plans_clean() {
+    round_trip("nirvana").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pingone_round_trip_plans_clean() {
+    round_trip("pingone").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn colliding_names_get_unique_keys_and_a_new_directory_gets_orgform_yaml() {
+    let scenario = Scenario::new("nirvana", "").await;
+    scenario.sandbox.seed("nirvana:\n  organizations:\n    - { name: Acme Corp }\n    - { name: \"ACME  corp!\" }\n    - { name: acme-corp }\n").await;
+    let out = tempfile::tempdir().unwrap();
+    let dir = scenario.dir.path().to_str().unwrap().to_owned();
+    let out_dir = out.path().to_str().unwrap().to_owned();
+    let env = [("TEST_NIRVANA_KEY", "sandbox-nirvana-key")];
+    let (code, stdout, stderr) = run_orgform_async(
+        &["export", &dir, "--provider", "main", "--out", &out_dir],
+        &env,
+    )
+    .await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let names: Vec<String> = files(out.path()).into_keys().collect();
+    assert_eq!(
+        names,
+        ["acme-corp-2.yaml", "acme-corp-3.yaml", "acme-corp.yaml"]
+    );
+    let config = std::fs::read_to_string(out.path().join("orgform.yaml")).unwrap();
+    assert!(
+        config.contains("kind: nirvana") && !config.contains("sandbox-nirvana-key"),
+        "{config}"
+    );
+    // The new workspace validates (credentials come from the environment when it is used).
+    let (code, stdout, stderr) = run_orgform_async(&["validate", &out_dir], &env).await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+}
