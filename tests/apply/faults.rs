@@ -241,4 +241,66 @@ async fn every_child_write_comes_after_its_organization_is_created() {
     assert!(checked >= 6 * 4 + 6, "checked {checked} child writes");
     let deletes = log.iter().filter(|r| r["method"] == "DELETE").count();
     assert_eq!(deletes, 12, "6 domains and 6 members removed");
+
+    // Prune two organizations: nothing may touch an organization after its delete.
+    let config = std::fs::read_to_string(scenario.dir.path().join("orgform.yaml")).unwrap();
+    std::fs::write(
+        scenario.dir.path().join("orgform.yaml"),
+        format!("{config}policy:\n  prune: true\n  max_deletes: 2\n"),
+    )
+    .unwrap();
+    let current = manifests(6)
+        .replace(", b.org", ", c.org")
+        .replace("  - { email: b@", "  - { email: c@");
+    let kept: String = current
+        .split("---\n")
+        .filter(|d| !d.contains("org-4\n") && !d.contains("org-5\n"))
+        .collect::<Vec<_>>()
+        .join("---\n");
+    scenario.manifest("orgs.yaml", &kept);
+    let (plan, results) = apply(&scenario, Default::default()).await;
+    assert_eq!(plan.summary.delete, 2, "{:?}", plan.summary);
+    assert!(results.iter().all(|r| r.succeeded()), "{results:#?}");
+    assert_converged(&scenario).await;
+    let log: Value = scenario
+        .sandbox
+        .http
+        .get(scenario.sandbox.url("/_sandbox/requests"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let log = log.as_array().unwrap();
+    let org_deletes: Vec<&Value> = log
+        .iter()
+        .filter(|r| r["method"] == "DELETE" && r["route"] == "/scalekit/api/v1/organizations/{id}")
+        .collect();
+    assert_eq!(org_deletes.len(), 2);
+    for delete in org_deletes {
+        let path = delete["path"].as_str().unwrap();
+        let at = delete["seq"].as_u64().unwrap();
+        let after: Vec<&Value> = log
+            .iter()
+            .filter(|r| {
+                r["seq"].as_u64().unwrap() > at && r["path"].as_str().unwrap().starts_with(path)
+            })
+            .collect();
+        assert!(
+            after.is_empty(),
+            "requests after deleting {path}: {after:?}"
+        );
+        let children_before = log
+            .iter()
+            .filter(|r| {
+                r["seq"].as_u64().unwrap() < at
+                    && r["path"].as_str().unwrap().starts_with(&format!("{path}/"))
+            })
+            .count();
+        assert!(
+            children_before > 0,
+            "its children were written before the delete"
+        );
+    }
 }
