@@ -24,32 +24,22 @@ pub struct ExportSettings {
 const SCHEMA_DIR: &str = ".orgform/schemas";
 
 pub fn run(settings: ExportSettings, env: &dyn Fn(&str) -> Option<String>) -> u8 {
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            output::fail(&format!("cannot start the async runtime: {e}"));
-            return exit::ERROR;
-        }
-    };
-    runtime.block_on(async {
-        let session = match Session::open(&settings.dir, env, ClientOverrides::default()).await {
-            Ok(session) => session,
-            Err(failure) => return output::failure(&failure),
-        };
-        let code = match export_in(&session, &settings).await {
+    super::with_session(
+        &settings.dir,
+        env,
+        ClientOverrides::default(),
+        async |session| match export_in(session, &settings).await {
             Ok(written) => {
+                let plural = if written == 1 { "" } else { "s" };
                 output::say(&format!(
-                    "exported {written} organization{} of provider `{}`",
-                    if written == 1 { "" } else { "s" },
+                    "exported {written} organization{plural} of provider `{}`",
                     settings.provider
                 ));
                 exit::SUCCESS
             }
             Err(failure) => output::failure(&failure),
-        };
-        session.close().await;
-        code
-    })
+        },
+    )
 }
 
 /// The `orgform.yaml` for a new directory: the provider, credentials from the environment.

@@ -124,6 +124,32 @@ pub mod exit {
     pub const DRIFT: u8 = 3;
 }
 
+/// Runs `work` on a new runtime with a session of the workspace `dir`: a failure to open it is
+/// reported (exit 1), and the session (and its embedded sandbox) is closed after the work.
+fn with_session(
+    dir: &std::path::Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    overrides: crate::provider::settings::ClientOverrides,
+    work: impl AsyncFnOnce(&crate::session::Session) -> u8,
+) -> u8 {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            crate::output::fail(&format!("cannot start the async runtime: {e}"));
+            return exit::ERROR;
+        }
+    };
+    runtime.block_on(async {
+        let session = match crate::session::Session::open(dir, env, overrides).await {
+            Ok(session) => session,
+            Err(failure) => return crate::output::failure(&failure),
+        };
+        let code = work(&session).await;
+        session.close().await;
+        code
+    })
+}
+
 /// Parses the arguments, runs the command, and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -21,25 +21,12 @@ pub struct PlanSettings {
 }
 
 pub fn run(settings: PlanSettings, env: &dyn Fn(&str) -> Option<String>) -> u8 {
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            output::fail(&format!("cannot start the async runtime: {e}"));
-            return exit::ERROR;
-        }
+    let overrides = ClientOverrides {
+        parallelism: settings.parallelism,
+        ..ClientOverrides::default()
     };
-    runtime.block_on(async {
-        let overrides = ClientOverrides {
-            parallelism: settings.parallelism,
-            ..ClientOverrides::default()
-        };
-        let session = match Session::open(&settings.dir, env, overrides).await {
-            Ok(session) => session,
-            Err(failure) => return output::failure(&failure),
-        };
-        let code = plan_in(&session, &settings).await;
-        session.close().await;
-        code
+    super::with_session(&settings.dir, env, overrides, async |session| {
+        plan_in(session, &settings).await
     })
 }
 
