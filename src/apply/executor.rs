@@ -45,35 +45,36 @@ fn organization_of(address: &str) -> String {
 /// The indexes each step waits for: a child waits for its organization's create or update; an
 /// organization's delete waits for its children's deletes.
 fn dependencies(steps: &[&ResourceChange]) -> Vec<Vec<usize>> {
-    let organization_step: BTreeMap<String, usize> = steps
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| {
-            c.resource_type == "organization" && matches!(c.action, Action::Create | Action::Update)
-        })
-        .map(|(i, c)| (c.address.clone(), i))
-        .collect();
+    let mut organization_step: BTreeMap<String, usize> = BTreeMap::new();
+    let mut child_deletes: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (index, change) in steps.iter().enumerate() {
+        match (change.resource_type == "organization", change.action) {
+            (true, Action::Create | Action::Update) => {
+                organization_step.insert(change.address.clone(), index);
+            }
+            (false, Action::Delete) => child_deletes
+                .entry(organization_of(&change.address))
+                .or_default()
+                .push(index),
+            _ => {}
+        }
+    }
     steps
         .iter()
-        .map(|change| {
-            let org = organization_of(&change.address);
-            if change.resource_type != "organization" {
-                organization_step.get(&org).copied().into_iter().collect()
-            } else if change.action == Action::Delete {
-                steps
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, c)| {
-                        c.resource_type != "organization"
-                            && c.action == Action::Delete
-                            && organization_of(&c.address) == change.address
-                    })
-                    .map(|(i, _)| i)
-                    .collect()
-            } else {
-                Vec::new()
-            }
-        })
+        .map(
+            |change| match (change.resource_type == "organization", change.action) {
+                (false, _) => organization_step
+                    .get(&organization_of(&change.address))
+                    .copied()
+                    .into_iter()
+                    .collect(),
+                (true, Action::Delete) => child_deletes
+                    .get(&change.address)
+                    .cloned()
+                    .unwrap_or_default(),
+                (true, _) => Vec::new(),
+            },
+        )
         .collect()
 }
 
@@ -90,6 +91,7 @@ pub async fn execute(
         .filter(|c| matches!(c.action, Action::Create | Action::Update | Action::Delete))
         .collect();
     let deps = dependencies(&steps);
+    let organizations: Vec<String> = steps.iter().map(|c| organization_of(&c.address)).collect();
     let mut results: Vec<Option<StepResult>> = vec![None; steps.len()];
     let mut started: BTreeSet<usize> = BTreeSet::new();
     let mut created: BTreeMap<String, String> = BTreeMap::new();
@@ -128,7 +130,7 @@ pub async fn execute(
                     let org_id = change
                         .organization_id
                         .clone()
-                        .or_else(|| created.get(&organization_of(&change.address)).cloned());
+                        .or_else(|| created.get(&organizations[index]).cloned());
                     let provider = providers.get(&change.provider);
                     running.push(async move {
                         let outcome = match provider {

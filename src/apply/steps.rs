@@ -9,9 +9,10 @@ use reqwest::Method;
 use serde_json::{Map, Value, json};
 
 use super::retry::{Retry, decide};
+use crate::model::LiveOrganization;
 use crate::plan::{Action, ResourceChange};
 use crate::provider::scalekit::{OWNER_KEY, OWNER_VALUE, OWNER_VALUE_PROTECTED};
-use crate::provider::{AnyProvider, ApiError, HttpClient};
+use crate::provider::{AnyProvider, ApiError, HttpClient, Needs, Provider, Scalekit};
 
 /// What a finished step reports: the vendor id of what it created, if anything.
 pub type Done = Option<String>;
@@ -68,7 +69,7 @@ pub async fn perform(
     org_id: Option<&str>,
 ) -> Result<Done, ApiError> {
     match provider {
-        AnyProvider::Scalekit(p) => scalekit(&p.client, change, org_id).await,
+        AnyProvider::Scalekit(p) => scalekit(p, change, org_id).await,
         AnyProvider::Nirvana(p) => nirvana(p, change, org_id).await,
         AnyProvider::PingOne(_) => Ok(None), // nothing of PingOne is writable: the plan holds none
     }
@@ -125,10 +126,11 @@ fn missing(client: &HttpClient, change: &ResourceChange, what: &str) -> ApiError
 // ApiError is large because it carries what the user needs to know; errors are rare.
 #[allow(clippy::result_large_err)]
 async fn scalekit(
-    client: &HttpClient,
+    provider: &Scalekit,
     change: &ResourceChange,
     org_id: Option<&str>,
 ) -> Result<Done, ApiError> {
+    let client = &provider.client;
     let after = after(change);
     let resource = change.address.as_str();
     let org = || org_id.ok_or_else(|| missing(client, change, "the organization's id"));
@@ -245,22 +247,22 @@ async fn scalekit(
             let path = format!("/api/v1/organizations/{org}/domains");
             let body = json!({ "domain": name, "domain_type": domain_type });
             let find = || async {
-                let answer = client
-                    .send(
-                        Method::GET,
-                        &path,
-                        &[("page_size", "100".into())],
-                        None,
-                        resource,
-                        &[],
-                    )
-                    .await?;
-                Ok(answer.body["domains"]
-                    .as_array()
+                let live = read(
+                    provider,
+                    org,
+                    Needs {
+                        domains: true,
+                        ..Needs::default()
+                    },
+                    resource,
+                )
+                .await?;
+                Ok(live
+                    .domains
                     .into_iter()
                     .flatten()
-                    .find(|d| d["domain"] == json!(name))
-                    .and_then(|d| text(&d["id"]).map(str::to_owned)))
+                    .find(|d| d.name == name)
+                    .map(|d| d.id))
             };
             create_idempotently(
                 client,
@@ -316,7 +318,7 @@ async fn scalekit(
                 .map(|r| json!({ "name": r }))
                 .collect();
             match text(&after["email"]) {
-                Some(email) => scalekit_add_by_email(client, resource, &org, email, &roles).await,
+                Some(email) => scalekit_add_by_email(provider, resource, &org, email, &roles).await,
                 None => {
                     let user = text(&after["user"]).unwrap_or_default();
                     scalekit_add_membership(client, resource, &org, user, &roles).await
@@ -356,47 +358,60 @@ async fn scalekit(
     }
 }
 
+/// An organization's children as refresh reads them: apply's look-ups reuse the provider.
+async fn read(
+    provider: &Scalekit,
+    org: &str,
+    needs: Needs,
+    resource: &str,
+) -> Result<LiveOrganization, ApiError> {
+    let mut live = LiveOrganization {
+        id: org.to_owned(),
+        ..LiveOrganization::default()
+    };
+    provider.read_children(&mut live, needs, resource).await?;
+    Ok(live)
+}
+
 /// The id of the user with `email` in the organization, if it is a member.
 async fn scalekit_member_id(
-    client: &HttpClient,
+    provider: &Scalekit,
     resource: &str,
     org: &str,
     email: &str,
 ) -> Result<Option<String>, ApiError> {
-    let path = format!("/api/v1/organizations/{org}/users");
-    let mut token = String::new();
-    loop {
-        let mut query = vec![("page_size", "100".to_owned())];
-        if !token.is_empty() {
-            query.push(("page_token", token.clone()));
-        }
-        let answer = client
-            .send(Method::GET, &path, &query, None, resource, &[])
-            .await?;
-        let users = answer.body["users"].as_array().cloned().unwrap_or_default();
-        if let Some(user) = users.iter().find(|u| {
-            u["email"]
-                .as_str()
+    let live = read(
+        provider,
+        org,
+        Needs {
+            members: true,
+            ..Needs::default()
+        },
+        resource,
+    )
+    .await?;
+    Ok(live
+        .members
+        .into_iter()
+        .flatten()
+        .find(|m| {
+            m.email
+                .as_deref()
                 .is_some_and(|e| e.eq_ignore_ascii_case(email))
-        }) {
-            return Ok(text(&user["id"]).map(str::to_owned));
-        }
-        match answer.body["next_page_token"].as_str() {
-            Some(next) if !next.is_empty() && !users.is_empty() => token = next.to_owned(),
-            _ => return Ok(None),
-        }
-    }
+        })
+        .map(|m| m.user_id))
 }
 
 /// Adds a member by e-mail: creates the user in the organization, or, when the environment
 /// already has that user, adds a membership for it.
 async fn scalekit_add_by_email(
-    client: &HttpClient,
+    provider: &Scalekit,
     resource: &str,
     org: &str,
     email: &str,
     roles: &[Value],
 ) -> Result<Done, ApiError> {
+    let client = &provider.client;
     let path = format!("/api/v1/organizations/{org}/users");
     let body = json!({ "email": email, "membership": { "roles": roles } });
     create_idempotently(
@@ -433,7 +448,7 @@ async fn scalekit_add_by_email(
                 None => Ok(None),
             }
         },
-        || scalekit_member_id(client, resource, org, email),
+        || scalekit_member_id(provider, resource, org, email),
     )
     .await
 }

@@ -68,6 +68,39 @@ pub fn domain_type_from(vendor: &str) -> &'static str {
     }
 }
 
+impl Scalekit {
+    /// Each page of a page-token list (`page_size`, `page_token`, `next_page_token`): the items
+    /// under `collection`, in order.
+    async fn each_page(
+        &self,
+        path: &str,
+        collection: &str,
+        resource: &str,
+        on_page: &mut dyn FnMut(&[Value]),
+    ) -> Result<(), ApiError> {
+        let mut token = String::new();
+        loop {
+            let mut query = vec![("page_size", PAGE.to_string())];
+            if !token.is_empty() {
+                query.push(("page_token", token.clone()));
+            }
+            let answer = self
+                .client
+                .send(Method::GET, path, &query, None, resource, &[])
+                .await?;
+            let page = answer.body[collection]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            on_page(&page);
+            match answer.body["next_page_token"].as_str() {
+                Some(next) if !next.is_empty() && !page.is_empty() => token = next.to_owned(),
+                _ => return Ok(()),
+            }
+        }
+    }
+}
+
 impl Provider for Scalekit {
     fn kind(&self) -> ProviderKind {
         ProviderKind::Scalekit
@@ -82,35 +115,18 @@ impl Provider for Scalekit {
         on_page: &mut dyn FnMut(&[LiveOrganization]),
     ) -> Result<Vec<LiveOrganization>, ApiError> {
         let mut organizations = Vec::new();
-        let mut token = String::new();
-        loop {
-            let mut query = vec![("page_size", PAGE.to_string())];
-            if !token.is_empty() {
-                query.push(("page_token", token.clone()));
-            }
-            let answer = self
-                .client
-                .send(
-                    Method::GET,
-                    "/api/v1/organizations",
-                    &query,
-                    None,
-                    "organizations (list)",
-                    &[],
-                )
-                .await?;
-            let page = answer.body["organizations"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            let live: Vec<LiveOrganization> = page.iter().map(organization_from).collect();
-            on_page(&live);
-            organizations.extend(live);
-            match answer.body["next_page_token"].as_str() {
-                Some(next) if !next.is_empty() && !page.is_empty() => token = next.to_owned(),
-                _ => return Ok(organizations),
-            }
-        }
+        self.each_page(
+            "/api/v1/organizations",
+            "organizations",
+            "organizations (list)",
+            &mut |page| {
+                let live: Vec<LiveOrganization> = page.iter().map(organization_from).collect();
+                on_page(&live);
+                organizations.extend(live);
+            },
+        )
+        .await?;
+        Ok(organizations)
     }
 
     async fn get_organization(
@@ -183,45 +199,31 @@ impl Provider for Scalekit {
         if needs.members {
             let path = format!("/api/v1/organizations/{}/users", org.id);
             let mut members = Vec::new();
-            let mut token = String::new();
-            loop {
-                let mut query = vec![("page_size", PAGE.to_string())];
-                if !token.is_empty() {
-                    query.push(("page_token", token.clone()));
-                }
-                let answer = self
-                    .client
-                    .send(
-                        Method::GET,
-                        &path,
-                        &query,
-                        None,
-                        &format!("{resource} members"),
-                        &[],
-                    )
-                    .await?;
-                let users = answer.body["users"].as_array().cloned().unwrap_or_default();
-                for user in &users {
-                    let membership = user["memberships"].as_array().and_then(|ms| {
-                        ms.iter()
-                            .find(|m| m["organization_id"].as_str() == Some(org.id.as_str()))
-                    });
-                    let mut roles: Vec<String> = membership
-                        .and_then(|m| m["roles"].as_array())
-                        .map(|roles| roles.iter().filter_map(|r| string(&r["name"])).collect())
-                        .unwrap_or_default();
-                    roles.sort();
-                    members.push(LiveMember {
-                        user_id: string(&user["id"]).unwrap_or_default(),
-                        email: string(&user["email"]).map(|e| e.to_lowercase()),
-                        roles,
-                    });
-                }
-                match answer.body["next_page_token"].as_str() {
-                    Some(next) if !next.is_empty() && !users.is_empty() => token = next.to_owned(),
-                    _ => break,
-                }
-            }
+            let org_id = org.id.clone();
+            self.each_page(
+                &path,
+                "users",
+                &format!("{resource} members"),
+                &mut |users| {
+                    for user in users {
+                        let membership = user["memberships"].as_array().and_then(|ms| {
+                            ms.iter()
+                                .find(|m| m["organization_id"].as_str() == Some(org_id.as_str()))
+                        });
+                        let mut roles: Vec<String> = membership
+                            .and_then(|m| m["roles"].as_array())
+                            .map(|roles| roles.iter().filter_map(|r| string(&r["name"])).collect())
+                            .unwrap_or_default();
+                        roles.sort();
+                        members.push(LiveMember {
+                            user_id: string(&user["id"]).unwrap_or_default(),
+                            email: string(&user["email"]).map(|e| e.to_lowercase()),
+                            roles,
+                        });
+                    }
+                },
+            )
+            .await?;
             members.sort_by(|a, b| a.user_id.cmp(&b.user_id));
             org.members = Some(members);
         }

@@ -267,26 +267,10 @@ fn page_params(query: &HashMap<String, String>) -> Result<(usize, i64), ApiError
 
 /// One page of `kind` under `parent` in Nirvana's list shape.
 fn list_page(db: &Db, kind: &str, parent: &str, limit: usize, after: i64) -> Reply {
-    let mut items = db.list(V, kind, parent, after, limit + 1)?;
-    let more = items.len() > limit;
-    items.truncate(limit);
-    let next_cursor = match (more, items.last()) {
-        (true, Some(last)) => Value::String(encode_cursor(last.seq)),
-        _ => Value::Null,
-    };
-    let previous_cursor = if after > 0 {
-        // The page before starts `limit` items before this one.
-        let before = db.list_before(
-            V,
-            kind,
-            parent,
-            items.first().map_or(after + 1, |o| o.seq),
-            limit,
-        )?;
-        Value::String(encode_cursor(before))
-    } else {
-        Value::Null
-    };
+    let page = db.page(V, kind, parent, after, limit)?;
+    let cursor = |c: Option<i64>| c.map_or(Value::Null, |c| Value::String(encode_cursor(c)));
+    let (next_cursor, previous_cursor) = (cursor(page.next), cursor(page.previous));
+    let items = page.items;
     ok(
         StatusCode::OK,
         json!({

@@ -499,20 +499,9 @@ fn token_page(
     after: i64,
     size: usize,
 ) -> Result<(Vec<Object>, String, String), ApiError> {
-    let mut items = db.list(V, kind, parent, after, size + 1)?;
-    let more = items.len() > size;
-    items.truncate(size);
-    let next = match (more, items.last()) {
-        (true, Some(last)) => encode_cursor(last.seq),
-        _ => String::new(),
-    };
-    let previous = if after > 0 {
-        let first = items.first().map_or(after + 1, |o| o.seq);
-        encode_cursor(db.list_before(V, kind, parent, first, size)?)
-    } else {
-        String::new()
-    };
-    Ok((items, next, previous))
+    let page = db.page(V, kind, parent, after, size)?;
+    let token = |c: Option<i64>| c.map(encode_cursor).unwrap_or_default();
+    Ok((page.items, token(page.next), token(page.previous)))
 }
 
 async fn list_organizations(

@@ -95,6 +95,14 @@ impl Store {
     }
 }
 
+/// A page of a cursor-paginated list; cursors are insertion numbers (see [`Db::page`]).
+#[derive(Debug)]
+pub struct Page {
+    pub items: Vec<Object>,
+    pub next: Option<i64>,
+    pub previous: Option<i64>,
+}
+
 /// A locked connection with the operations the vendor emulators need.
 pub struct Db<'a>(MutexGuard<'a, Connection>);
 
@@ -232,6 +240,33 @@ impl Db<'_> {
             row_to_object,
         )?;
         rows.map(|row| to_object(row?)).collect()
+    }
+
+    /// One page of `kind` under `parent` after insertion number `after`, with the cursors of
+    /// the next page (if there are more objects) and of the previous one (if this is not the first).
+    pub fn page(
+        &self,
+        vendor: &str,
+        kind: &str,
+        parent: &str,
+        after: i64,
+        size: usize,
+    ) -> Result<Page, StoreError> {
+        let mut items = self.list(vendor, kind, parent, after, size + 1)?;
+        let more = items.len() > size;
+        items.truncate(size);
+        let next = items.last().filter(|_| more).map(|last| last.seq);
+        let previous = if after > 0 {
+            let first = items.first().map_or(after + 1, |o| o.seq);
+            Some(self.list_before(vendor, kind, parent, first, size)?)
+        } else {
+            None
+        };
+        Ok(Page {
+            items,
+            next,
+            previous,
+        })
     }
 
     /// The cursor (an insertion number) whose page ends just before the `limit` objects that

@@ -20,18 +20,10 @@ fn manifests(orgs: usize) -> String {
 
 /// Writes in the request log: (method, path).
 async fn writes(scenario: &Scenario) -> Vec<(String, String)> {
-    let log: Value = scenario
+    scenario
         .sandbox
-        .http
-        .get(scenario.sandbox.url("/_sandbox/requests"))
-        .send()
+        .requests()
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    log.as_array()
-        .unwrap()
         .iter()
         .filter(|r| r["method"] != "GET" && r["route"] != "/scalekit/oauth/token")
         .map(|r| {
@@ -174,17 +166,7 @@ async fn every_child_write_comes_after_its_organization_is_created() {
     let (_, results) = apply(&scenario, Default::default()).await;
     assert!(results.iter().all(|r| r.succeeded()), "{results:#?}");
 
-    let log: Value = scenario
-        .sandbox
-        .http
-        .get(scenario.sandbox.url("/_sandbox/requests"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let log = log.as_array().unwrap();
+    let log = scenario.sandbox.requests().await;
     // The position of each organization's create, by the id it was given.
     let mut created_at: BTreeMap<String, u64> = BTreeMap::new();
     let auth = scenario.sandbox.scalekit().await;
@@ -262,17 +244,7 @@ async fn every_child_write_comes_after_its_organization_is_created() {
     assert_eq!(plan.summary.delete, 2, "{:?}", plan.summary);
     assert!(results.iter().all(|r| r.succeeded()), "{results:#?}");
     assert_converged(&scenario).await;
-    let log: Value = scenario
-        .sandbox
-        .http
-        .get(scenario.sandbox.url("/_sandbox/requests"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let log = log.as_array().unwrap();
+    let log = scenario.sandbox.requests().await;
     let org_deletes: Vec<&Value> = log
         .iter()
         .filter(|r| r["method"] == "DELETE" && r["route"] == "/scalekit/api/v1/organizations/{id}")

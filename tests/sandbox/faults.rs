@@ -122,16 +122,8 @@ async fn scripted_failures_hit_exactly_the_nth_matching_request_and_stats_agree(
     let stats = sandbox.stats().await;
     assert_eq!(stats["total"], 8);
     assert_eq!(stats["by_vendor"], json!({ "scalekit": 8 }));
-    let log: serde_json::Value = sandbox
-        .http
-        .get(sandbox.url("/_sandbox/requests"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(log.as_array().unwrap().len(), 8);
+    let log = sandbox.requests().await;
+    assert_eq!(log.len(), 8);
     assert_eq!(log[3]["status"], 503);
     assert_eq!(log[3]["path"], route);
 }

@@ -151,6 +151,20 @@ impl TestSandbox {
             .unwrap()
     }
 
+    /// The request log (`GET /_sandbox/requests`): every vendor request in answer order.
+    pub async fn requests(&self) -> Vec<Value> {
+        let log: Value = self
+            .http
+            .get(self.url("/_sandbox/requests"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        log.as_array().expect("a list").clone()
+    }
+
     /// How many requests `stats` counted for METHOD + route with `status`.
     pub async fn count(&self, method: &str, route: &str, status: u16) -> u64 {
         let stats = self.stats().await;
