@@ -83,3 +83,24 @@ fn validate_defaults_to_the_current_directory() {
     assert_eq!(code, 1, "{stdout}");
     assert!(stderr.contains("no orgform.yaml in ."), "{stderr}");
 }
+
+#[test]
+fn usage_errors_exit_1_even_under_detailed_exitcode() {
+    // Exit 2 means "changes" under --detailed-exitcode: a typo must never read as that.
+    for args in [
+        &["plan", "--formt", "json"][..],
+        &["plan", "--detailed-exitcode", "--format", "yaml"],
+        &["plan", "--detailed-exitcode", "--parallelism", "0"],
+        &["no-such-command"],
+        &[],
+    ] {
+        let (code, stdout, stderr) = run_orgform(args, &[]);
+        assert_eq!(code, 1, "{args:?}: {stdout}{stderr}");
+        assert!(stderr.contains("Usage:"), "{args:?}: {stderr}");
+    }
+    for args in [&["--help"][..], &["--version"], &["plan", "--help"]] {
+        let (code, stdout, stderr) = run_orgform(args, &[]);
+        assert_eq!(code, 0, "{args:?}: {stderr}");
+        assert!(stdout.contains("orgform"), "{args:?}: {stdout}");
+    }
+}

@@ -150,9 +150,24 @@ fn with_session(
     })
 }
 
+/// Prints clap's answer and chooses its exit code: `--help` and `--version` succeed, and every
+/// usage error exits 1 (clap's own 2 would read as "changes" under `--detailed-exitcode`).
+fn usage_exit(usage: &clap::Error) -> u8 {
+    let _ = usage.print();
+    match usage.kind() {
+        clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+            exit::SUCCESS
+        }
+        _ => exit::ERROR,
+    }
+}
+
 /// Parses the arguments, runs the command, and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(usage) => return ExitCode::from(usage_exit(&usage)),
+    };
     let code = match cli.command {
         Command::Validate { dir } => validate::run(&dir, &|name| std::env::var(name).ok()),
         Command::Schemas { out } => schemas::run(&out),

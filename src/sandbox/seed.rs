@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::store::{Db, StoreError};
 use super::{SandboxError, nirvana, pingone, scalekit};
 
-/// The PingOne organization of the default seed (from `shared/seeds/003_…`).
+/// The PingOne organization of the default seed (from PingOne's licensing guide).
 pub const DEFAULT_PINGONE_ORGANIZATION: &str = "bed432e6-676a-4ebe-b5a5-6b3b54e46bda";
 
 /// The five licenses of that organization, verbatim from the vendor's documented response.

@@ -9,9 +9,10 @@ use super::support::{Auth, TestSandbox, assert_matches_spec};
 
 const ORG: &str = "bed432e6-676a-4ebe-b5a5-6b3b54e46bda";
 
-/// The licenses exactly as the vendor's guide shows them (the sandbox's default seed).
-fn documented_licenses() -> Vec<Value> {
-    let text = std::fs::read_to_string("../shared/seeds/003_1861c7ca3d41ce9f.txt").unwrap();
+/// The licenses exactly as the vendor's guide shows them (the sandbox's default seed), where
+/// the guide is available (see `vendor_document`).
+fn documented_licenses() -> Option<Vec<Value>> {
+    let text = crate::support::vendor_document("seeds/003_1861c7ca3d41ce9f.txt")?;
     let start = text
         .find("{\n    \"_links\"")
         .expect("the guide's response body");
@@ -20,10 +21,12 @@ fn documented_licenses() -> Vec<Value> {
         .next()
         .unwrap()
         .unwrap();
-    document["_embedded"]["licenses"]
-        .as_array()
-        .unwrap()
-        .clone()
+    Some(
+        document["_embedded"]["licenses"]
+            .as_array()
+            .unwrap()
+            .clone(),
+    )
 }
 
 fn without_links(mut value: Value) -> Value {
@@ -120,24 +123,24 @@ async fn the_default_seed_holds_the_documented_organization_and_licenses() {
     for license in &served {
         assert_matches_spec("pingone", "License", license);
     }
-    let documented = documented_licenses();
-    assert_eq!(documented.len(), 5);
-    for (served, documented) in served.iter().zip(&documented) {
-        assert_eq!(
-            without_links(served.clone()),
-            without_links(documented.clone()),
-            "field for field"
-        );
+    if let Some(documented) = documented_licenses() {
+        assert_eq!(documented.len(), 5);
+        for (served, documented) in served.iter().zip(&documented) {
+            assert_eq!(
+                without_links(served.clone()),
+                without_links(documented.clone()),
+                "field for field"
+            );
+        }
+    }
+    for served in &served {
         let id = served["id"].as_str().unwrap();
         assert_eq!(
             served["_links"]["self"]["href"],
             json!(sandbox.url(&format!("/pingone/v1/organizations/{ORG}/licenses/{id}")))
         );
     }
-    let risk = documented
-        .iter()
-        .find(|l| l["package"] == "RISKTRIAL")
-        .unwrap();
+    let risk = served.iter().find(|l| l["package"] == "RISKTRIAL").unwrap();
     assert_eq!(risk["status"], "TERMINATED");
     let one = sandbox
         .get(

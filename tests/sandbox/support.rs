@@ -194,27 +194,29 @@ pub fn keys(value: &Value) -> Vec<&str> {
     keys
 }
 
-fn load_spec(file: &str) -> Value {
-    let text = std::fs::read_to_string(format!("../shared/vendor-specs/{file}"))
-        .unwrap_or_else(|e| panic!("../shared/vendor-specs/{file}: {e}"));
+fn load_spec(file: &str) -> Option<Value> {
+    let text = crate::support::vendor_document(&format!("vendor-specs/{file}"))?;
     let mut options = serde_saphyr::Options::default();
     options.budget = None;
-    serde_saphyr::from_str_with_options(&text, options).expect("the spec parses")
+    Some(serde_saphyr::from_str_with_options(&text, options).expect("the spec parses"))
 }
 
-fn spec(vendor: &str) -> &'static Value {
-    static SCALEKIT: OnceLock<Value> = OnceLock::new();
-    static PINGONE: OnceLock<Value> = OnceLock::new();
+fn spec(vendor: &str) -> Option<&'static Value> {
+    static SCALEKIT: OnceLock<Option<Value>> = OnceLock::new();
+    static PINGONE: OnceLock<Option<Value>> = OnceLock::new();
     match vendor {
         "scalekit" => SCALEKIT.get_or_init(|| load_spec("scalekit-openapi.yaml")),
         "pingone" => PINGONE.get_or_init(|| load_spec("pingone-management-openapi.yaml")),
         other => panic!("no spec for {other}"),
     }
+    .as_ref()
 }
 
-/// Asserts that `value` satisfies `components/schemas/<schema>` of the vendor's OpenAPI spec.
+/// Asserts that `value` satisfies `components/schemas/<schema>` of the vendor's OpenAPI spec
+/// (skipped, with a note, where the spec is not available: see `vendor_document`).
 pub fn assert_matches_spec(vendor: &str, schema: &str, value: &Value) {
-    let mut root = spec(vendor).clone();
+    let Some(spec) = spec(vendor) else { return };
+    let mut root = spec.clone();
     assert!(
         root["components"]["schemas"].get(schema).is_some(),
         "{vendor} spec has no schema {schema}"
