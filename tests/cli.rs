@@ -96,7 +96,10 @@ fn usage_errors_exit_1_even_under_detailed_exitcode() {
     ] {
         let (code, stdout, stderr) = run_orgform(args, &[]);
         assert_eq!(code, 1, "{args:?}: {stdout}{stderr}");
-        assert!(stderr.contains("Usage:"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("error:") || stderr.contains("Usage:"),
+            "{args:?}: {stderr}"
+        );
     }
     for args in [&["--help"][..], &["--version"], &["plan", "--help"]] {
         let (code, stdout, stderr) = run_orgform(args, &[]);
