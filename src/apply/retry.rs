@@ -49,6 +49,7 @@ mod tests {
             min_delay: Duration::from_millis(100),
             max_delay: Duration::from_millis(350),
             timeout: Duration::from_secs(1),
+            ..RetryPolicy::default()
         };
         let busy = error(ApiErrorKind::Status {
             status: 503,

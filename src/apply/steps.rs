@@ -11,8 +11,9 @@ use serde_json::{Map, Value, json};
 use super::retry::{Retry, decide};
 use crate::model::LiveOrganization;
 use crate::plan::{Action, ResourceChange};
+use crate::provider::scalekit::wire as scalekit_wire;
 use crate::provider::scalekit::{OWNER_KEY, OWNER_VALUE, OWNER_VALUE_PROTECTED};
-use crate::provider::{AnyProvider, ApiError, HttpClient, Needs, Provider, Scalekit};
+use crate::provider::{AnyProvider, ApiError, HttpClient, Lookup, Needs, Provider, Scalekit};
 
 /// What a finished step reports: the vendor id of what it created, if anything.
 pub type Done = Option<String>;
@@ -144,23 +145,19 @@ async fn scalekit(
             let id = create_idempotently(
                 client,
                 || async {
+                    let path = "/api/v1/organizations";
                     let answer = client
-                        .send_once(
-                            Method::POST,
-                            "/api/v1/organizations",
-                            Some(&body),
-                            resource,
-                            &[],
-                        )
+                        .send_once(Method::POST, path, Some(&body), resource, &[])
                         .await?;
-                    Ok(text(&answer.body["organization"]["id"]).map(str::to_owned))
+                    let created: scalekit_wire::OrganizationAnswer =
+                        client.decode(&answer, &Method::POST, path, resource)?;
+                    Ok(Some(created.organization.id.0))
                 },
                 || async {
-                    let path = format!("/api/v1/organizations:external/{key}");
-                    let answer = client
-                        .send(Method::GET, &path, &[], None, resource, &[404])
+                    let found = provider
+                        .get_organization(&Lookup::ExternalId(key.clone()))
                         .await?;
-                    Ok(text(&answer.body["organization"]["id"]).map(str::to_owned))
+                    Ok(found.map(|o| o.id))
                 },
             )
             .await?;
@@ -289,7 +286,9 @@ async fn scalekit(
                             }),
                         };
                     }
-                    Ok(text(&answer.body["domain"]["id"]).map(str::to_owned))
+                    let created: scalekit_wire::DomainAnswer =
+                        client.decode(&answer, &Method::POST, &path, resource)?;
+                    Ok(Some(created.domain.id.0))
                 },
                 find,
             )
@@ -421,31 +420,25 @@ async fn scalekit_add_by_email(
                 .send_once(Method::POST, &path, Some(&body), resource, &[409])
                 .await?;
             if answer.status != 409 {
-                return Ok(text(&answer.body["user"]["id"]).map(str::to_owned));
+                let created: scalekit_wire::UserAnswer =
+                    client.decode(&answer, &Method::POST, &path, resource)?;
+                return Ok(Some(created.user.id.0));
             }
-            let found = client
-                .send(
-                    Method::GET,
-                    "/api/v1/users:search",
-                    &[("query", email.to_owned())],
-                    None,
-                    resource,
-                    &[],
-                )
-                .await?;
-            let user = found.body["users"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|u| {
-                    u["email"]
-                        .as_str()
-                        .is_some_and(|e| e.eq_ignore_ascii_case(email))
-                })
-                .and_then(|u| text(&u["id"]).map(str::to_owned));
-            match user {
+            // The environment has this user already: add a membership for it. The step is done
+            // only once the vendor confirmed a write, so a user the search cannot find is an error.
+            match provider.find_user_by_email(email, resource).await? {
                 Some(user) => scalekit_add_membership(client, resource, org, &user, roles).await,
-                None => Ok(None),
+                None => Err(ApiError {
+                    provider: client.provider.clone(),
+                    vendor: client.vendor,
+                    resource: resource.to_owned(),
+                    method: "POST".into(),
+                    path: path.clone(),
+                    kind: crate::provider::ApiErrorKind::Inconsistent(format!(
+                        "the vendor answered 409 (user exists) but no user with e-mail {email} is found by users:search"
+                    )),
+                    attempts: 1,
+                }),
             }
         },
         || scalekit_member_id(provider, resource, org, email),
@@ -494,16 +487,13 @@ async fn nirvana(
             create_idempotently(
                 client,
                 || async {
+                    let path = "/v1/organizations";
                     let answer = client
-                        .send_once(
-                            Method::POST,
-                            "/v1/organizations",
-                            Some(&body),
-                            resource,
-                            &[],
-                        )
+                        .send_once(Method::POST, path, Some(&body), resource, &[])
                         .await?;
-                    Ok(text(&answer.body["id"]).map(str::to_owned))
+                    let created: crate::provider::nirvana::wire::Organization =
+                        client.decode(&answer, &Method::POST, path, resource)?;
+                    Ok(Some(created.id.0))
                 },
                 // Nirvana has no search: list, and accept only a single organization of that name.
                 || async {
@@ -551,11 +541,9 @@ async fn nirvana(
                         .map(|_| None)
                 },
                 || async {
-                    let answer = client
-                        .send(Method::GET, &path, &[], None, resource, &[404])
-                        .await?;
-                    Ok((answer.status != 404)
-                        .then(|| text(&answer.body["id"]).unwrap_or_default().to_owned()))
+                    let found: Option<crate::provider::nirvana::wire::Address> =
+                        client.get_optional(&path, resource).await?;
+                    Ok(found.map(|_| String::new()))
                 },
             )
             .await

@@ -15,6 +15,11 @@ use super::node::{Node, Value};
 use super::span::{Span, Spanned};
 use super::values::*;
 
+/// A client-side rate budget below one request in 100 s, or above what any vendor serves, is a
+/// typo (and a period of 1e300 s cannot even be waited for).
+const MIN_REQUESTS_PER_SECOND: f64 = 0.01;
+const MAX_REQUESTS_PER_SECOND: f64 = 100_000.0;
+
 /// `orgform.yaml`: the providers a workspace talks to and the safety policy.
 #[derive(Debug, Clone, JsonSchema)]
 #[schemars(title = "orgform.yaml", deny_unknown_fields)]
@@ -69,7 +74,7 @@ pub struct ProviderConfig {
     pub parallelism: Option<Spanned<u32>>,
     /// Client-side rate budget in requests per second (default: none).
     #[serde(default)]
-    #[schemars(range(min = 0.001))]
+    #[schemars(range(min = 0.01, max = 100000.0))]
     pub requests_per_second: Option<Spanned<f64>>,
     /// Where each present key was written, for errors about the key itself.
     #[schemars(skip)]
@@ -313,11 +318,11 @@ impl Decode for ProviderConfig {
             );
         }
         if let Some(rps) = &config.requests_per_second
-            && rps.value <= 0.0
+            && !(MIN_REQUESTS_PER_SECOND..=MAX_REQUESTS_PER_SECOND).contains(&rps.value)
         {
             cx.report(
-                ManifestError::new("out_of_range", "requests_per_second must be positive")
-                    .at(rps.span, "must be more than 0")
+                ManifestError::new("out_of_range", "requests_per_second out of range")
+                    .at(rps.span, "must be from 0.01 to 100000")
                     .help("remove the field to have no client-side rate budget"),
             );
         }

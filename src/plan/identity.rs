@@ -38,12 +38,15 @@ pub fn match_organizations(
 ) -> (Matches, Vec<IdentityError>) {
     // Indexes, so matching stays linear in the number of organizations.
     let mut by_id: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut by_external_id: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_external_id: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     let mut by_name: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (index, l) in live.iter().enumerate() {
         by_id.entry(l.id.as_str()).or_insert(index);
         if let Some(external_id) = &l.external_id {
-            by_external_id.entry(external_id.as_str()).or_insert(index);
+            by_external_id
+                .entry(external_id.as_str())
+                .or_default()
+                .push(index);
         }
         by_name.entry(l.name.as_str()).or_default().push(index);
     }
@@ -92,8 +95,33 @@ pub fn match_organizations(
     // 2. Scalekit external ids.
     if kind == ProviderKind::Scalekit {
         for org in organizations.iter().filter(|o| o.id.is_none()) {
-            if let Some(index) = by_external_id.get(org.key.as_str()).copied() {
-                claim(org, index, MatchedBy::ExternalId, &mut matches, &mut errors);
+            match by_external_id.get(org.key.as_str()).map(Vec::as_slice) {
+                Some([index]) => {
+                    claim(
+                        org,
+                        *index,
+                        MatchedBy::ExternalId,
+                        &mut matches,
+                        &mut errors,
+                    );
+                }
+                // One identity, two live objects: never silently one of them.
+                Some(indexes) if indexes.len() > 1 => {
+                    let ids: Vec<String> = indexes.iter().map(|i| live[*i].id.clone()).collect();
+                    errors.push(IdentityError {
+                        key: org.key.value.clone(),
+                        span: org.key.span,
+                        message: format!(
+                            "organization `{}` matches {} live organizations with external id `{}`: {}",
+                            org.key.value,
+                            indexes.len(),
+                            org.key.value,
+                            ids.join(", ")
+                        ),
+                        help: "the vendor holds duplicates: remove one, or pin the one you mean with `id:`".into(),
+                    });
+                }
+                _ => {}
             }
         }
     }

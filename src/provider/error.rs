@@ -27,6 +27,27 @@ pub enum ApiErrorKind {
     Decode(String),
     /// Credentials are missing or were refused by the token endpoint.
     Auth(String),
+    /// The answers contradict themselves or what was asked (a listing that repeats an item,
+    /// loops, or ends before its reported total; an object other than the one asked for).
+    Inconsistent(String),
+    /// A redirect that orgform does not follow (writes and token requests never; reads only
+    /// on the API's origin).
+    Redirect {
+        status: u16,
+        location: Option<String>,
+    },
+    /// The vendor asked to wait longer than orgform waits.
+    RetryAfterTooLong {
+        status: u16,
+        /// Seconds.
+        asked: u64,
+        /// Seconds.
+        limit: u64,
+    },
+    /// The answer was larger than orgform reads.
+    TooLarge { size: String, cap: usize },
+    /// The run's deadline (`--timeout`) passed before the request was answered.
+    Deadline,
 }
 
 impl ApiError {
@@ -37,7 +58,13 @@ impl ApiError {
             ApiErrorKind::Status { status, .. } => {
                 *status == 429 || *status == 408 || *status >= 500
             }
-            ApiErrorKind::Auth(_) | ApiErrorKind::Decode(_) => false,
+            ApiErrorKind::Auth(_)
+            | ApiErrorKind::Decode(_)
+            | ApiErrorKind::Inconsistent(_)
+            | ApiErrorKind::Redirect { .. }
+            | ApiErrorKind::RetryAfterTooLong { .. }
+            | ApiErrorKind::TooLarge { .. }
+            | ApiErrorKind::Deadline => false,
         }
     }
 
@@ -61,6 +88,32 @@ impl fmt::Display for ApiError {
             ApiErrorKind::Transport(e) => write!(f, "failed: {e}")?,
             ApiErrorKind::Decode(e) => write!(f, "answered with an unexpected body: {e}")?,
             ApiErrorKind::Auth(e) => write!(f, "could not authenticate: {e}")?,
+            ApiErrorKind::Inconsistent(e) => write!(
+                f,
+                "answered inconsistently: {e}; nothing was planned from it"
+            )?,
+            ApiErrorKind::Redirect { status, location } => write!(
+                f,
+                "answered {status} redirecting to {}, which orgform does not follow (writes never follow redirects, reads only on the API's origin); set the provider's URL to the final address",
+                location.as_deref().unwrap_or("nowhere")
+            )?,
+            ApiErrorKind::RetryAfterTooLong {
+                status,
+                asked,
+                limit,
+            } => write!(
+                f,
+                "answered {status} asking to wait {asked} s (Retry-After), longer than orgform waits ({limit} s)"
+            )?,
+            ApiErrorKind::TooLarge { size, cap } => write!(
+                f,
+                "answered with {size}, more than orgform reads ({} MiB); nothing was planned from it",
+                cap / (1024 * 1024)
+            )?,
+            ApiErrorKind::Deadline => write!(
+                f,
+                "was cut off: the run's deadline (--timeout) passed; a write cut off this way may or may not have taken effect"
+            )?,
         }
         if self.attempts > 1 {
             write!(f, " (after {} attempts)", self.attempts)?;

@@ -1,6 +1,14 @@
-//! The client layer every provider shares: authentication with token caching, bounded
-//! parallelism, an optional client-side rate budget, and retries with exponential backoff and
-//! jitter on timeouts, 429 and 5xx that honour `Retry-After`.
+//! The client layer every provider shares, and the one place where bytes cross: authentication
+//! with token caching, bounded parallelism, an optional client-side rate budget, and retries
+//! with exponential backoff and jitter on timeouts, 429 and 5xx that honour `Retry-After`.
+//!
+//! It also bounds what a vendor can make orgform do: answers are read up to a size cap while
+//! streaming; a `Retry-After` beyond a cap fails the request instead of waiting; a run deadline
+//! ends every request; token requests and writes never follow redirects and reads follow them
+//! only on the API's origin, so neither a client secret nor a bearer token goes elsewhere.
+
+// ApiError is large because it carries what the user needs to know; errors are rare.
+#![allow(clippy::result_large_err)]
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -34,14 +42,30 @@ pub struct CachedToken {
     renew_at: Instant,
 }
 
-/// How often and how patiently to retry.
+/// How often and how patiently to retry, and how much of a vendor's answer to accept.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
     pub max_retries: usize,
     pub min_delay: Duration,
     pub max_delay: Duration,
+    /// One request's time limit.
     pub timeout: Duration,
+    /// A `Retry-After` longer than this fails the request (saying what the vendor asked for).
+    pub max_retry_after: Duration,
+    /// Answers larger than this are refused while they stream in.
+    pub max_body_bytes: usize,
+    /// When the whole run must end: no request runs past it.
+    pub deadline: Option<tokio::time::Instant>,
 }
+
+/// The default answer-size cap: a page of 100 organizations is about 100 KB.
+pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+/// The default `Retry-After` cap.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
+/// The longest token lifetime believed; a longer `expires_in` is taken as this.
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+/// Same-origin redirects a read follows at most.
+const MAX_REDIRECTS: usize = 5;
 
 impl Default for RetryPolicy {
     fn default() -> Self {
@@ -50,6 +74,9 @@ impl Default for RetryPolicy {
             min_delay: Duration::from_millis(100),
             max_delay: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
+            max_retry_after: MAX_RETRY_AFTER,
+            max_body_bytes: MAX_BODY_BYTES,
+            deadline: None,
         }
     }
 }
@@ -59,7 +86,10 @@ pub struct HttpClient {
     pub provider: String,
     pub vendor: &'static str,
     base_url: String,
-    http: reqwest::Client,
+    /// For reads: follows redirects on the API's origin only.
+    reads: reqwest::Client,
+    /// For writes and token requests: follows no redirect at all.
+    writes: reqwest::Client,
     auth: Auth,
     permits: Arc<Semaphore>,
     parallelism: usize,
@@ -92,22 +122,41 @@ impl HttpClient {
         retry: RetryPolicy,
     ) -> Self {
         // Evenly paced (a burst of one), so a vendor limit of N/s is never met with a burst.
-        let rate = requests_per_second.filter(|r| *r > 0.0).map(|rps| {
-            let period = Duration::from_secs_f64(1.0 / rps).max(Duration::from_nanos(1));
-            let quota = Quota::with_period(period)
-                .expect("a positive period")
-                .allow_burst(NonZeroU32::MIN);
-            RateLimiter::direct(quota)
+        // Validation bounds the rate; the period is clamped anyway so that no value can panic.
+        let rate = requests_per_second
+            .filter(|r| r.is_finite() && *r > 0.0)
+            .map(|rps| {
+                let seconds = (1.0 / rps).clamp(1e-9, 3600.0);
+                let period = Duration::from_secs_f64(seconds);
+                let quota = Quota::with_period(period)
+                    .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+                    .allow_burst(NonZeroU32::MIN);
+                RateLimiter::direct(quota)
+            });
+        let base_url = base_url.trim_end_matches('/').to_owned();
+        let origin = reqwest::Url::parse(&base_url).ok().map(|u| u.origin());
+        let same_origin = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() > MAX_REDIRECTS {
+                attempt.error("too many redirects")
+            } else if origin.as_ref() == Some(&attempt.url().origin()) {
+                attempt.follow()
+            } else {
+                attempt.stop()
+            }
         });
+        let client = |policy| {
+            reqwest::Client::builder()
+                .timeout(retry.timeout)
+                .pool_max_idle_per_host(parallelism as usize)
+                .redirect(policy)
+                .build()
+        };
         Self {
             provider: provider.to_owned(),
             vendor,
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            http: reqwest::Client::builder()
-                .timeout(retry.timeout)
-                .pool_max_idle_per_host(parallelism as usize)
-                .build()
-                .expect("an HTTP client"),
+            base_url,
+            reads: client(same_origin).expect("an HTTP client"),
+            writes: client(reqwest::redirect::Policy::none()).expect("an HTTP client"),
             auth,
             permits: Arc::new(Semaphore::new(parallelism.max(1) as usize)),
             parallelism: parallelism.max(1) as usize,
@@ -124,6 +173,114 @@ impl HttpClient {
     /// Requests this client sends at once at most.
     pub fn parallelism(&self) -> usize {
         self.parallelism
+    }
+
+    /// An error for a vendor answer that contradicts itself or what was asked.
+    pub fn inconsistent(
+        &self,
+        path: &str,
+        resource: &str,
+        why: impl std::fmt::Display,
+    ) -> ApiError {
+        self.error(
+            &Method::GET,
+            path_only(path),
+            resource,
+            ApiErrorKind::Inconsistent(why.to_string()),
+            1,
+        )
+    }
+
+    /// Decodes an answer's body as `T`, naming the first field that is missing or of the
+    /// wrong type.
+    pub fn decode<T: serde::de::DeserializeOwned>(
+        &self,
+        answer: &Answer,
+        method: &Method,
+        path: &str,
+        resource: &str,
+    ) -> Result<T, ApiError> {
+        serde_path_to_error::deserialize(&answer.body).map_err(|e| {
+            let at = e.path().to_string();
+            let what = if answer.body.is_null() {
+                format!("an empty answer (status {})", answer.status.as_u16())
+            } else if at == "." {
+                e.inner().to_string()
+            } else {
+                format!("{at}: {}", e.inner())
+            };
+            self.error(
+                method,
+                path_only(path),
+                resource,
+                ApiErrorKind::Decode(what),
+                1,
+            )
+        })
+    }
+
+    /// `GET path`, decoded as `T`.
+    pub async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        resource: &str,
+    ) -> Result<T, ApiError> {
+        let answer = self
+            .send(Method::GET, path, query, None, resource, &[])
+            .await?;
+        self.decode(&answer, &Method::GET, path, resource)
+    }
+
+    /// `GET path`, decoded as `T`, or `None` when the vendor answers 404.
+    pub async fn get_optional<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        resource: &str,
+    ) -> Result<Option<T>, ApiError> {
+        let answer = self
+            .send(Method::GET, path, &[], None, resource, &[404])
+            .await?;
+        if answer.status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        self.decode(&answer, &Method::GET, path, resource).map(Some)
+    }
+
+    /// The path (and query) below the base URL that a vendor's pagination link points at, if
+    /// it is a clean absolute URL on the API's own origin and under its base path; otherwise
+    /// why it is refused. Following a link elsewhere would send the bearer token there.
+    pub fn path_of_link(&self, href: &str) -> Result<String, String> {
+        let refuse = |why: &str| {
+            Err(format!(
+                "refused the next-page link `{}`: {why}",
+                redact_url(href)
+            ))
+        };
+        let (Ok(base), Ok(link)) = (
+            reqwest::Url::parse(&self.base_url),
+            reqwest::Url::parse(href),
+        ) else {
+            return refuse("it is not an absolute URL");
+        };
+        if link.origin() != base.origin() {
+            return refuse("it points away from the API's origin");
+        }
+        if !link.username().is_empty() || link.password().is_some() || link.fragment().is_some() {
+            return refuse("it carries credentials or a fragment");
+        }
+        let base_path = base.path().trim_end_matches('/');
+        let Some(rest) = link
+            .path()
+            .strip_prefix(base_path)
+            .filter(|r| r.starts_with('/'))
+        else {
+            return refuse("it leaves the API's base path");
+        };
+        Ok(match link.query() {
+            Some(query) => format!("{rest}?{query}"),
+            None => rest.to_owned(),
+        })
     }
 
     fn error(
@@ -199,14 +356,48 @@ impl HttpClient {
         retries: usize,
     ) -> Result<Answer, ApiError> {
         let attempts = std::sync::atomic::AtomicU32::new(0);
+        let run = self.send_retrying(&attempts, &method, path, query, body, accept, retries);
+        let result = match self.retry.deadline {
+            Some(deadline) => match tokio::time::timeout_at(deadline, run).await {
+                Ok(result) => result,
+                Err(_) => Err(Attempt {
+                    kind: ApiErrorKind::Deadline,
+                    retry: false,
+                    retry_after: None,
+                }),
+            },
+            None => run.await,
+        };
+        result.map_err(|a| {
+            self.error(
+                &method,
+                path_only(path),
+                resource,
+                a.kind,
+                attempts.load(std::sync::atomic::Ordering::Relaxed),
+            )
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn send_retrying(
+        &self,
+        attempts: &std::sync::atomic::AtomicU32,
+        method: &Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+        accept: &[u16],
+        retries: usize,
+    ) -> Result<Answer, Attempt> {
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.retry.min_delay)
             .with_max_delay(self.retry.max_delay)
             .with_max_times(retries)
             .with_jitter();
-        let result = (|| async {
+        (|| async {
             attempts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            self.attempt(&method, path, query, body, accept).await
+            self.attempt(method, path, query, body, accept).await
         })
         .retry(backoff)
         .when(|a: &Attempt| a.retry)
@@ -214,16 +405,7 @@ impl HttpClient {
             (Some(after), Some(_)) => Some(after),
             (_, delay) => delay,
         })
-        .await;
-        result.map_err(|a| {
-            self.error(
-                &method,
-                path,
-                resource,
-                a.kind,
-                attempts.load(std::sync::atomic::Ordering::Relaxed),
-            )
-        })
+        .await
     }
 
     async fn attempt(
@@ -246,8 +428,12 @@ impl HttpClient {
                     .acquire()
                     .await
                     .expect("the semaphore is never closed");
-                let mut request = self
-                    .http
+                let http = if *method == Method::GET {
+                    &self.reads
+                } else {
+                    &self.writes
+                };
+                let mut request = http
                     .request(method.clone(), format!("{}{path}", self.base_url))
                     .bearer_auth(token.expose());
                 if !query.is_empty() {
@@ -260,24 +446,19 @@ impl HttpClient {
                     Ok(response) => {
                         let status = response.status();
                         let retry_after = retry_after(&response);
-                        match response.bytes().await {
-                            Ok(bytes) => Ok((status, retry_after, bytes)),
-                            Err(e) => Err(e),
-                        }
+                        let location = location(&response);
+                        read_capped(response, self.retry.max_body_bytes)
+                            .await
+                            .map(|bytes| (status, retry_after, location, bytes))
                     }
-                    Err(e) => Err(e),
-                }
-            };
-            let (status, retry_after, bytes) = match response {
-                Ok(parts) => parts,
-                Err(e) => {
-                    return Err(Attempt {
+                    Err(e) => Err(Attempt {
                         kind: ApiErrorKind::Transport(transport_message(&e)),
                         retry: true,
                         retry_after: None,
-                    });
+                    }),
                 }
             };
+            let (status, retry_after, location, bytes) = response?;
             let body: Value = if bytes.is_empty() {
                 Value::Null
             } else {
@@ -305,6 +486,29 @@ impl HttpClient {
             }
             if status.is_success() || accept.contains(&status.as_u16()) {
                 return Ok(Answer { status, body });
+            }
+            if status.is_redirection() {
+                return Err(Attempt {
+                    kind: ApiErrorKind::Redirect {
+                        status: status.as_u16(),
+                        location: location.as_deref().map(redact_url),
+                    },
+                    retry: false,
+                    retry_after: None,
+                });
+            }
+            if let Some(wait) = retry_after
+                && wait > self.retry.max_retry_after
+            {
+                return Err(Attempt {
+                    kind: ApiErrorKind::RetryAfterTooLong {
+                        status: status.as_u16(),
+                        asked: wait.as_secs(),
+                        limit: self.retry.max_retry_after.as_secs(),
+                    },
+                    retry: false,
+                    retry_after: None,
+                });
             }
             let message = vendor_message(&body)
                 .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
@@ -350,51 +554,145 @@ impl HttpClient {
                         ("client_secret", client_secret.expose()),
                     ]
                 };
-                let mut request = self.http.post(token_url).form(&form);
+                let shown_url = redact_url(token_url);
+                let mut request = self.writes.post(token_url).form(&form);
                 if *basic {
                     request = request.basic_auth(client_id, Some(client_secret.expose()));
                 }
                 let response = request.send().await.map_err(|e| Attempt {
                     kind: ApiErrorKind::Auth(format!(
-                        "token request to {token_url} failed: {}",
+                        "token request to {shown_url} failed: {}",
                         transport_message(&e)
                     )),
                     retry: true,
                     retry_after: None,
                 })?;
                 let status = response.status();
-                let body: Value = response.json().await.unwrap_or(Value::Null);
+                let location = location(&response);
+                let bytes = read_capped(response, self.retry.max_body_bytes).await?;
+                let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+                if status.is_redirection() {
+                    // Never followed: a re-posted form would hand the client secret to whoever
+                    // the redirect names.
+                    return Err(Attempt {
+                        kind: ApiErrorKind::Auth(format!(
+                            "the token endpoint {shown_url} answered {} redirecting to {}; orgform does not follow redirects for token requests (set the provider's URL to the final address)",
+                            status.as_u16(),
+                            location.as_deref().map_or("nowhere".into(), redact_url)
+                        )),
+                        retry: false,
+                        retry_after: None,
+                    });
+                }
                 if !status.is_success() {
                     let message = vendor_message(&body).unwrap_or_default();
                     return Err(Attempt {
                         kind: ApiErrorKind::Auth(format!(
-                            "the token endpoint {token_url} answered {}: {message}",
+                            "the token endpoint {shown_url} answered {}: {message}",
                             status.as_u16()
                         )),
                         retry: status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS,
                         retry_after: None,
                     });
                 }
-                let Some(token) = body["access_token"].as_str() else {
-                    return Err(Attempt {
-                        kind: ApiErrorKind::Auth(format!(
-                            "the token endpoint {token_url} sent no access_token"
-                        )),
-                        retry: false,
-                        retry_after: None,
-                    });
-                };
-                let lifetime = Duration::from_secs(body["expires_in"].as_u64().unwrap_or(300));
+                let answer: TokenAnswer = serde_path_to_error::deserialize(&body).map_err(|e| Attempt {
+                    kind: ApiErrorKind::Auth(format!(
+                        "the token endpoint {shown_url} answered with an unexpected body: {}: {}",
+                        e.path(),
+                        e.inner()
+                    )),
+                    retry: false,
+                    retry_after: None,
+                })?;
+                let lifetime =
+                    Duration::from_secs(answer.expires_in.unwrap_or(300)).min(MAX_TOKEN_LIFETIME);
                 // Renew a minute early, or at 90% of a short lifetime.
                 let margin = Duration::from_secs(60).min(lifetime / 10);
-                let token = Secret::new(token.to_owned());
+                let token = Secret::new(answer.access_token.0);
+                let now = Instant::now();
                 *cached = Some(CachedToken {
                     token: token.clone(),
-                    renew_at: Instant::now() + lifetime - margin,
+                    renew_at: now.checked_add(lifetime - margin).unwrap_or(now),
                 });
                 Ok(token)
             }
         }
+    }
+}
+
+/// An OAuth token answer; `access_token` must be a non-empty string.
+#[derive(serde::Deserialize)]
+struct TokenAnswer {
+    access_token: super::wire::Id,
+    #[serde(default)]
+    expires_in: Option<u64>,
+}
+
+/// The body of an answer, refused once it grows past `cap` bytes (checked against
+/// `Content-Length` first, then while it streams), so a vendor cannot make orgform hold
+/// an answer of any size.
+async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, Attempt> {
+    let too_large = |size: String| Attempt {
+        kind: ApiErrorKind::TooLarge { size, cap },
+        retry: false,
+        retry_after: None,
+    };
+    if let Some(length) = response.content_length()
+        && length > cap as u64
+    {
+        return Err(too_large(format!("{length} bytes")));
+    }
+    let mut bytes = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if bytes.len() + chunk.len() > cap {
+                    return Err(too_large(format!("more than {cap} bytes")));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(bytes),
+            Err(e) => {
+                return Err(Attempt {
+                    kind: ApiErrorKind::Transport(transport_message(&e)),
+                    retry: true,
+                    retry_after: None,
+                });
+            }
+        }
+    }
+}
+
+fn location(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get(reqwest::header::LOCATION)?
+        .to_str()
+        .ok()
+        .map(str::to_owned)
+}
+
+/// The path of a request without its query, as errors show it.
+fn path_only(path: &str) -> &str {
+    path.split_once('?').map_or(path, |(p, _)| p)
+}
+
+/// A URL as it may be shown: without a password or user name in it.
+pub fn redact_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            let shown = parsed.to_string();
+            // Say that something was taken out, so the URL is not mistaken for the configured one.
+            shown.replacen("://", "://***@", 1)
+        }
+        Ok(_) => url.to_owned(),
+        // Not a URL: it cannot be told what part is secret, so show only its start.
+        Err(_) => match url.split_once('@') {
+            Some((_, rest)) => format!("***@{rest}"),
+            None => url.to_owned(),
+        },
     }
 }
 

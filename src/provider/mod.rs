@@ -4,11 +4,13 @@
 pub mod capabilities;
 pub mod error;
 pub mod http;
+pub mod listing;
 pub(crate) mod nirvana;
 mod pingone;
 mod refresh;
 pub mod scalekit;
 pub mod settings;
+pub mod wire;
 
 use crate::manifest::ProviderKind;
 use crate::model::LiveOrganization;

@@ -56,6 +56,9 @@ async fn set_faults(State(shared): State<Shared>, body: Bytes) -> Response {
             Err(e) => return bad_request(format!("invalid fault configuration: {e}")),
         }
     };
+    if let Err(why) = config.check() {
+        return bad_request(format!("invalid fault configuration: {why}"));
+    }
     lock(&shared.faults).configure(config.clone());
     axum::Json(config).into_response()
 }

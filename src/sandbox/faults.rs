@@ -1,7 +1,12 @@
 //! Injected faults, set through `POST /_sandbox/faults`: fixed latency, per-vendor rate limits,
-//! scripted failures ("the Nth request matching METHOD + route answers STATUS or drops the
-//! connection"), and seeded random failures. Everything except the rate limit (which is about
+//! scripted faults, and seeded random failures. Everything except the rate limit (which is about
 //! time) is deterministic: the same requests in the same order meet the same faults.
+//!
+//! Scripted faults are data: "the Nth request matching METHOD + route" answers a status (with
+//! the vendor's error body, or a body and headers of the test's choosing), drops the
+//! connection, or has its real answer mangled the way misbehaving vendors do (a repeated or
+//! missing item, a looping next link, a wrong total or field type, a truncated or inflated
+//! body; see [`Mangle`]).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -40,14 +45,117 @@ pub struct Script {
     pub nth: u64,
     #[serde(default = "one")]
     pub times: u64,
+    /// Answer this status instead of running the handler: with the vendor's error body for an
+    /// error status, an empty body otherwise, or `body`.
     #[serde(default)]
     pub status: Option<u16>,
     #[serde(default)]
     pub drop: bool,
+    /// Headers set on the answer (e.g. `location` for a redirect, `retry-after`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// The body of a `status` answer (`null`: an empty body).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<serde_json::Value>,
+    /// Edits to the handler's real answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mangle: Option<Mangle>,
+}
+
+/// How to mangle a real answer. Pointers are JSON Pointers (RFC 6901) into its body.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mangle {
+    /// Set these values (e.g. `/pagination/total_count: 999`, `/organizations/0/external_id: 42`,
+    /// `/next_page_token: ""`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub set: BTreeMap<String, serde_json::Value>,
+    /// Remove these fields (e.g. `/_links/next`, `/organizations/0/display_name`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remove: Vec<String>,
+    /// Append copies of the first item of the array at `at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat_first: Option<Repeat>,
+    /// Remove the first item of the array at this pointer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drop_first: Option<String>,
+    /// The next-page link (cursor, page token, or HAL `next`) points back at this very page.
+    #[serde(default)]
+    pub loop_next: bool,
+    /// Append this many bytes of whitespace (still valid JSON, streamed).
+    #[serde(default)]
+    pub pad_bytes: u64,
+    /// Cut the body after this many bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truncate_bytes: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Repeat {
+    pub at: String,
+    #[serde(default = "one")]
+    pub times: u64,
 }
 
 fn one() -> u64 {
     1
+}
+
+/// The largest `latency_ms` accepted (10 minutes).
+pub const MAX_LATENCY_MS: u64 = 600_000;
+/// The longest `token_ttl_seconds` accepted (10 years).
+pub const MAX_TOKEN_TTL_SECONDS: u64 = 10 * 365 * 24 * 3600;
+/// The most whitespace `pad_bytes` may add (4 GiB).
+pub const MAX_PAD_BYTES: u64 = 4 << 30;
+
+impl FaultConfig {
+    /// Refuses values the sandbox cannot honour (a latency or token lifetime that would
+    /// overflow a clock, a negative rate).
+    pub fn check(&self) -> Result<(), String> {
+        if self.latency_ms > MAX_LATENCY_MS {
+            return Err(format!("latency_ms must be at most {MAX_LATENCY_MS}"));
+        }
+        if self
+            .token_ttl_seconds
+            .is_some_and(|t| t > MAX_TOKEN_TTL_SECONDS)
+        {
+            return Err(format!(
+                "token_ttl_seconds must be at most {MAX_TOKEN_TTL_SECONDS}"
+            ));
+        }
+        if let Some((vendor, rate)) = self
+            .rate_limit
+            .iter()
+            .find(|(_, r)| !r.is_finite() || **r < 0.0)
+        {
+            return Err(format!(
+                "rate_limit.{} must be a number of at least 0, not {rate}",
+                vendor.as_str()
+            ));
+        }
+        for script in &self.scripts {
+            if script
+                .mangle
+                .as_ref()
+                .is_some_and(|m| m.pad_bytes > MAX_PAD_BYTES)
+            {
+                return Err(format!("pad_bytes must be at most {MAX_PAD_BYTES}"));
+            }
+            if script.mangle.is_some() && (script.status.is_some() || script.drop) {
+                return Err(format!(
+                    "script for {} {}: `mangle` edits the real answer, so it cannot go with `status` or `drop`",
+                    script.method, script.route
+                ));
+            }
+            if let Some(status) = script.status
+                && axum::http::StatusCode::from_u16(status).is_err()
+            {
+                return Err(format!("status {status} is not an HTTP status"));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Seeded random failures over all vendor requests: each rate is a probability in 0..=1.
@@ -64,13 +172,22 @@ pub struct Chaos {
 }
 
 /// What to do with one request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
     Pass,
     Fail(u16),
     /// 429 with this many seconds to wait.
     RateLimited(u64),
     Drop,
+    /// A scripted answer: status, headers, and a body (`None`: the vendor's error body for
+    /// an error status, empty otherwise).
+    Answer {
+        status: u16,
+        headers: BTreeMap<String, String>,
+        body: Option<serde_json::Value>,
+    },
+    /// Run the handler, then edit its answer.
+    Mangle(Box<Mangle>, BTreeMap<String, String>),
 }
 
 /// The live fault state: configuration plus counters.
@@ -111,11 +228,20 @@ impl Faults {
         {
             if script.method.eq_ignore_ascii_case(method) && script.route == route {
                 *seen += 1;
-                if *seen >= script.nth && *seen < script.nth + script.times {
-                    return if script.drop {
-                        Decision::Drop
-                    } else {
-                        Decision::Fail(script.status.unwrap_or(503))
+                if *seen >= script.nth && *seen < script.nth.saturating_add(script.times) {
+                    return match (&script.mangle, script.drop) {
+                        (_, true) => Decision::Drop,
+                        (Some(mangle), false) => {
+                            Decision::Mangle(Box::new(mangle.clone()), script.headers.clone())
+                        }
+                        (None, false) if script.headers.is_empty() && script.body.is_none() => {
+                            Decision::Fail(script.status.unwrap_or(503))
+                        }
+                        (None, false) => Decision::Answer {
+                            status: script.status.unwrap_or(503),
+                            headers: script.headers.clone(),
+                            body: script.body.clone(),
+                        },
                     };
                 }
             }
@@ -180,6 +306,9 @@ mod tests {
                 times: 2,
                 status: Some(503),
                 drop: false,
+                headers: BTreeMap::new(),
+                body: None,
+                mangle: None,
             }],
             ..FaultConfig::default()
         });

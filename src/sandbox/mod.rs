@@ -9,6 +9,7 @@ mod auth;
 mod control;
 mod faults;
 mod http;
+mod mangle;
 mod nirvana;
 mod pingone;
 mod scalekit;
@@ -28,9 +29,10 @@ use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 pub use auth::Tokens;
-pub use faults::{Chaos, Decision, FaultConfig, Faults, Script};
+pub use faults::{Chaos, Decision, FaultConfig, Faults, Mangle, Repeat, Script};
 pub use seed::{Seed, SeedSummary};
 pub use stats::{LoggedRequest, RouteCount, Stats, StatsReport};
 pub use store::{SCHEMA_VERSION, Store, StoreError};
@@ -182,6 +184,7 @@ async fn vendor_layer(
     };
     let method = request.method().as_str().to_owned();
     let path = request.uri().path().to_owned();
+    let query = request.uri().query().map(str::to_owned);
     let (decision, latency) = {
         let mut faults = lock(&shared.faults);
         (
@@ -191,8 +194,30 @@ async fn vendor_layer(
     };
     // The latency is the vendor's response time: the handler works while it runs.
     let answer_at = tokio::time::Instant::now() + latency;
+    let dropped = decision == Decision::Drop;
     let response = match decision {
         Decision::Pass => next.run(request).await,
+        Decision::Mangle(mangle, headers) => {
+            let real = next.run(request).await;
+            mangle::apply(vendor, &mangle, &headers, query.as_deref(), real).await
+        }
+        Decision::Answer {
+            status,
+            headers,
+            body,
+        } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            let mut response = match body {
+                Some(Value::Null) => status.into_response(),
+                Some(body) => (status, axum::Json(body)).into_response(),
+                None if status.is_client_error() || status.is_server_error() => {
+                    vendor_error(vendor, status, "sandbox fault: scripted failure").into_response()
+                }
+                None => status.into_response(),
+            };
+            mangle::set_headers(response.headers_mut(), &headers);
+            response
+        }
         // A 429 is always sent the vendor's way, Retry-After included.
         Decision::Fail(429) => rate_limited(vendor, 1).into_response(),
         Decision::Fail(status) => {
@@ -204,7 +229,7 @@ async fn vendor_layer(
     };
     tokio::time::sleep_until(answer_at).await;
     // A dropped connection has no status; the log records it as 0.
-    let status = if decision == Decision::Drop {
+    let status = if dropped {
         0
     } else {
         response.status().as_u16()

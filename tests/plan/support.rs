@@ -37,6 +37,7 @@ pub fn fast_retries() -> ClientOverrides {
             min_delay: Duration::from_millis(1),
             max_delay: Duration::from_millis(20),
             timeout: Duration::from_secs(10),
+            ..RetryPolicy::default()
         }),
     }
 }

@@ -1,0 +1,172 @@
+//! Nirvana Labs: organizations with their domains inline; address and memberships on request.
+
+pub mod wire;
+
+use super::error::ApiError;
+use super::http::HttpClient;
+use super::listing::{Listed, Listing};
+use super::{Lookup, Needs, Provider, normalize_domain};
+use crate::manifest::ProviderKind;
+use crate::model::{LiveAddress, LiveDomain, LiveMember, LiveOrganization};
+
+/// The largest page Nirvana allows.
+pub const PAGE: usize = 100;
+
+pub struct Nirvana {
+    pub client: HttpClient,
+}
+
+fn organization_from(org: wire::Organization) -> LiveOrganization {
+    let domains = org
+        .domains
+        .into_iter()
+        .map(|d| LiveDomain {
+            id: d.id.0,
+            name: normalize_domain(&d.domain),
+            domain_type: None,
+            verification: if d.verified { "VERIFIED" } else { "PENDING" }.to_owned(),
+        })
+        .collect();
+    LiveOrganization {
+        id: org.id.0,
+        name: org.name,
+        billing_email: org.billing_email,
+        org_type: Some(org.org_type),
+        services: org.services,
+        domains: Some(domains),
+        ..LiveOrganization::default()
+    }
+}
+
+fn address_from(address: wire::Address) -> LiveAddress {
+    LiveAddress {
+        line1: address.line1,
+        line2: address.line2,
+        city: address.city,
+        state: address.state,
+        postal_code: address.postal_code,
+        country: address.country,
+        tax_id: address.tax_id,
+        tax_id_type: address.tax_id_type,
+    }
+}
+
+impl Nirvana {
+    /// Every item of a cursor-paginated list, decoded as `W`, converted by `convert` and
+    /// checked by the listing accumulator; `on_page` sees each page once it is checked.
+    async fn each_page<W: serde::de::DeserializeOwned, T: Listed>(
+        &self,
+        path: &str,
+        resource: &str,
+        convert: fn(W) -> T,
+        on_page: &mut dyn FnMut(&[T]),
+    ) -> Result<Vec<T>, ApiError> {
+        let mut listing = Listing::new(PAGE);
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut query = vec![("limit", PAGE.to_string())];
+            if let Some(cursor) = &cursor {
+                query.push(("cursor", cursor.clone()));
+            }
+            let page: wire::Page<W> = self.client.get(path, &query, resource).await?;
+            let next = listing
+                .page(
+                    page.items.into_iter().map(convert).collect(),
+                    page.pagination.next_cursor,
+                    page.pagination.total_count,
+                )
+                .map_err(|e| self.client.inconsistent(path, resource, e))?;
+            on_page(listing.last_page());
+            match next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        listing
+            .finish()
+            .map_err(|e| self.client.inconsistent(path, resource, e))
+    }
+}
+
+impl Provider for Nirvana {
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::Nirvana
+    }
+
+    fn client(&self) -> &HttpClient {
+        &self.client
+    }
+
+    async fn list_organizations(
+        &self,
+        on_page: &mut dyn FnMut(&[LiveOrganization]),
+    ) -> Result<Vec<LiveOrganization>, ApiError> {
+        self.each_page(
+            "/v1/organizations",
+            "organizations (list)",
+            organization_from,
+            on_page,
+        )
+        .await
+    }
+
+    async fn get_organization(
+        &self,
+        lookup: &Lookup,
+    ) -> Result<Option<LiveOrganization>, ApiError> {
+        let Lookup::Id(id) = lookup else {
+            return Ok(None);
+        };
+        let path = format!("/v1/organizations/{id}");
+        let found: Option<wire::Organization> = self
+            .client
+            .get_optional(&path, &format!("organization {id}"))
+            .await?;
+        match found.map(organization_from) {
+            Some(org) if &org.id != id => Err(self.client.inconsistent(
+                &path,
+                &format!("organization {id}"),
+                format!(
+                    "asked for organization {id}, the vendor answered with {}",
+                    org.id
+                ),
+            )),
+            found => Ok(found),
+        }
+    }
+
+    async fn read_children(
+        &self,
+        org: &mut LiveOrganization,
+        needs: Needs,
+        resource: &str,
+    ) -> Result<(), ApiError> {
+        if needs.address {
+            let path = format!("/v1/organizations/{}/address", org.id);
+            let found: Option<wire::Address> = self
+                .client
+                .get_optional(&path, &format!("{resource}.address"))
+                .await?;
+            org.address = Some(found.map(address_from));
+        }
+        if needs.members {
+            let path = format!("/v1/organizations/{}/memberships", org.id);
+            // Listed by user id: a user with two memberships is an inconsistent answer.
+            let mut members = self
+                .each_page(
+                    &path,
+                    &format!("{resource} members"),
+                    |m: wire::Membership| LiveMember {
+                        user_id: m.user_id.0,
+                        email: None,
+                        roles: vec![m.role],
+                    },
+                    &mut |_| {},
+                )
+                .await?;
+            members.sort_by(|a, b| a.user_id.cmp(&b.user_id));
+            org.members = Some(members);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,152 @@
+//! PingOne: read-only organizations and licenses, HAL collections paged by `_links.next`.
+
+mod wire;
+
+use super::error::ApiError;
+use super::http::HttpClient;
+use super::listing::{Listed, Listing};
+use super::{Lookup, Needs, Provider};
+use crate::manifest::ProviderKind;
+use crate::model::{LiveLicense, LiveOrganization};
+
+/// Page size requested; PingOne publishes no maximum, 100 is what its own tools use.
+pub const PAGE: usize = 100;
+
+pub struct PingOne {
+    pub client: HttpClient,
+}
+
+fn organization_from(org: wire::Organization) -> LiveOrganization {
+    LiveOrganization {
+        id: org.id.0,
+        name: org.name,
+        description: org.description,
+        org_type: org.org_type,
+        ..LiveOrganization::default()
+    }
+}
+
+fn license_from(license: wire::License) -> LiveLicense {
+    LiveLicense {
+        id: license.id.0,
+        package: license.package,
+        status: license.status,
+        expires_at: license.expires_at,
+    }
+}
+
+impl PingOne {
+    /// Every item of a HAL collection, following `_links.next` while each link stays on the
+    /// API's origin, checked by the listing accumulator.
+    async fn all<E, T>(
+        &self,
+        first: String,
+        page_size: usize,
+        resource: &str,
+        convert: fn(E::Item) -> T,
+    ) -> Result<Vec<T>, ApiError>
+    where
+        E: wire::Embedded + serde::de::DeserializeOwned,
+        T: Listed,
+    {
+        let mut listing = Listing::new(page_size);
+        let mut next = first;
+        loop {
+            let collection: wire::Collection<E> = self.client.get(&next, &[], resource).await?;
+            let items = collection.embedded.into_items();
+            let link = collection.links.next.map(|l| l.href);
+            let followed = listing
+                .page(
+                    items.into_iter().map(convert).collect(),
+                    link,
+                    collection.count,
+                )
+                .map_err(|e| self.client.inconsistent(&next, resource, e))?;
+            match followed {
+                Some(href) => {
+                    next = self
+                        .client
+                        .path_of_link(&href)
+                        .map_err(|why| self.client.inconsistent(&next, resource, why))?;
+                }
+                None => break,
+            }
+        }
+        listing
+            .finish()
+            .map_err(|e| self.client.inconsistent(&next, resource, e))
+    }
+}
+
+impl Provider for PingOne {
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::PingOne
+    }
+
+    fn client(&self) -> &HttpClient {
+        &self.client
+    }
+
+    async fn list_organizations(
+        &self,
+        on_page: &mut dyn FnMut(&[LiveOrganization]),
+    ) -> Result<Vec<LiveOrganization>, ApiError> {
+        let organizations = self
+            .all::<wire::Organizations, _>(
+                format!("/v1/organizations?limit={PAGE}"),
+                PAGE,
+                "organizations (list)",
+                organization_from,
+            )
+            .await?;
+        on_page(&organizations);
+        Ok(organizations)
+    }
+
+    async fn get_organization(
+        &self,
+        lookup: &Lookup,
+    ) -> Result<Option<LiveOrganization>, ApiError> {
+        let Lookup::Id(id) = lookup else {
+            return Ok(None);
+        };
+        let path = format!("/v1/organizations/{id}");
+        let found: Option<wire::Organization> = self
+            .client
+            .get_optional(&path, &format!("organization {id}"))
+            .await?;
+        match found.map(organization_from) {
+            Some(org) if &org.id != id => Err(self.client.inconsistent(
+                &path,
+                &format!("organization {id}"),
+                format!(
+                    "asked for organization {id}, the vendor answered with {}",
+                    org.id
+                ),
+            )),
+            found => Ok(found),
+        }
+    }
+
+    async fn read_children(
+        &self,
+        org: &mut LiveOrganization,
+        needs: Needs,
+        resource: &str,
+    ) -> Result<(), ApiError> {
+        if needs.licenses {
+            let path = format!("/v1/organizations/{}/licenses", org.id);
+            let mut licenses = self
+                .all::<wire::Licenses, _>(
+                    format!("{path}?limit={PAGE}"),
+                    PAGE,
+                    &format!("{resource} licenses"),
+                    license_from,
+                )
+                .await?;
+            licenses.sort_by(|a, b| (&a.package, &a.id).cmp(&(&b.package, &b.id)));
+            org.licenses = Some(licenses);
+        }
+        Ok(())
+    }
+}

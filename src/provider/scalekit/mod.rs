@@ -1,0 +1,304 @@
+//! Scalekit: organizations by page token, domains by page number, users of an organization.
+
+pub mod wire;
+
+use super::error::ApiError;
+use super::http::HttpClient;
+use super::listing::{Listed, Listing};
+use super::{Lookup, Needs, Provider, normalize_domain};
+use crate::manifest::ProviderKind;
+use crate::model::{LiveDomain, LiveMember, LiveOrganization};
+
+/// The largest page Scalekit allows.
+pub const PAGE: usize = 100;
+/// The metadata key of orgform's ownership marker (DESIGN.md §2).
+pub const OWNER_KEY: &str = "managed_by";
+/// The marker's value on organizations orgform manages.
+pub const OWNER_VALUE: &str = "orgform";
+/// The marker's value when the manifest says `protect: true`: prune never deletes it.
+pub const OWNER_VALUE_PROTECTED: &str = "orgform:protected";
+
+pub struct Scalekit {
+    pub client: HttpClient,
+}
+
+/// Protobuf JSON writes an unset string as `""` or leaves it out: both mean "none".
+fn present(value: Option<String>) -> Option<String> {
+    value.filter(|s| !s.is_empty())
+}
+
+pub fn organization_from(org: wire::Organization) -> LiveOrganization {
+    let mut metadata = org.metadata;
+    let marker = metadata.remove(OWNER_KEY);
+    let features = org
+        .settings
+        .map(|s| {
+            s.features
+                .into_iter()
+                .map(|f| (f.name, f.enabled))
+                .collect()
+        })
+        .unwrap_or_default();
+    LiveOrganization {
+        id: org.id.0,
+        name: org.display_name,
+        external_id: present(org.external_id),
+        owned: marker
+            .as_deref()
+            .is_some_and(|m| m == OWNER_VALUE || m == OWNER_VALUE_PROTECTED),
+        protected: marker.as_deref() == Some(OWNER_VALUE_PROTECTED),
+        metadata,
+        slug: present(org.slug),
+        features,
+        region: present(org.region_code),
+        ..LiveOrganization::default()
+    }
+}
+
+pub fn domain_from(domain: wire::Domain) -> LiveDomain {
+    LiveDomain {
+        id: domain.id.0,
+        name: normalize_domain(&domain.domain),
+        domain_type: Some(
+            domain_type_from(domain.domain_type.as_deref().unwrap_or_default()).to_owned(),
+        ),
+        verification: present(domain.verification_status).unwrap_or_else(|| "PENDING".into()),
+    }
+}
+
+/// Manifest spelling of a Scalekit domain type.
+pub fn domain_type_from(vendor: &str) -> &'static str {
+    match vendor {
+        "ALLOWED_EMAIL_DOMAIN" => "allowed_email",
+        _ => "organization",
+    }
+}
+
+/// A user as a member of `org_id`: its roles there (sorted).
+fn member_from(user: wire::User, org_id: &str) -> LiveMember {
+    let mut roles: Vec<String> = user
+        .memberships
+        .into_iter()
+        .find(|m| m.organization_id.0 == org_id)
+        .map(|m| {
+            m.roles
+                .into_iter()
+                .map(|r| r.name)
+                .filter(|r| !r.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    roles.sort();
+    LiveMember {
+        user_id: user.id.0,
+        email: present(user.email).map(|e| e.to_lowercase()),
+        roles,
+    }
+}
+
+/// A page of a page-token list, whatever its items are called.
+trait TokenPage<W> {
+    fn into_parts(self) -> (Vec<W>, Option<String>, Option<u64>);
+}
+
+impl TokenPage<wire::Organization> for wire::OrganizationPage {
+    fn into_parts(self) -> (Vec<wire::Organization>, Option<String>, Option<u64>) {
+        (self.organizations, self.next_page_token, self.total_size)
+    }
+}
+
+impl TokenPage<wire::User> for wire::UserPage {
+    fn into_parts(self) -> (Vec<wire::User>, Option<String>, Option<u64>) {
+        (self.users, self.next_page_token, self.total_size)
+    }
+}
+
+impl Scalekit {
+    /// Every item of a page-token list (`page_size`, `page_token`, `next_page_token`), decoded
+    /// as the page type `P`, converted by `convert` and checked by the listing accumulator;
+    /// `on_page` sees each page once it is checked.
+    async fn each_page<P, W, T>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        page_size: usize,
+        resource: &str,
+        convert: &dyn Fn(W) -> T,
+        on_page: &mut dyn FnMut(&[T]),
+    ) -> Result<Vec<T>, ApiError>
+    where
+        P: TokenPage<W> + serde::de::DeserializeOwned,
+        T: Listed,
+    {
+        let mut listing = Listing::new(page_size);
+        let mut token: Option<String> = None;
+        loop {
+            let mut request = query.to_vec();
+            request.push(("page_size", page_size.to_string()));
+            if let Some(token) = &token {
+                request.push(("page_token", token.clone()));
+            }
+            let page: P = self.client.get(path, &request, resource).await?;
+            let (items, next, total) = page.into_parts();
+            let next = listing
+                .page(items.into_iter().map(convert).collect(), next, total)
+                .map_err(|e| self.client.inconsistent(path, resource, e))?;
+            on_page(listing.last_page());
+            match next {
+                Some(next) => token = Some(next),
+                None => break,
+            }
+        }
+        listing
+            .finish()
+            .map_err(|e| self.client.inconsistent(path, resource, e))
+    }
+
+    /// Every domain of an organization (page numbers: a full page means there may be more).
+    async fn domains(&self, org_id: &str, resource: &str) -> Result<Vec<LiveDomain>, ApiError> {
+        let path = format!("/api/v1/organizations/{org_id}/domains");
+        let mut listing = Listing::new(PAGE);
+        for page_number in 0u64.. {
+            let query = [
+                ("page_size", PAGE.to_string()),
+                ("page_number", page_number.to_string()),
+            ];
+            let page: wire::DomainPage = self.client.get(&path, &query, resource).await?;
+            let full = page.domains.len() == PAGE;
+            let next = full.then(|| (page_number + 1).to_string());
+            let next = listing
+                .page(
+                    page.domains.into_iter().map(domain_from).collect(),
+                    next,
+                    None,
+                )
+                .map_err(|e| self.client.inconsistent(&path, resource, e))?;
+            if next.is_none() {
+                break;
+            }
+        }
+        listing
+            .finish()
+            .map_err(|e| self.client.inconsistent(&path, resource, e))
+    }
+
+    /// The id of the environment's user with `email`, searching every page of `users:search`.
+    pub async fn find_user_by_email(
+        &self,
+        email: &str,
+        resource: &str,
+    ) -> Result<Option<String>, ApiError> {
+        let users = self
+            .each_page::<wire::UserPage, _, _>(
+                "/api/v1/users:search",
+                &[("query", email.to_owned())],
+                30,
+                resource,
+                &|u: wire::User| u,
+                &mut |_| {},
+            )
+            .await?;
+        Ok(users
+            .into_iter()
+            .find(|u| {
+                u.email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
+            })
+            .map(|u| u.id.0))
+    }
+}
+
+impl Listed for wire::User {
+    fn listing_id(&self) -> &str {
+        &self.id.0
+    }
+}
+
+impl Provider for Scalekit {
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::Scalekit
+    }
+
+    fn client(&self) -> &HttpClient {
+        &self.client
+    }
+
+    async fn list_organizations(
+        &self,
+        on_page: &mut dyn FnMut(&[LiveOrganization]),
+    ) -> Result<Vec<LiveOrganization>, ApiError> {
+        self.each_page::<wire::OrganizationPage, _, _>(
+            "/api/v1/organizations",
+            &[],
+            PAGE,
+            "organizations (list)",
+            &organization_from,
+            on_page,
+        )
+        .await
+    }
+
+    async fn get_organization(
+        &self,
+        lookup: &Lookup,
+    ) -> Result<Option<LiveOrganization>, ApiError> {
+        let path = match lookup {
+            Lookup::Id(id) => format!("/api/v1/organizations/{id}"),
+            Lookup::ExternalId(key) => format!("/api/v1/organizations:external/{key}"),
+        };
+        let found: Option<wire::OrganizationAnswer> = self
+            .client
+            .get_optional(&path, "organization (lookup)")
+            .await?;
+        let found = found.map(|a| organization_from(a.organization));
+        // The vendor must answer for what was asked: another object is no answer at all.
+        let answers_lookup = |org: &LiveOrganization| match lookup {
+            Lookup::Id(id) => &org.id == id,
+            Lookup::ExternalId(key) => org.external_id.as_deref() == Some(key.as_str()),
+        };
+        match found {
+            Some(org) if !answers_lookup(&org) => Err(self.client.inconsistent(
+                &path,
+                "organization (lookup)",
+                format!(
+                    "asked for {lookup:?}, the vendor answered with organization {} (external id {:?})",
+                    org.id, org.external_id
+                ),
+            )),
+            found => Ok(found),
+        }
+    }
+
+    async fn read_children(
+        &self,
+        org: &mut LiveOrganization,
+        needs: Needs,
+        resource: &str,
+    ) -> Result<(), ApiError> {
+        if needs.domains {
+            let mut domains = self
+                .domains(&org.id, &format!("{resource} domains"))
+                .await?;
+            domains.sort_by(|a, b| a.name.cmp(&b.name));
+            org.domains = Some(domains);
+        }
+        if needs.members {
+            let path = format!("/api/v1/organizations/{}/users", org.id);
+            let org_id = org.id.clone();
+            let mut members = self
+                .each_page::<wire::UserPage, _, _>(
+                    &path,
+                    &[],
+                    PAGE,
+                    &format!("{resource} members"),
+                    &|user| member_from(user, &org_id),
+                    &mut |_| {},
+                )
+                .await?;
+            members.sort_by(|a, b| a.user_id.cmp(&b.user_id));
+            org.members = Some(members);
+        }
+        Ok(())
+    }
+}
