@@ -5,6 +5,7 @@ mod support;
 mod apply;
 mod cli;
 mod diagnostics;
+mod distrust;
 mod export;
 mod plan;
 mod robustness;

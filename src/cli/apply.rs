@@ -13,6 +13,8 @@ use super::exit;
 
 /// Resolved settings of `apply`.
 pub struct ApplySettings {
+    /// The whole run's time limit (`--timeout`).
+    pub timeout: std::time::Duration,
     pub dir: PathBuf,
     pub auto_approve: bool,
     pub targets: Vec<String>,
@@ -26,9 +28,13 @@ pub fn run(settings: ApplySettings, env: &dyn Fn(&str) -> Option<String>) -> u8 
         parallelism: settings.parallelism,
         ..ClientOverrides::default()
     };
-    super::with_session(&settings.dir, env, overrides, async |session| {
-        apply_in(session, &settings).await
-    })
+    super::with_session(
+        &settings.dir,
+        env,
+        settings.timeout,
+        overrides,
+        async |session| apply_in(session, &settings).await,
+    )
 }
 
 fn read_saved(path: &std::path::Path) -> Result<Plan, Failure> {

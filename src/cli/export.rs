@@ -14,6 +14,8 @@ use super::exit;
 
 /// Resolved settings of `export`.
 pub struct ExportSettings {
+    /// The whole run's time limit (`--timeout`).
+    pub timeout: std::time::Duration,
     pub dir: PathBuf,
     pub provider: String,
     pub out: Option<PathBuf>,
@@ -27,6 +29,7 @@ pub fn run(settings: ExportSettings, env: &dyn Fn(&str) -> Option<String>) -> u8
     super::with_session(
         &settings.dir,
         env,
+        settings.timeout,
         ClientOverrides::default(),
         async |session| match export_in(session, &settings).await {
             Ok(written) => {

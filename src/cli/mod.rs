@@ -19,6 +19,10 @@ use clap::{Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// End the run after this long (e.g. `90s`, `20m`, `2h`): requests still unanswered then
+    /// fail, and apply reports every step.
+    #[arg(long, global = true, value_name = "DURATION", default_value = "1h", value_parser = humantime::parse_duration)]
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Debug, Subcommand)]
@@ -129,7 +133,8 @@ pub mod exit {
 fn with_session(
     dir: &std::path::Path,
     env: &dyn Fn(&str) -> Option<String>,
-    overrides: crate::provider::settings::ClientOverrides,
+    timeout: std::time::Duration,
+    mut overrides: crate::provider::settings::ClientOverrides,
     work: impl AsyncFnOnce(&crate::session::Session) -> u8,
 ) -> u8 {
     let runtime = match tokio::runtime::Runtime::new() {
@@ -140,6 +145,7 @@ fn with_session(
         }
     };
     runtime.block_on(async {
+        overrides.deadline = tokio::time::Instant::now().checked_add(timeout);
         let session = match crate::session::Session::open(dir, env, overrides).await {
             Ok(session) => session,
             Err(failure) => return crate::output::failure(&failure),
@@ -186,6 +192,7 @@ pub fn main() -> ExitCode {
                 allow_deletes,
                 parallelism,
                 plan_file: plan,
+                timeout: cli.timeout,
             },
             &|name| std::env::var(name).ok(),
         ),
@@ -200,6 +207,7 @@ pub fn main() -> ExitCode {
                 provider,
                 out,
                 targets,
+                timeout: cli.timeout,
             },
             &|name| std::env::var(name).ok(),
         ),
@@ -218,6 +226,7 @@ pub fn main() -> ExitCode {
                 out,
                 detailed_exitcode,
                 parallelism,
+                timeout: cli.timeout,
             },
             &|name| std::env::var(name).ok(),
         ),

@@ -12,6 +12,8 @@ use super::exit;
 
 /// Resolved settings of `plan`.
 pub struct PlanSettings {
+    /// The whole run's time limit (`--timeout`).
+    pub timeout: std::time::Duration,
     pub dir: PathBuf,
     pub targets: Vec<String>,
     pub format: Format,
@@ -25,9 +27,13 @@ pub fn run(settings: PlanSettings, env: &dyn Fn(&str) -> Option<String>) -> u8 {
         parallelism: settings.parallelism,
         ..ClientOverrides::default()
     };
-    super::with_session(&settings.dir, env, overrides, async |session| {
-        plan_in(session, &settings).await
-    })
+    super::with_session(
+        &settings.dir,
+        env,
+        settings.timeout,
+        overrides,
+        async |session| plan_in(session, &settings).await,
+    )
 }
 
 async fn plan_in(session: &Session, settings: &PlanSettings) -> u8 {

@@ -19,6 +19,8 @@ pub struct SandboxEndpoint {
 pub struct ClientOverrides {
     pub parallelism: Option<u32>,
     pub retry: Option<RetryPolicy>,
+    /// The run's deadline (`--timeout`): no request of any provider runs past it.
+    pub deadline: Option<tokio::time::Instant>,
 }
 
 fn pingone_tld(region: PingOneRegion) -> &'static str {
@@ -60,7 +62,8 @@ pub fn connect(
         })
     };
     let parallelism = overrides.parallelism.unwrap_or(provider.parallelism);
-    let retry = overrides.retry.unwrap_or_default();
+    let mut retry = overrides.retry.unwrap_or_default();
+    retry.deadline = overrides.deadline.or(retry.deadline);
     let sandbox_base = |prefix: &str| sandbox.map(|s| format!("{}/{prefix}", s.base_url));
 
     let (vendor, base_url, auth) = match provider.kind {

@@ -55,7 +55,11 @@ pub struct Script {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
     /// The body of a `status` answer (`null`: an empty body).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "explicit",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub body: Option<serde_json::Value>,
     /// Edits to the handler's real answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -100,6 +104,13 @@ pub struct Repeat {
 
 fn one() -> u64 {
     1
+}
+
+/// A field that is present, even as `null`, is `Some` (absent is `None`, by `default`).
+fn explicit<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(deserializer).map(Some)
 }
 
 /// The largest `latency_ms` accepted (10 minutes).
@@ -234,7 +245,11 @@ impl Faults {
                         (Some(mangle), false) => {
                             Decision::Mangle(Box::new(mangle.clone()), script.headers.clone())
                         }
-                        (None, false) if script.headers.is_empty() && script.body.is_none() => {
+                        (None, false)
+                            if script.headers.is_empty()
+                                && script.body.is_none()
+                                && script.status.is_none_or(|s| s >= 400) =>
+                        {
                             Decision::Fail(script.status.unwrap_or(503))
                         }
                         (None, false) => Decision::Answer {

@@ -39,6 +39,7 @@ pub fn fast_retries() -> ClientOverrides {
             timeout: Duration::from_secs(10),
             ..RetryPolicy::default()
         }),
+        ..ClientOverrides::default()
     }
 }
 
