@@ -221,6 +221,27 @@ async fn scalekit(
                 .live_id
                 .as_deref()
                 .ok_or_else(|| missing(client, change, "the organization's id"))?;
+            // Look before deleting: the organization must still be there, still orgform's,
+            // unprotected, and still what the plan saw (not claimed by a manifest since).
+            let Some(fresh) = provider
+                .get_organization(&Lookup::Id(id.to_owned()))
+                .await?
+            else {
+                return Ok(None);
+            };
+            if let Some(why) = delete_refusal(change, &fresh) {
+                return Err(ApiError {
+                    provider: client.provider.clone(),
+                    vendor: client.vendor,
+                    resource: resource.to_owned(),
+                    method: "GET".into(),
+                    path: format!("/api/v1/organizations/{id}"),
+                    kind: crate::provider::ApiErrorKind::Inconsistent(format!(
+                        "{why}; refusing to delete it"
+                    )),
+                    attempts: 1,
+                });
+            }
             client
                 .send(
                     Method::DELETE,
@@ -355,6 +376,37 @@ async fn scalekit(
         }
         _ => Ok(None),
     }
+}
+
+/// Why a fresh read of an organization about to be pruned forbids the delete, if it does.
+fn delete_refusal(change: &ResourceChange, fresh: &LiveOrganization) -> Option<String> {
+    let before = change.before.as_ref().unwrap_or(&Value::Null);
+    if !fresh.owned {
+        return Some(format!(
+            "organization {} no longer carries orgform's ownership marker",
+            fresh.id
+        ));
+    }
+    if fresh.protected {
+        return Some(format!("organization {} is now marked protected", fresh.id));
+    }
+    if text(&before["external_id"]) != fresh.external_id.as_deref() {
+        return Some(format!(
+            "organization {} now has external id {:?} (the plan saw {:?})",
+            fresh.id,
+            fresh.external_id,
+            text(&before["external_id"])
+        ));
+    }
+    if text(&before["name"]) != Some(fresh.name.as_str()) {
+        return Some(format!(
+            "organization {} is now named {:?} (the plan saw {:?})",
+            fresh.id,
+            fresh.name,
+            text(&before["name"])
+        ));
+    }
+    None
 }
 
 /// An organization's children as refresh reads them: apply's look-ups reuse the provider.

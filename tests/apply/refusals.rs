@@ -119,3 +119,56 @@ async fn a_stale_saved_plan_is_refused_and_a_fresh_one_applies() {
     assert!(stdout.contains("Apply complete: 1 done"), "{stdout}");
     super::support::assert_converged(&scenario).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_prune_looks_before_it_deletes() {
+    let scenario = Scenario::new("scalekit", "policy:\n  prune: true\n  max_deletes: 5\n").await;
+    scenario.sandbox.seed("scalekit:\n  organizations:\n    - { display_name: Old, external_id: old, metadata: { managed_by: orgform } }\n").await;
+    scenario.manifest("a.yaml", "organization: acme\nname: Acme\n");
+    let dir = scenario.dir.path().to_str().unwrap().to_owned();
+    let env = [("TEST_SECRET", "sandbox-secret")];
+    let one = "/scalekit/api/v1/organizations/{id}";
+    let deletes = async || {
+        scenario
+            .sandbox
+            .requests()
+            .await
+            .iter()
+            .filter(|r| r["method"] == "DELETE")
+            .count()
+    };
+    // The fresh read says the organization is no longer orgform's: no delete.
+    scenario
+        .sandbox
+        .faults(json!({ "scripts": [{ "method": "GET", "route": one, "nth": 1, "mangle": { "set": { "/organization/metadata/managed_by": "someone-else" } } }] }))
+        .await;
+    let (code, stdout, stderr) = run_orgform_async(&["apply", &dir, "--auto-approve"], &env).await;
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("no longer carries orgform's ownership marker; refusing to delete it"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("org.acme"),
+        "independent steps still ran: {stdout}"
+    );
+    assert_eq!(deletes().await, 0);
+    assert_eq!(scenario.sandbox.count("GET", one, 200).await, 1);
+
+    // The fresh read says it now has another external id (claimed since the plan): no delete.
+    scenario
+        .sandbox
+        .faults(json!({ "scripts": [{ "method": "GET", "route": one, "nth": 1, "mangle": { "set": { "/organization/external_id": "acme" } } }] }))
+        .await;
+    let (code, stdout, _) = run_orgform_async(&["apply", &dir, "--auto-approve"], &env).await;
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("now has external id"), "{stdout}");
+    assert_eq!(deletes().await, 0);
+
+    // Without a fault the read agrees with the plan and the delete goes through; then converged.
+    scenario.sandbox.faults(json!({})).await;
+    let (code, stdout, _) = run_orgform_async(&["apply", &dir, "--auto-approve"], &env).await;
+    assert_eq!(code, 0, "{stdout}");
+    assert_eq!(deletes().await, 1);
+    super::support::assert_converged(&scenario).await;
+}
