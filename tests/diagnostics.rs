@@ -119,3 +119,104 @@ fn every_diagnostic_has_a_help_line() {
         }
     }
 }
+
+/// A manifest path that cannot be read is a diagnostic, never a silent skip (a manifest left
+/// out would be an organization that `prune` deletes).
+#[cfg(unix)]
+#[test]
+fn unreadable_manifest_paths_are_diagnostics() {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::symlink;
+
+    let cases: [(&str, &dyn Fn(&std::path::Path), &str); 5] = [
+        (
+            "non-UTF-8 file name",
+            &|dir| {
+                let name = std::ffi::OsStr::from_bytes(b"tenant-\xff.yaml");
+                std::fs::write(dir.join(name), "organization: b\nname: B\n").unwrap();
+            },
+            "the name is not valid UTF-8",
+        ),
+        (
+            "non-UTF-8 directory name",
+            &|dir| {
+                let sub = dir.join(std::ffi::OsStr::from_bytes(b"team-\xfe"));
+                std::fs::create_dir(&sub).unwrap();
+                std::fs::write(sub.join("b.yaml"), "organization: b\nname: B\n").unwrap();
+            },
+            "the name is not valid UTF-8",
+        ),
+        (
+            "dangling symlink",
+            &|dir| symlink(dir.join("gone.yaml"), dir.join("b.yaml")).unwrap(),
+            "a symlink that cannot be followed (dangling or looping)",
+        ),
+        (
+            "file symlink loop",
+            &|dir| {
+                symlink(dir.join("c.yaml"), dir.join("b.yaml")).unwrap();
+                symlink(dir.join("b.yaml"), dir.join("c.yaml")).unwrap();
+            },
+            "a symlink that cannot be followed (dangling or looping)",
+        ),
+        (
+            "directory symlink loop",
+            &|dir| {
+                std::fs::create_dir(dir.join("team")).unwrap();
+                symlink(dir, dir.join("team/back")).unwrap();
+            },
+            "a directory reached a second time through a symlink (a loop)",
+        ),
+    ];
+    for (name, make, expected) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("orgform.yaml"),
+            "providers:\n  main:\n    kind: scalekit\n    sandbox: true\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("a.yaml"), "organization: a\nname: A\n").unwrap();
+        make(dir.path());
+        let errors = load(dir.path()).expect_err(name);
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.code() == "unreadable_path" && e.message().contains(expected)),
+            "{name}: {}",
+            render(&errors)
+        );
+        assert!(
+            render(&errors).contains("help:"),
+            "{name}: {}",
+            render(&errors)
+        );
+    }
+}
+
+/// A symlink to a manifest, or to a directory of manifests, is followed.
+#[cfg(unix)]
+#[test]
+fn symlinked_manifests_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("orgform.yaml"),
+        "providers:\n  main:\n    kind: scalekit\n    sandbox: true\n",
+    )
+    .unwrap();
+    std::fs::write(
+        elsewhere.path().join("a.yaml"),
+        "organization: a\nname: A\n",
+    )
+    .unwrap();
+    std::fs::create_dir(elsewhere.path().join("team")).unwrap();
+    std::fs::write(
+        elsewhere.path().join("team/b.yaml"),
+        "organization: b\nname: B\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(elsewhere.path().join("a.yaml"), dir.path().join("a.yaml")).unwrap();
+    std::os::unix::fs::symlink(elsewhere.path().join("team"), dir.path().join("team")).unwrap();
+    let desired = load(dir.path()).expect("valid");
+    assert_eq!(desired.organizations.len(), 2);
+}

@@ -152,7 +152,34 @@ fn decode_in<T: Decode>(
 
 /// Every `*.yaml`/`*.yml` below `dir`, skipping dot-entries and the root `orgform.yaml`.
 /// Directory symlinks are not followed, so a link cycle cannot trap the walk.
+/// Every manifest path under `dir`. What cannot be looked at is a diagnostic, never a silent
+/// skip: a manifest left out would be an organization `prune` deletes. Symlinks are followed
+/// (directories once each, so a loop ends).
 fn collect_manifests(root: &Path, dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Diagnostics) {
+    let mut visited = std::collections::BTreeSet::new();
+    if let Ok(canonical) = dir.canonicalize() {
+        visited.insert(canonical);
+    }
+    collect_in(root, dir, out, &mut visited, diags);
+}
+
+fn is_manifest_name(name: &std::ffi::OsStr) -> bool {
+    let bytes = name.as_encoded_bytes();
+    bytes.ends_with(b".yaml") || bytes.ends_with(b".yml")
+}
+
+fn unreadable(path: &Path, what: &str, help: &str) -> ManifestError {
+    ManifestError::new("unreadable_path", format!("{}: {what}", path.display()))
+        .help(help.to_owned())
+}
+
+fn collect_in(
+    root: &Path,
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    visited: &mut std::collections::BTreeSet<PathBuf>,
+    diags: &mut Diagnostics,
+) {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {
@@ -166,23 +193,77 @@ fn collect_manifests(root: &Path, dir: &Path, out: &mut Vec<PathBuf>, diags: &mu
             return;
         }
     };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if name.starts_with('.') {
+    for entry in entries {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                diags.push(unreadable(
+                    dir,
+                    &format!("cannot list an entry: {e}"),
+                    "check the directory's permissions",
+                ));
+                continue;
+            }
+        };
+        let os_name = entry.file_name();
+        if os_name.as_encoded_bytes().starts_with(b".") {
             continue;
         }
         let path = entry.path();
-        let Ok(file_type) = entry.file_type() else {
+        // Follows symlinks: a dangling or looping one fails here.
+        let metadata = std::fs::metadata(&path);
+        let is_dir = metadata.as_ref().is_ok_and(|m| m.is_dir());
+        if !is_dir && !is_manifest_name(&os_name) {
             continue;
+        }
+        if os_name.to_str().is_none() {
+            diags.push(unreadable(
+                &path,
+                "the name is not valid UTF-8",
+                "rename it: manifests and the directories holding them need UTF-8 names",
+            ));
+            continue;
+        }
+        let metadata = match metadata {
+            Ok(metadata) => metadata,
+            Err(e) => {
+                let what = if entry.file_type().is_ok_and(|t| t.is_symlink()) {
+                    format!("a symlink that cannot be followed (dangling or looping): {e}")
+                } else {
+                    format!("cannot be looked at: {e}")
+                };
+                diags.push(unreadable(
+                    &path,
+                    &what,
+                    "fix or remove the link, or the file's permissions",
+                ));
+                continue;
+            }
         };
-        if file_type.is_dir() {
-            collect_manifests(root, &path, out, diags);
-        } else if (name.ends_with(".yaml") || name.ends_with(".yml"))
-            && !(dir == root && name == CONFIG_FILE)
-            && path.is_file()
-        {
+        if metadata.is_dir() {
+            match path.canonicalize() {
+                Ok(canonical) if visited.insert(canonical.clone()) => {
+                    collect_in(root, &path, out, visited, diags);
+                }
+                Ok(_) => diags.push(unreadable(
+                    &path,
+                    "a directory reached a second time through a symlink (a loop)",
+                    "remove the symlink that leads back into the workspace",
+                )),
+                Err(e) => diags.push(unreadable(
+                    &path,
+                    &format!("cannot be resolved: {e}"),
+                    "fix or remove the link",
+                )),
+            }
+        } else if metadata.is_file() && !(dir == root && os_name == CONFIG_FILE) {
             out.push(path);
+        } else if !metadata.is_file() {
+            diags.push(unreadable(
+                &path,
+                "not a regular file",
+                "a manifest must be a file; rename it if it is not one",
+            ));
         }
     }
 }
