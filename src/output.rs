@@ -185,12 +185,14 @@ impl StepReporter {
 fn step_line(result: &crate::apply::StepResult) -> String {
     use crate::apply::Outcome;
     let action = result.action.as_str();
-    match &result.outcome {
+    let line = match &result.outcome {
         Outcome::Done(Some(id)) => format!("{}: {action} done (id {id})", result.address),
         Outcome::Done(None) => format!("{}: {action} done", result.address),
         Outcome::Failed(error) => format!("{}: {action} FAILED: {error}", result.address),
         Outcome::Skipped(why) => format!("{}: {action} skipped: {why}", result.address),
-    }
+    };
+    // Vendor ids and error messages are vendor text.
+    crate::render::clean(&line)
 }
 
 /// The table of every step's outcome, and the closing line. Returns whether all succeeded.
@@ -229,6 +231,8 @@ pub fn say(line: &str) {
 
 /// A one-line error on stderr, for failures that are not about a manifest.
 pub fn fail(message: &str) {
+    // Errors quote what vendors answered: no control character of theirs reaches the terminal.
+    let message = crate::render::clean(message);
     let _ = writeln!(std::io::stderr().lock(), "error: {message}");
 }
 

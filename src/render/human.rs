@@ -4,7 +4,7 @@
 use owo_colors::OwoColorize;
 use serde_json::Value;
 
-use super::{at_path, flatten, show, summary_line};
+use super::{at_path, clean, flatten, show, summary_line};
 use crate::plan::{Action, Plan, ResourceChange};
 
 struct Paint {
@@ -57,14 +57,14 @@ fn headline(change: &ResourceChange) -> String {
         Action::Manual => "needs manual action",
         Action::NoOp => "is unchanged",
     };
-    format!("# {} {what}", change.address)
+    format!("# {} {what}", clean(&change.address))
 }
 
 /// Lines of an `old -> new` change; multi-line strings as a line diff.
 fn changed_value(p: &Paint, path: &str, before: &Value, after: &Value, out: &mut Vec<String>) {
     let multi = |v: &Value| v.as_str().is_some_and(|s| s.contains('\n'));
     if multi(before) || multi(after) {
-        out.push(format!("      {} {path}:", p.yellow("~")));
+        out.push(format!("      {} {}:", p.yellow("~"), clean(path)));
         // A final newline is not a change of the last line.
         let line_ended = |v: &Value| {
             format!(
@@ -74,7 +74,7 @@ fn changed_value(p: &Paint, path: &str, before: &Value, after: &Value, out: &mut
         };
         let (old, new) = (line_ended(before), line_ended(after));
         for change in similar::TextDiff::from_lines(&old, &new).iter_all_changes() {
-            let line = change.value().trim_end_matches('\n');
+            let line = clean(change.value().trim_end_matches('\n'));
             match change.tag() {
                 similar::ChangeTag::Delete => {
                     out.push(format!("          {}", p.red(&format!("- {line}"))))
@@ -87,8 +87,9 @@ fn changed_value(p: &Paint, path: &str, before: &Value, after: &Value, out: &mut
         }
     } else {
         out.push(format!(
-            "      {} {path} = {} -> {}",
+            "      {} {} = {} -> {}",
             p.yellow("~"),
+            clean(path),
             show(before),
             show(after)
         ));
@@ -106,17 +107,19 @@ fn render_change(p: &Paint, change: &ResourceChange, out: &mut Vec<String>) {
     out.push(format!(
         "  {} {}",
         colored(symbol(change.action)),
-        change.address
+        clean(&change.address)
     ));
     let null = Value::Null;
     match change.action {
         Action::Create => {
             for (path, value) in flatten(change.after.as_ref().unwrap_or(&null)) {
+                let path = clean(&path);
                 out.push(format!("      {} {path} = {}", p.green("+"), show(&value)));
             }
         }
         Action::Delete => {
             for (path, value) in flatten(change.before.as_ref().unwrap_or(&null)) {
+                let path = clean(&path);
                 out.push(format!("      {} {path} = {}", p.red("-"), show(&value)));
             }
         }
@@ -134,8 +137,9 @@ fn render_change(p: &Paint, change: &ResourceChange, out: &mut Vec<String>) {
                 };
                 for (path, value) in flatten(shown) {
                     out.push(format!(
-                        "      {} {path} = {}",
+                        "      {} {} = {}",
                         p.magenta("!"),
+                        clean(&path),
                         show(&value)
                     ));
                 }
@@ -144,7 +148,10 @@ fn render_change(p: &Paint, change: &ResourceChange, out: &mut Vec<String>) {
         Action::NoOp => {}
     }
     if let Some(message) = &change.message {
-        out.push(format!("      {}", p.magenta(&format!("=> {message}"))));
+        out.push(format!(
+            "      {}",
+            p.magenta(&format!("=> {}", clean(message)))
+        ));
     }
     out.push(String::new());
 }
@@ -164,15 +171,15 @@ pub fn render_human(plan: &Plan, color: bool) -> String {
     if !plan.warnings.is_empty() {
         out.push(p.yellow("Warnings:"));
         for w in &plan.warnings {
-            out.push(format!("  - {}: {}", w.address, w.message));
+            out.push(format!("  - {}: {}", clean(&w.address), clean(&w.message)));
         }
         out.push(String::new());
     }
     if !plan.safety.violations.is_empty() {
         out.push(p.red("Safety policy violations (apply will refuse this plan):"));
         for v in &plan.safety.violations {
-            out.push(format!("  - {}: {}", v.rule, v.message));
-            out.push(format!("    to allow it: {}", v.allow_with));
+            out.push(format!("  - {}: {}", v.rule, clean(&v.message)));
+            out.push(format!("    to allow it: {}", clean(&v.allow_with)));
         }
         out.push(String::new());
     }

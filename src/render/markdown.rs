@@ -111,6 +111,11 @@ pub fn render_markdown(plan: &Plan) -> String {
             (n > 0).then(|| format!("{n} {}", a.as_str()))
         })
         .collect();
+        // Inside HTML: a vendor's `<`, `>` or `&` must not become markup.
+        let org = org
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
         out.push(format!(
             "<details><summary><code>{org}</code>: {}</summary>",
             counts.join(", ")
@@ -125,7 +130,12 @@ pub fn render_markdown(plan: &Plan) -> String {
         out.push("</details>".into());
         out.push(String::new());
     }
-    let mut text = out.join("\n");
+    // Every line is cleaned: a value's CR or LF must not start a line of its own.
+    let mut text = out
+        .iter()
+        .map(|line| super::clean(line))
+        .collect::<Vec<_>>()
+        .join("\n");
     text.push('\n');
     text
 }

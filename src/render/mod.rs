@@ -49,8 +49,33 @@ pub(crate) fn at_path<'a>(value: &'a Value, path: &str) -> &'a Value {
 pub(crate) fn show(value: &Value) -> String {
     match value {
         Value::Null => "(none)".to_owned(),
-        other => other.to_string(),
+        other => clean(&other.to_string()),
     }
+}
+
+/// Text from a vendor (or a manifest) made safe to print: control characters (C0, DEL, C1,
+/// which include ESC, CR and LF) and the bidirectional-override characters that can reorder
+/// or hide text on screen are shown as escapes, so that no value can move the cursor, colour
+/// the terminal, or forge a line of the plan.
+pub fn clean(text: &str) -> String {
+    let hostile = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(hostile) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if hostile(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The line that closes every human and markdown plan.

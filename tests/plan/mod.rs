@@ -4,6 +4,7 @@
 pub mod support;
 
 mod exit_codes;
+mod hygiene;
 mod nirvana;
 mod pingone;
 mod requests;
