@@ -128,7 +128,8 @@ fn unreadable_manifest_paths_are_diagnostics() {
     use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::symlink;
 
-    let cases: [(&str, &dyn Fn(&std::path::Path), &str); 5] = [
+    type Make<'a> = &'a dyn Fn(&std::path::Path);
+    let cases: [(&str, Make, &str); 5] = [
         (
             "non-UTF-8 file name",
             &|dir| {
