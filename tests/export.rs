@@ -173,3 +173,59 @@ async fn colliding_names_get_unique_keys_and_a_new_directory_gets_orgform_yaml()
     let (code, stdout, stderr) = run_orgform_async(&["validate", &out_dir], &env).await;
     assert_eq!(code, 0, "{stdout}{stderr}");
 }
+
+/// Settings written with `${VAR}` are exported as references, never as their values.
+#[tokio::test(flavor = "multi_thread")]
+async fn export_writes_environment_references_not_their_values() {
+    let sandbox = crate::sandbox::support::TestSandbox::start().await;
+    let base = sandbox.running.base_url();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("orgform.yaml"),
+        "providers:\n  main:\n    kind: pingone\n    url: ${P1_URL}/pingone\n    auth_url: \"${P1_URL}/pingone/auth\"\n    environment_id: ${P1_ENV}\n    client_id: sandbox-client\n    client_secret: ${P1_SECRET}\n",
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let env = [
+        ("P1_URL", base.as_str()),
+        ("P1_ENV", "sandbox-env"),
+        ("P1_SECRET", "sandbox-secret"),
+    ];
+    let (code, stdout, stderr) = run_orgform_async(
+        &[
+            "export",
+            dir.path().to_str().unwrap(),
+            "--provider",
+            "main",
+            "--out",
+            out.path().to_str().unwrap(),
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let config = std::fs::read_to_string(out.path().join("orgform.yaml")).unwrap();
+    assert!(config.contains("    url: ${P1_URL}/pingone\n"), "{config}");
+    assert!(
+        config.contains("    auth_url: \"${P1_URL}/pingone/auth\"\n"),
+        "{config}"
+    );
+    assert!(
+        config.contains("    environment_id: ${P1_ENV}\n"),
+        "{config}"
+    );
+    assert!(
+        config.contains("    client_id: \"sandbox-client\"\n"),
+        "{config}"
+    );
+    for value in [base.as_str(), "sandbox-env", "sandbox-secret"] {
+        assert!(!config.contains(value), "`{value}` leaked into:\n{config}");
+    }
+    // The exported workspace plans clean with the same environment.
+    let (code, stdout, stderr) = run_orgform_async(
+        &["plan", out.path().to_str().unwrap(), "--detailed-exitcode"],
+        &env,
+    )
+    .await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+}

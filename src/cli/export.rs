@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::export::{assign_keys, manifest};
-use crate::manifest::CONFIG_FILE;
+use crate::manifest::{CONFIG_FILE, LoadedWorkspace, Secret, Span, Spanned};
 use crate::model::{Provider, ResourceAddress};
 use crate::output;
 use crate::provider::read_all;
@@ -45,8 +45,10 @@ pub fn run(settings: ExportSettings, env: &dyn Fn(&str) -> Option<String>) -> u8
     )
 }
 
-/// The `orgform.yaml` for a new directory: the provider, credentials from the environment.
-fn config_for(provider: &Provider) -> String {
+/// The `orgform.yaml` for a new directory: the provider's settings as the user wrote them, so
+/// a `${VAR}` reference stays a reference (its resolved value may be a secret, or differ per
+/// machine); credentials come from the environment.
+fn config_for(provider: &Provider, workspace: &LoadedWorkspace) -> String {
     let mut text = format!(
         "# yaml-language-server: $schema={SCHEMA_DIR}/orgform.schema.json\nproviders:\n  {}:\n    kind: {}\n",
         provider.name, provider.kind
@@ -54,17 +56,57 @@ fn config_for(provider: &Provider) -> String {
     if provider.sandbox {
         text.push_str("    sandbox: true\n");
     }
-    for (name, value) in [
-        ("url", &provider.url),
-        ("auth_url", &provider.auth_url),
-        ("environment_id", &provider.environment_id),
-        ("client_id", &provider.client_id),
-    ] {
+    let written = workspace
+        .config
+        .providers
+        .iter()
+        .find(|(name, _)| name.value == provider.name)
+        .map(|(_, config)| config);
+    let raw = |span: Span| -> Option<&str> {
+        let source = &workspace.sources.get(span.file).text;
+        source.get(span.offset..span.offset + span.len)
+    };
+    let as_written = |setting: Option<&Spanned<String>>| -> Option<String> {
+        let setting = setting?;
+        let raw = raw(setting.span)?;
+        Some(if raw.contains("${") {
+            raw.to_owned()
+        } else {
+            serde_json::to_string(&setting.value).unwrap_or_default()
+        })
+    };
+    // A credential is written only as a reference: never a value.
+    let reference = |setting: Option<&Spanned<Secret>>| -> Option<String> {
+        raw(setting?.span)
+            .filter(|raw| raw.contains("${"))
+            .map(str::to_owned)
+    };
+    let settings = [
+        ("url", as_written(written.and_then(|c| c.url.as_ref()))),
+        (
+            "auth_url",
+            as_written(written.and_then(|c| c.auth_url.as_ref())),
+        ),
+        (
+            "environment_id",
+            as_written(written.and_then(|c| c.environment_id.as_ref())),
+        ),
+        (
+            "client_id",
+            as_written(written.and_then(|c| c.client_id.as_ref())),
+        ),
+        (
+            "api_key",
+            reference(written.and_then(|c| c.api_key.as_ref())),
+        ),
+        (
+            "client_secret",
+            reference(written.and_then(|c| c.client_secret.as_ref())),
+        ),
+    ];
+    for (name, value) in settings {
         if let Some(value) = value {
-            text.push_str(&format!(
-                "    {name}: {}\n",
-                serde_json::to_string(value).unwrap_or_default()
-            ));
+            text.push_str(&format!("    {name}: {value}\n"));
         }
     }
     if let Some(region) = provider.region {
@@ -107,7 +149,10 @@ async fn export_in(session: &Session, settings: &ExportSettings) -> Result<usize
 
     let out = settings.out.clone().unwrap_or_else(|| settings.dir.clone());
     if !out.join(CONFIG_FILE).exists() {
-        write(&out.join(CONFIG_FILE), &config_for(provider))?;
+        write(
+            &out.join(CONFIG_FILE),
+            &config_for(provider, &session.workspace),
+        )?;
     }
     for (name, text) in crate::schema::schemas() {
         write(&out.join(SCHEMA_DIR).join(name), &text)?;
