@@ -519,3 +519,36 @@ async fn a_same_origin_redirect_of_a_read_is_followed() {
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert_eq!(scenario.sandbox.count("GET", NV_LIST, 302).await, 1);
 }
+
+/// Values that used to panic: a token lifetime past any clock, and fault settings past any
+/// clock (refused by the sandbox with a 400 instead).
+#[tokio::test(flavor = "multi_thread")]
+async fn out_of_range_numbers_neither_panic_nor_hang() {
+    let scenario = world("scalekit").await;
+    scenario
+        .sandbox
+        .faults(json!({ "scripts": [{ "method": "POST", "route": "/scalekit/oauth/token", "nth": 1, "mangle": { "set": { "/expires_in": u64::MAX } } }] }))
+        .await;
+    let dir = scenario.dir.path().to_str().unwrap().to_owned();
+    let (code, stdout, stderr) = orgform(&["plan", &dir, "--detailed-exitcode"]).await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+
+    let client = reqwest::Client::new();
+    for config in [
+        json!({ "latency_ms": u64::MAX }),
+        json!({ "token_ttl_seconds": u64::MAX }),
+        json!({ "rate_limit": { "nirvana": -1.0 } }),
+        json!({ "scripts": [{ "method": "GET", "route": "/x", "nth": 1, "status": 1000 }] }),
+    ] {
+        let answer = client
+            .post(scenario.sandbox.url("/_sandbox/faults"))
+            .json(&config)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 400, "{config}");
+    }
+    // The sandbox still serves.
+    let (code, stdout, stderr) = orgform(&["plan", &dir, "--detailed-exitcode"]).await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+}

@@ -604,8 +604,7 @@ impl HttpClient {
                     retry: false,
                     retry_after: None,
                 })?;
-                let lifetime =
-                    Duration::from_secs(answer.expires_in.unwrap_or(300)).min(MAX_TOKEN_LIFETIME);
+                let lifetime = token_lifetime(&answer);
                 // Renew a minute early, or at 90% of a short lifetime.
                 let margin = Duration::from_secs(60).min(lifetime / 10);
                 let token = Secret::new(answer.access_token.0);
@@ -622,10 +621,15 @@ impl HttpClient {
 
 /// An OAuth token answer; `access_token` must be a non-empty string.
 #[derive(serde::Deserialize)]
-struct TokenAnswer {
+pub(crate) struct TokenAnswer {
     access_token: super::wire::Id,
     #[serde(default)]
     expires_in: Option<u64>,
+}
+
+/// How long a token is used: what the vendor said (300 s if it said nothing), at most a day.
+pub(crate) fn token_lifetime(answer: &TokenAnswer) -> Duration {
+    Duration::from_secs(answer.expires_in.unwrap_or(300)).min(MAX_TOKEN_LIFETIME)
 }
 
 /// The body of an answer, refused once it grows past `cap` bytes (checked against
@@ -726,5 +730,74 @@ fn transport_message(error: &reqwest::Error) -> String {
         what.to_owned()
     } else {
         format!("{what} ({detail})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn userinfo_is_redacted_from_shown_urls() {
+        assert_eq!(
+            redact_url("https://admin:hunter2@api.example/v1"),
+            "https://***@api.example/v1"
+        );
+        assert_eq!(
+            redact_url("https://token@api.example/"),
+            "https://***@api.example/"
+        );
+        assert_eq!(
+            redact_url("https://api.example/v1"),
+            "https://api.example/v1"
+        );
+        assert_eq!(redact_url("not a url:pw@host"), "***@host");
+    }
+
+    fn client(base: &str) -> HttpClient {
+        HttpClient::new(
+            "main",
+            "pingone",
+            base,
+            Auth::ApiKey(Secret::new("k".into())),
+            1,
+            None,
+            RetryPolicy::default(),
+        )
+    }
+
+    #[test]
+    fn pagination_links_stay_on_the_api_origin_and_path() {
+        let c = client("https://api.pingone.com");
+        assert_eq!(
+            c.path_of_link("https://api.pingone.com/v1/organizations?cursor=2"),
+            Ok("/v1/organizations?cursor=2".into())
+        );
+        let sandbox = client("http://127.0.0.1:8765/pingone");
+        assert_eq!(
+            sandbox.path_of_link("http://127.0.0.1:8765/pingone/v1/x?cursor=2"),
+            Ok("/v1/x?cursor=2".into())
+        );
+        for refused in [
+            "https://evil.example/v1/organizations",
+            "http://api.pingone.com/v1/organizations",
+            "https://api.pingone.com:8443/v1/organizations",
+            "https://user:pw@api.pingone.com/v1/organizations",
+            "https://api.pingone.com/v1/organizations#x",
+            "/v1/organizations?cursor=2",
+            "//evil.example/v1",
+        ] {
+            assert!(c.path_of_link(refused).is_err(), "{refused}");
+        }
+        assert!(
+            sandbox
+                .path_of_link("http://127.0.0.1:8765/nirvana/v1/x")
+                .is_err()
+        );
+        assert!(
+            sandbox
+                .path_of_link("http://127.0.0.1:8765/pingonex/v1/x")
+                .is_err()
+        );
     }
 }

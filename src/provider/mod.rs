@@ -12,6 +12,9 @@ pub mod scalekit;
 pub mod settings;
 pub mod wire;
 
+#[cfg(test)]
+mod decoder_properties;
+
 use crate::manifest::ProviderKind;
 use crate::model::LiveOrganization;
 

@@ -16,7 +16,7 @@ pub struct Nirvana {
     pub client: HttpClient,
 }
 
-fn organization_from(org: wire::Organization) -> LiveOrganization {
+pub(crate) fn organization_from(org: wire::Organization) -> LiveOrganization {
     let domains = org
         .domains
         .into_iter()
@@ -38,7 +38,7 @@ fn organization_from(org: wire::Organization) -> LiveOrganization {
     }
 }
 
-fn address_from(address: wire::Address) -> LiveAddress {
+pub(crate) fn address_from(address: wire::Address) -> LiveAddress {
     LiveAddress {
         line1: address.line1,
         line2: address.line2,

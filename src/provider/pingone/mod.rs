@@ -1,6 +1,6 @@
 //! PingOne: read-only organizations and licenses, HAL collections paged by `_links.next`.
 
-mod wire;
+pub(crate) mod wire;
 
 use super::error::ApiError;
 use super::http::HttpClient;
@@ -16,7 +16,7 @@ pub struct PingOne {
     pub client: HttpClient,
 }
 
-fn organization_from(org: wire::Organization) -> LiveOrganization {
+pub(crate) fn organization_from(org: wire::Organization) -> LiveOrganization {
     LiveOrganization {
         id: org.id.0,
         name: org.name,
@@ -26,7 +26,7 @@ fn organization_from(org: wire::Organization) -> LiveOrganization {
     }
 }
 
-fn license_from(license: wire::License) -> LiveLicense {
+pub(crate) fn license_from(license: wire::License) -> LiveLicense {
     LiveLicense {
         id: license.id.0,
         package: license.package,

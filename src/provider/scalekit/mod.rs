@@ -75,7 +75,7 @@ pub fn domain_type_from(vendor: &str) -> &'static str {
 }
 
 /// A user as a member of `org_id`: its roles there (sorted).
-fn member_from(user: wire::User, org_id: &str) -> LiveMember {
+pub(crate) fn member_from(user: wire::User, org_id: &str) -> LiveMember {
     let mut roles: Vec<String> = user
         .memberships
         .into_iter()
