@@ -1,7 +1,7 @@
 //! Apply the examples to an empty sandbox, change the manifests, apply again: every time a
 //! fresh plan is empty.
 
-use super::support::{Scenario, apply, assert_converged, scalekit_contents};
+use super::support::{Scenario, apply, assert_converged, fast_retries, scalekit_contents};
 
 fn copy_manifests(scenario: &Scenario, example: &str) {
     for entry in std::fs::read_dir(format!("examples/{example}/orgs")).unwrap() {
@@ -158,5 +158,40 @@ async fn pingone_has_nothing_to_apply() {
     copy_manifests(&scenario, "pingone");
     let (plan, results) = apply(&scenario, Default::default()).await;
     assert!(results.is_empty() && !plan.has_changes());
+    assert_converged(&scenario).await;
+}
+
+/// Adding a member whose user the environment already has: the create answers 409, the user is
+/// found by following `users:search` to its last page, and a membership is added for it. The
+/// step is done only once the vendor confirmed that write.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_existing_user_beyond_the_first_search_page_is_added_as_a_member() {
+    let scenario = Scenario::new("scalekit", "").await;
+    let mut seed = String::from(
+        "scalekit:\n  organizations:\n    - { display_name: Acme, external_id: acme }\n    - { display_name: Other, external_id: other }\n  users:\n",
+    );
+    // 40 users whose e-mail contains the member's, before it: the search's first page (30)
+    // holds only them.
+    for n in 0..40 {
+        seed.push_str(&format!(
+            "    - {{ email: x{n}ada@acme.example, memberships: [{{ organization: other, roles: [member] }}] }}\n"
+        ));
+    }
+    seed.push_str("    - { email: ada@acme.example, memberships: [{ organization: other, roles: [member] }] }\n");
+    scenario.sandbox.seed(&seed).await;
+    scenario.manifest(
+        "acme.yaml",
+        "organization: acme\nname: Acme\nmembers:\n  - { email: ada@acme.example, role: admin }\n",
+    );
+    let (_, results) = apply(&scenario, fast_retries()).await;
+    assert!(results.iter().all(|r| r.succeeded()), "{results:#?}");
+    let searches = scenario
+        .sandbox
+        .count("GET", "/scalekit/api/v1/users:search", 200)
+        .await;
+    assert!(
+        searches >= 2,
+        "the search was followed past its first page ({searches})"
+    );
     assert_converged(&scenario).await;
 }
