@@ -271,6 +271,17 @@ async fn the_readme_examples_are_accepted() {
         .unwrap();
     assert_eq!(shown["scripts"][0]["nth"], 3);
     assert_eq!(shown["chaos"]["seed"], 7);
+    let hostile = sandbox
+        .http
+        .post(sandbox.url("/_sandbox/faults"))
+        .body(block("# POST /_sandbox/faults: hostile vendors"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hostile.status(), 200, "{}", hostile.text().await.unwrap());
+    let shown: serde_json::Value = hostile.json().await.unwrap();
+    assert_eq!(shown["scripts"].as_array().unwrap().len(), 12);
+    assert_eq!(shown["scripts"][0]["mangle"]["repeat_first"]["times"], 1);
     let summary = sandbox.seed(&block("# POST /_sandbox/seed")).await;
     assert_eq!(summary["scalekit_users"].as_array().unwrap().len(), 1);
     assert_eq!(summary["pingone_licenses"].as_array().unwrap().len(), 1);
