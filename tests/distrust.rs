@@ -552,3 +552,42 @@ async fn out_of_range_numbers_neither_panic_nor_hang() {
     let (code, stdout, stderr) = orgform(&["plan", &dir, "--detailed-exitcode"]).await;
     assert_eq!(code, 0, "{stdout}{stderr}");
 }
+
+/// A listing without a total cannot prove it is complete: before creating an organization it
+/// did not show, apply asks the vendor directly, and refuses to create a second one. With a
+/// total (the normal case) no such look-up is made.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_total_creates_look_before_they_write() {
+    let scenario = world("scalekit").await;
+    let dir = scenario.dir.path().to_str().unwrap().to_owned();
+    let lookup = "/scalekit/api/v1/organizations:external/{external_id}";
+    scenario
+        .sandbox
+        .faults(json!({ "scripts": [
+            { "method": "GET", "route": SK_LIST, "nth": 1, "mangle": { "remove": ["/total_size"], "drop_first": "/organizations" } },
+            { "method": "GET", "route": SK_LIST, "nth": 1, "times": 100, "mangle": { "remove": ["/total_size"] } }
+        ] }))
+        .await;
+    let (code, stdout, stderr) = orgform(&["apply", &dir, "--auto-approve"]).await;
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("with external id `tenant-0` exists though the listing did not show it"),
+        "{stdout}"
+    );
+    assert!(writes(&scenario).await.is_empty());
+    assert_eq!(scenario.sandbox.count("GET", lookup, 200).await, 1);
+
+    // With the vendor's total, the plan path stays request-minimal: no look-up before a create.
+    scenario.sandbox.faults(json!({})).await;
+    scenario.manifest("new.yaml", "organization: fresh\nname: Fresh\n");
+    let (code, stdout, stderr) = orgform(&["apply", &dir, "--auto-approve"]).await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(
+        scenario.sandbox.count("GET", lookup, 404).await
+            + scenario.sandbox.count("GET", lookup, 200).await,
+        1,
+        "only the earlier look-up"
+    );
+    let (code, stdout, stderr) = orgform(&["plan", &dir, "--detailed-exitcode"]).await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+}

@@ -142,6 +142,25 @@ async fn scalekit(
             if let Some(slug) = text(&after["slug"]) {
                 body["slug"] = json!(slug);
             }
+            // The listing that said "absent" could not be checked against a total: ask directly.
+            if !client.listings_proven()
+                && let Some(found) = provider
+                    .get_organization(&Lookup::ExternalId(key.clone()))
+                    .await?
+            {
+                return Err(ApiError {
+                    provider: client.provider.clone(),
+                    vendor: client.vendor,
+                    resource: resource.to_owned(),
+                    method: "GET".into(),
+                    path: format!("/api/v1/organizations:external/{key}"),
+                    kind: crate::provider::ApiErrorKind::Inconsistent(format!(
+                        "organization {} with external id `{key}` exists though the listing did not show it; not creating a second one (run plan again)",
+                        found.id
+                    )),
+                    attempts: 1,
+                });
+            }
             let id = create_idempotently(
                 client,
                 || async {

@@ -93,6 +93,8 @@ pub struct HttpClient {
     auth: Auth,
     permits: Arc<Semaphore>,
     parallelism: usize,
+    /// Set when an organization listing ended without a total to check it against.
+    unproven_listing: std::sync::atomic::AtomicBool,
     rate: Option<DefaultDirectRateLimiter>,
     retry: RetryPolicy,
 }
@@ -159,6 +161,7 @@ impl HttpClient {
             writes: client(reqwest::redirect::Policy::none()).expect("an HTTP client"),
             auth,
             permits: Arc::new(Semaphore::new(parallelism.max(1) as usize)),
+            unproven_listing: Default::default(),
             parallelism: parallelism.max(1) as usize,
             rate,
             retry,
@@ -173,6 +176,24 @@ impl HttpClient {
     /// Requests this client sends at once at most.
     pub fn parallelism(&self) -> usize {
         self.parallelism
+    }
+
+    /// Records whether the organization listing could be checked against a vendor-reported
+    /// total.
+    pub fn note_listing(&self, had_total: bool) {
+        if !had_total {
+            self.unproven_listing
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// Whether every organization listing read so far was proven complete by the vendor's
+    /// total. When not, a create whose identity can be looked up directly looks first: an
+    /// organization the listing missed must not be created twice.
+    pub fn listings_proven(&self) -> bool {
+        !self
+            .unproven_listing
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// An error for a vendor answer that contradicts itself or what was asked.

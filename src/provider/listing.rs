@@ -130,6 +130,12 @@ impl<T: Listed> Listing<T> {
         &self.items[self.last_page_start..]
     }
 
+    /// Whether the vendor reported a total to check the listing against. Without one, an end
+    /// that came too early cannot be told from a real end: creates then look before they write.
+    pub fn has_total(&self) -> bool {
+        self.total.is_some()
+    }
+
     /// The items, once the listing ended normally: checked against the reported total.
     pub fn finish(self) -> Result<Vec<T>, Inconsistency> {
         if let Some(reported) = self.total

@@ -12,6 +12,9 @@ use crate::model::{LiveAddress, LiveDomain, LiveMember, LiveOrganization};
 /// The largest page Nirvana allows.
 pub const PAGE: usize = 100;
 
+/// The organization list: the listing whose completeness decides whether creates look first.
+const ORGANIZATIONS: &str = "/v1/organizations";
+
 pub struct Nirvana {
     pub client: HttpClient,
 }
@@ -82,6 +85,9 @@ impl Nirvana {
                 None => break,
             }
         }
+        if path == ORGANIZATIONS {
+            self.client.note_listing(listing.has_total());
+        }
         listing
             .finish()
             .map_err(|e| self.client.inconsistent(path, resource, e))
@@ -102,7 +108,7 @@ impl Provider for Nirvana {
         on_page: &mut dyn FnMut(&[LiveOrganization]),
     ) -> Result<Vec<LiveOrganization>, ApiError> {
         self.each_page(
-            "/v1/organizations",
+            ORGANIZATIONS,
             "organizations (list)",
             organization_from,
             on_page,

@@ -18,6 +18,9 @@ pub const OWNER_VALUE: &str = "orgform";
 /// The marker's value when the manifest says `protect: true`: prune never deletes it.
 pub const OWNER_VALUE_PROTECTED: &str = "orgform:protected";
 
+/// The organization list: the listing whose completeness decides whether creates look first.
+const ORGANIZATIONS: &str = "/api/v1/organizations";
+
 pub struct Scalekit {
     pub client: HttpClient,
 }
@@ -149,6 +152,9 @@ impl Scalekit {
                 None => break,
             }
         }
+        if path == ORGANIZATIONS {
+            self.client.note_listing(listing.has_total());
+        }
         listing
             .finish()
             .map_err(|e| self.client.inconsistent(path, resource, e))
@@ -229,7 +235,7 @@ impl Provider for Scalekit {
         on_page: &mut dyn FnMut(&[LiveOrganization]),
     ) -> Result<Vec<LiveOrganization>, ApiError> {
         self.each_page::<wire::OrganizationPage, _, _>(
-            "/api/v1/organizations",
+            ORGANIZATIONS,
             &[],
             PAGE,
             "organizations (list)",
