@@ -591,3 +591,28 @@ async fn without_a_total_creates_look_before_they_write() {
     let (code, stdout, stderr) = orgform(&["plan", &dir, "--detailed-exitcode"]).await;
     assert_eq!(code, 0, "{stdout}{stderr}");
 }
+
+/// Nirvana cannot look an organization up by name, and cannot delete one: a listing without a
+/// total never leads to a create.
+#[tokio::test(flavor = "multi_thread")]
+async fn nirvana_never_creates_on_a_listing_without_a_total() {
+    let scenario = world("nirvana").await;
+    scenario.manifest("new.yaml", "organization: fresh\nname: Fresh\n");
+    scenario
+        .sandbox
+        .faults(json!({ "scripts": [{ "method": "GET", "route": NV_LIST, "nth": 1, "times": 100, "mangle": { "set": { "/pagination/total_count": null } } }] }))
+        .await;
+    let dir = scenario.dir.path().to_str().unwrap().to_owned();
+    let (code, stdout, stderr) = orgform(&["apply", &dir, "--auto-approve"]).await;
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("cannot prove the organization is absent"),
+        "{stdout}"
+    );
+    assert!(writes(&scenario).await.is_empty());
+    scenario.sandbox.faults(json!({})).await;
+    let (code, stdout, stderr) = orgform(&["apply", &dir, "--auto-approve"]).await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let (code, stdout, stderr) = orgform(&["plan", &dir, "--detailed-exitcode"]).await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+}

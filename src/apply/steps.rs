@@ -550,6 +550,21 @@ async fn nirvana(
     let resource = change.address.as_str();
     match (change.resource_type.as_str(), change.action) {
         ("organization", Action::Create) => {
+            // Nirvana has no look-up by name and no delete: a create on an unproven listing
+            // could make a duplicate that can never be removed.
+            if !client.listings_proven() {
+                return Err(ApiError {
+                    provider: client.provider.clone(),
+                    vendor: client.vendor,
+                    resource: resource.to_owned(),
+                    method: "GET".into(),
+                    path: "/v1/organizations".into(),
+                    kind: crate::provider::ApiErrorKind::Inconsistent(
+                        "the organization listing reported no total_count, so it cannot prove the organization is absent; not creating it (Nirvana organizations cannot be deleted)".into(),
+                    ),
+                    attempts: 1,
+                });
+            }
             let name = text(&after["name"]).unwrap_or_default().to_owned();
             let mut body = json!({ "name": name });
             if let Some(email) = text(&after["billing_email"]) {
