@@ -10,6 +10,9 @@
 
 use std::collections::HashSet;
 
+use super::error::ApiError;
+use super::http::HttpClient;
+
 /// More pages than this (a million items at 100 a page) is a vendor that never ends a listing.
 pub const MAX_PAGES: usize = 10_000;
 
@@ -148,6 +151,52 @@ impl<T: Listed> Listing<T> {
         }
         Ok(self.items)
     }
+}
+
+/// A listing read to its end: its items, and whether the vendor reported a total to check it
+/// against (without one, an end that came too early cannot be told from a real end).
+pub struct Complete<T> {
+    pub items: Vec<T>,
+    pub had_total: bool,
+}
+
+/// One page as a vendor file reads it: the items, the link to the next page as given, and the
+/// total the vendor reported.
+pub type Page<T> = (Vec<T>, Option<String>, Option<u64>);
+
+/// Reads a paginated list through the accumulator: `fetch` reads the page a link points at
+/// (`None`: the first page) and each page, once checked, goes to `on_page`. Vendor files only
+/// say how to read one page; every listing ends here, checked the same way.
+pub async fn follow<T, F, Fut>(
+    client: &HttpClient,
+    path: &str,
+    resource: &str,
+    page_size: usize,
+    mut fetch: F,
+    on_page: &mut dyn FnMut(&[T]),
+) -> Result<Complete<T>, ApiError>
+where
+    T: Listed,
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<Page<T>, ApiError>>,
+{
+    let mut listing = Listing::new(page_size);
+    let mut link = None;
+    loop {
+        let (items, next, total) = fetch(link).await?;
+        link = listing
+            .page(items, next, total)
+            .map_err(|e| client.inconsistent(path, resource, e))?;
+        on_page(listing.last_page());
+        if link.is_none() {
+            break;
+        }
+    }
+    let had_total = listing.has_total();
+    let items = listing
+        .finish()
+        .map_err(|e| client.inconsistent(path, resource, e))?;
+    Ok(Complete { items, had_total })
 }
 
 /// Organizations are listed by vendor id: one id twice in a listing is an inconsistent answer.

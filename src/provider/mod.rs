@@ -70,6 +70,32 @@ pub use nirvana::Nirvana;
 pub use pingone::PingOne;
 pub use scalekit::Scalekit;
 
+/// A direct look-up's answer, if it is about the object asked for: a vendor answering with
+/// another object has not answered at all.
+#[allow(clippy::result_large_err)]
+pub(crate) fn answering(
+    client: &HttpClient,
+    path: &str,
+    lookup: &Lookup,
+    found: Option<LiveOrganization>,
+) -> Result<Option<LiveOrganization>, ApiError> {
+    let answers = |org: &LiveOrganization| match lookup {
+        Lookup::Id(id) => &org.id == id,
+        Lookup::ExternalId(key) => org.external_id.as_deref() == Some(key.as_str()),
+    };
+    match found {
+        Some(org) if !answers(&org) => Err(client.inconsistent(
+            path,
+            "organization (lookup)",
+            format!(
+                "asked for {lookup:?}, the vendor answered with organization {} (external id {:?})",
+                org.id, org.external_id
+            ),
+        )),
+        found => Ok(found),
+    }
+}
+
 /// Lower-case ASCII form of a live domain name, as manifests compare them.
 pub(crate) fn normalize_domain(name: &str) -> String {
     idna::domain_to_ascii(name).unwrap_or_else(|_| name.to_ascii_lowercase())

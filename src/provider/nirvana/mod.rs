@@ -4,7 +4,7 @@ pub mod wire;
 
 use super::error::ApiError;
 use super::http::HttpClient;
-use super::listing::{Listed, Listing};
+use super::listing::{Complete, Listed, follow};
 use super::{Lookup, Needs, Provider, normalize_domain};
 use crate::manifest::ProviderKind;
 use crate::model::{LiveAddress, LiveDomain, LiveMember, LiveOrganization};
@@ -55,42 +55,27 @@ pub(crate) fn address_from(address: wire::Address) -> LiveAddress {
 }
 
 impl Nirvana {
-    /// Every item of a cursor-paginated list, decoded as `W`, converted by `convert` and
-    /// checked by the listing accumulator; `on_page` sees each page once it is checked.
+    /// Every item of a cursor-paginated list, decoded as `W` and converted by `convert`;
+    /// `on_page` sees each page once the listing accumulator checked it.
     async fn each_page<W: serde::de::DeserializeOwned, T: Listed>(
         &self,
         path: &str,
         resource: &str,
         convert: fn(W) -> T,
         on_page: &mut dyn FnMut(&[T]),
-    ) -> Result<Vec<T>, ApiError> {
-        let mut listing = Listing::new(PAGE);
-        let mut cursor: Option<String> = None;
-        loop {
+    ) -> Result<Complete<T>, ApiError> {
+        let fetch = |cursor: Option<String>| async move {
             let mut query = vec![("limit", PAGE.to_string())];
-            if let Some(cursor) = &cursor {
-                query.push(("cursor", cursor.clone()));
-            }
+            query.extend(cursor.map(|c| ("cursor", c)));
             let page: wire::Page<W> = self.client.get(path, &query, resource).await?;
-            let next = listing
-                .page(
-                    page.items.into_iter().map(convert).collect(),
-                    page.pagination.next_cursor,
-                    page.pagination.total_count,
-                )
-                .map_err(|e| self.client.inconsistent(path, resource, e))?;
-            on_page(listing.last_page());
-            match next {
-                Some(next) => cursor = Some(next),
-                None => break,
-            }
-        }
-        if path == ORGANIZATIONS {
-            self.client.note_listing(listing.has_total());
-        }
-        listing
-            .finish()
-            .map_err(|e| self.client.inconsistent(path, resource, e))
+            let items = page.items.into_iter().map(convert).collect();
+            Ok((
+                items,
+                page.pagination.next_cursor,
+                page.pagination.total_count,
+            ))
+        };
+        follow(&self.client, path, resource, PAGE, fetch, on_page).await
     }
 }
 
@@ -107,13 +92,16 @@ impl Provider for Nirvana {
         &self,
         on_page: &mut dyn FnMut(&[LiveOrganization]),
     ) -> Result<Vec<LiveOrganization>, ApiError> {
-        self.each_page(
-            ORGANIZATIONS,
-            "organizations (list)",
-            organization_from,
-            on_page,
-        )
-        .await
+        let listed = self
+            .each_page(
+                ORGANIZATIONS,
+                "organizations (list)",
+                organization_from,
+                on_page,
+            )
+            .await?;
+        self.client.note_listing(listed.had_total);
+        Ok(listed.items)
     }
 
     async fn get_organization(
@@ -128,17 +116,7 @@ impl Provider for Nirvana {
             .client
             .get_optional(&path, &format!("organization {id}"))
             .await?;
-        match found.map(organization_from) {
-            Some(org) if &org.id != id => Err(self.client.inconsistent(
-                &path,
-                &format!("organization {id}"),
-                format!(
-                    "asked for organization {id}, the vendor answered with {}",
-                    org.id
-                ),
-            )),
-            found => Ok(found),
-        }
+        super::answering(&self.client, &path, lookup, found.map(organization_from))
     }
 
     async fn read_children(
@@ -169,7 +147,8 @@ impl Provider for Nirvana {
                     },
                     &mut |_| {},
                 )
-                .await?;
+                .await?
+                .items;
             members.sort_by(|a, b| a.user_id.cmp(&b.user_id));
             org.members = Some(members);
         }

@@ -4,7 +4,7 @@ pub(crate) mod wire;
 
 use super::error::ApiError;
 use super::http::HttpClient;
-use super::listing::{Listed, Listing};
+use super::listing::{Listed, follow};
 use super::{Lookup, Needs, Provider};
 use crate::manifest::ProviderKind;
 use crate::model::{LiveLicense, LiveOrganization};
@@ -37,11 +37,10 @@ pub(crate) fn license_from(license: wire::License) -> LiveLicense {
 
 impl PingOne {
     /// Every item of a HAL collection, following `_links.next` while each link stays on the
-    /// API's origin, checked by the listing accumulator.
+    /// API's origin; the listing accumulator checks every page.
     async fn all<E, T>(
         &self,
         first: String,
-        page_size: usize,
         resource: &str,
         convert: fn(E::Item) -> T,
     ) -> Result<Vec<T>, ApiError>
@@ -49,32 +48,27 @@ impl PingOne {
         E: wire::Embedded + serde::de::DeserializeOwned,
         T: Listed,
     {
-        let mut listing = Listing::new(page_size);
-        let mut next = first;
-        loop {
-            let collection: wire::Collection<E> = self.client.get(&next, &[], resource).await?;
-            let items = collection.embedded.into_items();
-            let link = collection.links.next.map(|l| l.href);
-            let followed = listing
-                .page(
-                    items.into_iter().map(convert).collect(),
-                    link,
-                    collection.count,
-                )
-                .map_err(|e| self.client.inconsistent(&next, resource, e))?;
-            match followed {
-                Some(href) => {
-                    next = self
+        let fetch = |link: Option<String>| {
+            let first = &first;
+            async move {
+                let path = match link {
+                    None => first.clone(),
+                    Some(href) => self
                         .client
                         .path_of_link(&href)
-                        .map_err(|why| self.client.inconsistent(&next, resource, why))?;
-                }
-                None => break,
+                        .map_err(|why| self.client.inconsistent(first, resource, why))?,
+                };
+                let collection: wire::Collection<E> = self.client.get(&path, &[], resource).await?;
+                let items = collection.embedded.into_items().into_iter().map(convert);
+                let link = collection.links.next.map(|l| l.href);
+                Ok((items.collect(), link, collection.count))
             }
-        }
-        listing
-            .finish()
-            .map_err(|e| self.client.inconsistent(&next, resource, e))
+        };
+        Ok(
+            follow(&self.client, &first, resource, PAGE, fetch, &mut |_| {})
+                .await?
+                .items,
+        )
     }
 }
 
@@ -94,7 +88,6 @@ impl Provider for PingOne {
         let organizations = self
             .all::<wire::Organizations, _>(
                 format!("/v1/organizations?limit={PAGE}"),
-                PAGE,
                 "organizations (list)",
                 organization_from,
             )
@@ -115,17 +108,7 @@ impl Provider for PingOne {
             .client
             .get_optional(&path, &format!("organization {id}"))
             .await?;
-        match found.map(organization_from) {
-            Some(org) if &org.id != id => Err(self.client.inconsistent(
-                &path,
-                &format!("organization {id}"),
-                format!(
-                    "asked for organization {id}, the vendor answered with {}",
-                    org.id
-                ),
-            )),
-            found => Ok(found),
-        }
+        super::answering(&self.client, &path, lookup, found.map(organization_from))
     }
 
     async fn read_children(
@@ -139,7 +122,6 @@ impl Provider for PingOne {
             let mut licenses = self
                 .all::<wire::Licenses, _>(
                     format!("{path}?limit={PAGE}"),
-                    PAGE,
                     &format!("{resource} licenses"),
                     license_from,
                 )

@@ -4,7 +4,7 @@ pub mod wire;
 
 use super::error::ApiError;
 use super::http::HttpClient;
-use super::listing::{Listed, Listing};
+use super::listing::{Complete, Listed, follow};
 use super::{Lookup, Needs, Provider, normalize_domain};
 use crate::manifest::ProviderKind;
 use crate::model::{LiveDomain, LiveMember, LiveOrganization};
@@ -118,8 +118,8 @@ impl TokenPage<wire::User> for wire::UserPage {
 
 impl Scalekit {
     /// Every item of a page-token list (`page_size`, `page_token`, `next_page_token`), decoded
-    /// as the page type `P`, converted by `convert` and checked by the listing accumulator;
-    /// `on_page` sees each page once it is checked.
+    /// as the page type `P` and converted by `convert`; `on_page` sees each page once the
+    /// listing accumulator checked it.
     async fn each_page<P, W, T>(
         &self,
         path: &str,
@@ -128,64 +128,45 @@ impl Scalekit {
         resource: &str,
         convert: &dyn Fn(W) -> T,
         on_page: &mut dyn FnMut(&[T]),
-    ) -> Result<Vec<T>, ApiError>
+    ) -> Result<Complete<T>, ApiError>
     where
         P: TokenPage<W> + serde::de::DeserializeOwned,
         T: Listed,
     {
-        let mut listing = Listing::new(page_size);
-        let mut token: Option<String> = None;
-        loop {
+        let fetch = |token: Option<String>| async move {
             let mut request = query.to_vec();
             request.push(("page_size", page_size.to_string()));
-            if let Some(token) = &token {
-                request.push(("page_token", token.clone()));
-            }
+            request.extend(token.map(|t| ("page_token", t)));
             let page: P = self.client.get(path, &request, resource).await?;
             let (items, next, total) = page.into_parts();
-            let next = listing
-                .page(items.into_iter().map(convert).collect(), next, total)
-                .map_err(|e| self.client.inconsistent(path, resource, e))?;
-            on_page(listing.last_page());
-            match next {
-                Some(next) => token = Some(next),
-                None => break,
-            }
-        }
-        if path == ORGANIZATIONS {
-            self.client.note_listing(listing.has_total());
-        }
-        listing
-            .finish()
-            .map_err(|e| self.client.inconsistent(path, resource, e))
+            Ok((items.into_iter().map(convert).collect(), next, total))
+        };
+        follow(&self.client, path, resource, page_size, fetch, on_page).await
     }
 
-    /// Every domain of an organization (page numbers: a full page means there may be more).
+    /// Every domain of an organization. Domains come by page number with no total: a page
+    /// shorter than asked for is the end, and the page number plays the next link.
     async fn domains(&self, org_id: &str, resource: &str) -> Result<Vec<LiveDomain>, ApiError> {
         let path = format!("/api/v1/organizations/{org_id}/domains");
-        let mut listing = Listing::new(PAGE);
-        for page_number in 0u64.. {
-            let query = [
-                ("page_size", PAGE.to_string()),
-                ("page_number", page_number.to_string()),
-            ];
-            let page: wire::DomainPage = self.client.get(&path, &query, resource).await?;
-            let full = page.domains.len() == PAGE;
-            let next = full.then(|| (page_number + 1).to_string());
-            let next = listing
-                .page(
-                    page.domains.into_iter().map(domain_from).collect(),
-                    next,
-                    None,
-                )
-                .map_err(|e| self.client.inconsistent(&path, resource, e))?;
-            if next.is_none() {
-                break;
+        let fetch = |number: Option<String>| {
+            let path = &path;
+            async move {
+                let page_number: u64 = number.and_then(|n| n.parse().ok()).unwrap_or(0);
+                let query = [
+                    ("page_size", PAGE.to_string()),
+                    ("page_number", page_number.to_string()),
+                ];
+                let page: wire::DomainPage = self.client.get(path, &query, resource).await?;
+                let next = (page.domains.len() == PAGE).then(|| (page_number + 1).to_string());
+                let items = page.domains.into_iter().map(domain_from).collect();
+                Ok((items, next, None))
             }
-        }
-        listing
-            .finish()
-            .map_err(|e| self.client.inconsistent(&path, resource, e))
+        };
+        Ok(
+            follow(&self.client, &path, resource, PAGE, fetch, &mut |_| {})
+                .await?
+                .items,
+        )
     }
 
     /// The id of the environment's user with `email`, searching every page of `users:search`.
@@ -205,6 +186,7 @@ impl Scalekit {
             )
             .await?;
         Ok(users
+            .items
             .into_iter()
             .find(|u| {
                 u.email
@@ -234,15 +216,18 @@ impl Provider for Scalekit {
         &self,
         on_page: &mut dyn FnMut(&[LiveOrganization]),
     ) -> Result<Vec<LiveOrganization>, ApiError> {
-        self.each_page::<wire::OrganizationPage, _, _>(
-            ORGANIZATIONS,
-            &[],
-            PAGE,
-            "organizations (list)",
-            &organization_from,
-            on_page,
-        )
-        .await
+        let listed = self
+            .each_page::<wire::OrganizationPage, _, _>(
+                ORGANIZATIONS,
+                &[],
+                PAGE,
+                "organizations (list)",
+                &organization_from,
+                on_page,
+            )
+            .await?;
+        self.client.note_listing(listed.had_total);
+        Ok(listed.items)
     }
 
     async fn get_organization(
@@ -258,22 +243,7 @@ impl Provider for Scalekit {
             .get_optional(&path, "organization (lookup)")
             .await?;
         let found = found.map(|a| organization_from(a.organization));
-        // The vendor must answer for what was asked: another object is no answer at all.
-        let answers_lookup = |org: &LiveOrganization| match lookup {
-            Lookup::Id(id) => &org.id == id,
-            Lookup::ExternalId(key) => org.external_id.as_deref() == Some(key.as_str()),
-        };
-        match found {
-            Some(org) if !answers_lookup(&org) => Err(self.client.inconsistent(
-                &path,
-                "organization (lookup)",
-                format!(
-                    "asked for {lookup:?}, the vendor answered with organization {} (external id {:?})",
-                    org.id, org.external_id
-                ),
-            )),
-            found => Ok(found),
-        }
+        super::answering(&self.client, &path, lookup, found)
     }
 
     async fn read_children(
@@ -301,7 +271,8 @@ impl Provider for Scalekit {
                     &|user| member_from(user, &org_id),
                     &mut |_| {},
                 )
-                .await?;
+                .await?
+                .items;
             members.sort_by(|a, b| a.user_id.cmp(&b.user_id));
             org.members = Some(members);
         }
