@@ -107,3 +107,29 @@ fn usage_errors_exit_1_even_under_detailed_exitcode() {
         assert!(stdout.contains("orgform"), "{args:?}: {stdout}");
     }
 }
+
+#[test]
+fn absurd_rate_budgets_are_diagnostics_not_panics() {
+    for (rate, expected) in [
+        ("1e-300", "requests_per_second out of range"),
+        ("1e300", "requests_per_second out of range"),
+        ("0", "requests_per_second out of range"),
+        (".nan", "non-finite float `.nan`"),
+        (".inf", "non-finite float `.inf`"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("orgform.yaml"),
+            format!("providers:\n  main:\n    kind: scalekit\n    sandbox: true\n    requests_per_second: {rate}\n"),
+        )
+        .unwrap();
+        let (code, _, stderr) = run_orgform(&["validate", dir.path().to_str().unwrap()], &[]);
+        assert_eq!(code, 1, "{rate}: {stderr}");
+        assert!(stderr.contains(expected), "{rate}: {stderr}");
+        // One problem: a syntax error is not also reported as an empty file.
+        assert!(
+            stderr.contains("error: 1 problem found"),
+            "{rate}: {stderr}"
+        );
+    }
+}

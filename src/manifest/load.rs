@@ -101,6 +101,7 @@ pub fn decode_workspace(
     diags: &mut Diagnostics,
 ) -> Option<(WorkspaceConfig, FileId, Vec<OrganizationDocument>)> {
     let config = config_file.and_then(|file| {
+        let reported = diags.len();
         let mut docs = parse_documents(file, sources, diags).into_iter();
         let first = docs.next();
         if let Some(extra) = docs.next() {
@@ -112,6 +113,8 @@ pub fn decode_workspace(
         }
         match first {
             Some(node) => decode_in::<WorkspaceConfig>(file, &node, sources, env, diags),
+            // A syntax error was reported already: the file is broken, not empty.
+            None if diags.len() > reported => None,
             None => {
                 diags.push(
                     ManifestError::new("missing_field", format!("{CONFIG_FILE} is empty"))
