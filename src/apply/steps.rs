@@ -319,7 +319,7 @@ async fn scalekit(
                                 path: path.clone(),
                                 kind: crate::provider::ApiErrorKind::Status {
                                     status: 409,
-                                    message: crate::provider::error::vendor_message(&answer.body)
+                                    message: crate::provider::error::vendor_message(&answer.body())
                                         .unwrap_or_default(),
                                 },
                                 attempts: 1,

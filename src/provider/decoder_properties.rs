@@ -91,8 +91,10 @@ fn answer(template: Value) -> impl Strategy<Value = Value> {
     prop_oneof![1 => arbitrary_json(), 4 => mutated(template)]
 }
 
+/// Decodes as the client does: from the bytes of the answer.
 fn decode<T: DeserializeOwned>(value: &Value) -> Option<T> {
-    serde_path_to_error::deserialize::<_, T>(value).ok()
+    let bytes = serde_json::to_vec(value).expect("JSON serializes");
+    super::http::decode_body(reqwest::StatusCode::OK, &bytes).ok()
 }
 
 /// Feeds decoded items through the accumulator, as a listing would.

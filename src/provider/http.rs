@@ -99,11 +99,52 @@ pub struct HttpClient {
     retry: RetryPolicy,
 }
 
-/// A final answer: a success, or an error status the caller may handle (e.g. 404).
+/// A final answer: a success, or an error status the caller may handle (e.g. 404). The body
+/// stays bytes until a caller decodes it into the type it expects.
 #[derive(Debug, Clone)]
 pub struct Answer {
     pub status: StatusCode,
-    pub body: Value,
+    pub bytes: Vec<u8>,
+}
+
+impl Answer {
+    /// The body as loose JSON (`null` when empty or not JSON), for reading an error message.
+    pub fn body(&self) -> Value {
+        serde_json::from_slice(&self.bytes).unwrap_or(Value::Null)
+    }
+}
+
+/// A body decoded straight from its bytes into the shape `T` expects (no loose JSON tree in
+/// between), or what was wrong: an empty body, or the path of the first field that is missing
+/// or of the wrong type.
+pub(crate) fn decode_body<T: serde::de::DeserializeOwned>(
+    status: StatusCode,
+    bytes: &[u8],
+) -> Result<T, String> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(format!("an empty answer (status {})", status.as_u16()));
+    }
+    let mut json = serde_json::Deserializer::from_slice(bytes);
+    let decoded = serde_path_to_error::deserialize(&mut json).map_err(|e| {
+        let at = e.path().to_string();
+        if at == "." {
+            e.inner().to_string()
+        } else {
+            format!("{at}: {}", e.inner())
+        }
+    })?;
+    json.end().map_err(|e| e.to_string())?;
+    Ok(decoded)
+}
+
+/// The body of an error answer: its JSON, or the start of its text.
+fn error_body(bytes: &[u8]) -> Value {
+    if bytes.is_empty() {
+        return Value::Null;
+    }
+    serde_json::from_slice(bytes).unwrap_or_else(|_| {
+        Value::String(String::from_utf8_lossy(bytes).chars().take(200).collect())
+    })
 }
 
 /// One attempt's failure, and whether (and when) to try again.
@@ -221,15 +262,7 @@ impl HttpClient {
         path: &str,
         resource: &str,
     ) -> Result<T, ApiError> {
-        serde_path_to_error::deserialize(&answer.body).map_err(|e| {
-            let at = e.path().to_string();
-            let what = if answer.body.is_null() {
-                format!("an empty answer (status {})", answer.status.as_u16())
-            } else if at == "." {
-                e.inner().to_string()
-            } else {
-                format!("{at}: {}", e.inner())
-            };
+        decode_body(answer.status, &answer.bytes).map_err(|what| {
             self.error(
                 method,
                 path_only(path),
@@ -480,23 +513,6 @@ impl HttpClient {
                 }
             };
             let (status, retry_after, location, bytes) = response?;
-            let body: Value = if bytes.is_empty() {
-                Value::Null
-            } else {
-                match serde_json::from_slice(&bytes) {
-                    Ok(v) => v,
-                    Err(_) if !status.is_success() => {
-                        Value::String(String::from_utf8_lossy(&bytes).chars().take(200).collect())
-                    }
-                    Err(e) => {
-                        return Err(Attempt {
-                            kind: ApiErrorKind::Decode(e.to_string()),
-                            retry: false,
-                            retry_after: None,
-                        });
-                    }
-                }
-            };
             if status == StatusCode::UNAUTHORIZED
                 && !refreshed
                 && matches!(self.auth, Auth::ClientCredentials { .. })
@@ -506,8 +522,9 @@ impl HttpClient {
                 continue;
             }
             if status.is_success() || accept.contains(&status.as_u16()) {
-                return Ok(Answer { status, body });
+                return Ok(Answer { status, bytes });
             }
+            let body = error_body(&bytes);
             if status.is_redirection() {
                 return Err(Attempt {
                     kind: ApiErrorKind::Redirect {
@@ -591,7 +608,6 @@ impl HttpClient {
                 let status = response.status();
                 let location = location(&response);
                 let bytes = read_capped(response, self.retry.max_body_bytes).await?;
-                let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
                 if status.is_redirection() {
                     // Never followed: a re-posted form would hand the client secret to whoever
                     // the redirect names.
@@ -606,7 +622,7 @@ impl HttpClient {
                     });
                 }
                 if !status.is_success() {
-                    let message = vendor_message(&body).unwrap_or_default();
+                    let message = vendor_message(&error_body(&bytes)).unwrap_or_default();
                     return Err(Attempt {
                         kind: ApiErrorKind::Auth(format!(
                             "the token endpoint {shown_url} answered {}: {message}",
@@ -616,11 +632,9 @@ impl HttpClient {
                         retry_after: None,
                     });
                 }
-                let answer: TokenAnswer = serde_path_to_error::deserialize(&body).map_err(|e| Attempt {
+                let answer: TokenAnswer = decode_body(status, &bytes).map_err(|what| Attempt {
                     kind: ApiErrorKind::Auth(format!(
-                        "the token endpoint {shown_url} answered with an unexpected body: {}: {}",
-                        e.path(),
-                        e.inner()
+                        "the token endpoint {shown_url} answered with an unexpected body: {what}"
                     )),
                     retry: false,
                     retry_after: None,
