@@ -18,6 +18,7 @@
 pub mod apply;
 pub mod cli;
 pub mod export;
+pub mod interrupt;
 pub mod manifest;
 pub mod model;
 pub mod output;

@@ -190,6 +190,7 @@ fn step_line(result: &crate::apply::StepResult) -> String {
         Outcome::Done(None) => format!("{}: {action} done", result.address),
         Outcome::Failed(error) => format!("{}: {action} FAILED: {error}", result.address),
         Outcome::Skipped(why) => format!("{}: {action} skipped: {why}", result.address),
+        Outcome::NotStarted => format!("{}: {action} not started (interrupted)", result.address),
     };
     // Vendor ids and error messages are vendor text.
     crate::render::clean(&line)
@@ -199,10 +200,11 @@ fn step_line(result: &crate::apply::StepResult) -> String {
 pub fn apply_summary(results: &[crate::apply::StepResult]) -> bool {
     use crate::apply::Outcome;
     let count = |f: fn(&Outcome) -> bool| results.iter().filter(|r| f(&r.outcome)).count();
-    let (done, failed, skipped) = (
+    let (done, failed, skipped, not_started) = (
         count(|o| matches!(o, Outcome::Done(_))),
         count(|o| matches!(o, Outcome::Failed(_))),
         count(|o| matches!(o, Outcome::Skipped(_))),
+        count(|o| matches!(o, Outcome::NotStarted)),
     );
     say("");
     say("Outcome of every step:");
@@ -210,7 +212,12 @@ pub fn apply_summary(results: &[crate::apply::StepResult]) -> bool {
         say(&format!("  {}", step_line(result)));
     }
     say("");
-    if failed + skipped == 0 {
+    if not_started > 0 {
+        say(&format!(
+            "Apply interrupted: {done} done, {failed} failed, {skipped} skipped, {not_started} not started. Run apply again to continue: it plans from the live state."
+        ));
+        false
+    } else if failed + skipped == 0 {
         say(&format!(
             "Apply complete: {done} done, 0 failed, 0 skipped."
         ));

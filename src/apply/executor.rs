@@ -19,6 +19,8 @@ pub enum Outcome {
     Failed(String),
     /// Not attempted because a step it depends on failed.
     Skipped(String),
+    /// Not attempted because the run was interrupted first.
+    NotStarted,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +87,17 @@ pub async fn execute(
     plan: &Plan,
     on_step: &(dyn Fn(&StepResult) + Sync),
 ) -> Vec<StepResult> {
+    execute_until(providers, plan, on_step, &|| false).await
+}
+
+/// [`execute`], starting no new step once `stop` says so: the steps in flight finish, and the
+/// rest are reported as not started.
+pub async fn execute_until(
+    providers: &BTreeMap<String, AnyProvider>,
+    plan: &Plan,
+    on_step: &(dyn Fn(&StepResult) + Sync),
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Vec<StepResult> {
     let steps: Vec<&ResourceChange> = plan
         .resource_changes
         .iter()
@@ -96,6 +109,10 @@ pub async fn execute(
     let mut started: BTreeSet<usize> = BTreeSet::new();
     let mut created: BTreeMap<String, String> = BTreeMap::new();
     let mut running = FuturesUnordered::new();
+    // Steps in flight per provider, at most its parallelism: a step waiting for a request slot
+    // has not started, so an interrupt can still keep it from starting.
+    let mut in_flight: BTreeMap<&str, usize> = BTreeMap::new();
+    let limit = |name: &str| providers.get(name).map_or(1, |p| p.client().parallelism());
 
     loop {
         // Start every step whose dependencies are done; skip those whose dependencies failed.
@@ -124,9 +141,17 @@ pub async fn execute(
                     progressed = true;
                     continue;
                 }
+                if stop() {
+                    break;
+                }
+                let busy = in_flight.get(steps[index].provider.as_str()).copied();
+                if busy.unwrap_or(0) >= limit(&steps[index].provider) {
+                    continue;
+                }
                 if deps[index].iter().all(|d| results[*d].is_some()) {
                     started.insert(index);
                     let change = steps[index];
+                    *in_flight.entry(change.provider.as_str()).or_default() += 1;
                     let org_id = change
                         .organization_id
                         .clone()
@@ -151,6 +176,9 @@ pub async fn execute(
             break;
         };
         let change = steps[index];
+        if let Some(count) = in_flight.get_mut(change.provider.as_str()) {
+            *count = count.saturating_sub(1);
+        }
         if let (Outcome::Done(Some(id)), "organization", Action::Create) =
             (&outcome, change.resource_type.as_str(), change.action)
         {
@@ -164,7 +192,17 @@ pub async fn execute(
         on_step(&result);
         results[index] = Some(result);
     }
-    results.into_iter().flatten().collect()
+    results
+        .into_iter()
+        .zip(&steps)
+        .map(|(result, change)| {
+            result.unwrap_or_else(|| StepResult {
+                address: change.address.clone(),
+                action: change.action,
+                outcome: Outcome::NotStarted,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

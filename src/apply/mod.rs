@@ -4,7 +4,7 @@ mod executor;
 mod retry;
 mod steps;
 
-pub use executor::{Outcome, StepResult, execute};
+pub use executor::{Outcome, StepResult, execute, execute_until};
 pub use retry::{Retry, decide};
 
 use crate::plan::{Action, Plan, ResourceChange};

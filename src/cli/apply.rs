@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use crate::apply::{execute, moved_since};
+use crate::apply::{execute_until, moved_since};
+use crate::interrupt::{EXIT_INTERRUPTED, Interrupt};
 use crate::output;
 use crate::plan::{Plan, PlanInput, plan};
 use crate::provider::RefreshOptions;
@@ -33,7 +34,7 @@ pub fn run(settings: ApplySettings, env: &dyn Fn(&str) -> Option<String>) -> u8 
         env,
         settings.timeout,
         overrides,
-        async |session| apply_in(session, &settings).await,
+        async |session, interrupt| apply_in(session, &settings, interrupt).await,
     )
 }
 
@@ -44,7 +45,7 @@ fn read_saved(path: &std::path::Path) -> Result<Plan, Failure> {
         .map_err(|e| Failure::Usage(format!("{} is not an orgform plan: {e}", path.display())))
 }
 
-async fn apply_in(session: &Session, settings: &ApplySettings) -> u8 {
+async fn apply_in(session: &Session, settings: &ApplySettings, interrupt: &Interrupt) -> u8 {
     let saved = match settings.plan_file.as_deref().map(read_saved).transpose() {
         Ok(saved) => saved,
         Err(failure) => return output::failure(&failure),
@@ -129,14 +130,18 @@ async fn apply_in(session: &Session, settings: &ApplySettings) -> u8 {
         .filter(|c| c.action != crate::plan::Action::Manual)
         .count() as u64;
     let reporter = output::StepReporter::new(steps);
-    let results = execute(&session.providers, &planned, &|result| {
-        reporter.report(result)
-    })
+    interrupt.writing();
+    let results = execute_until(
+        &session.providers,
+        &planned,
+        &|result| reporter.report(result),
+        &|| interrupt.requested(),
+    )
     .await;
     reporter.finish();
-    if output::apply_summary(&results) {
-        exit::SUCCESS
-    } else {
-        exit::ERROR
+    match output::apply_summary(&results) {
+        _ if interrupt.requested() => EXIT_INTERRUPTED,
+        true => exit::SUCCESS,
+        false => exit::ERROR,
     }
 }

@@ -31,7 +31,7 @@ pub fn run(settings: ExportSettings, env: &dyn Fn(&str) -> Option<String>) -> u8
         env,
         settings.timeout,
         ClientOverrides::default(),
-        async |session| match export_in(session, &settings).await {
+        async |session, _interrupt| match export_in(session, &settings).await {
             Ok(written) => {
                 let plural = if written == 1 { "" } else { "s" };
                 output::say(&format!(

@@ -135,7 +135,7 @@ fn with_session(
     env: &dyn Fn(&str) -> Option<String>,
     timeout: std::time::Duration,
     mut overrides: crate::provider::settings::ClientOverrides,
-    work: impl AsyncFnOnce(&crate::session::Session) -> u8,
+    work: impl AsyncFnOnce(&crate::session::Session, &crate::interrupt::Interrupt) -> u8,
 ) -> u8 {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -146,11 +146,12 @@ fn with_session(
     };
     runtime.block_on(async {
         overrides.deadline = tokio::time::Instant::now().checked_add(timeout);
+        let interrupt = crate::interrupt::Interrupt::install();
         let session = match crate::session::Session::open(dir, env, overrides).await {
             Ok(session) => session,
             Err(failure) => return crate::output::failure(&failure),
         };
-        let code = work(&session).await;
+        let code = work(&session, &interrupt).await;
         session.close().await;
         code
     })

@@ -32,7 +32,7 @@ pub fn run(settings: PlanSettings, env: &dyn Fn(&str) -> Option<String>) -> u8 {
         env,
         settings.timeout,
         overrides,
-        async |session| plan_in(session, &settings).await,
+        async |session, _interrupt| plan_in(session, &settings).await,
     )
 }
 

@@ -24,6 +24,16 @@ pub enum AnyProvider {
     PingOne(super::PingOne),
 }
 
+impl AnyProvider {
+    pub fn client(&self) -> &super::HttpClient {
+        match self {
+            AnyProvider::Nirvana(p) => &p.client,
+            AnyProvider::Scalekit(p) => &p.client,
+            AnyProvider::PingOne(p) => &p.client,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct RefreshOptions {
     pub targets: Vec<ResourceAddress>,

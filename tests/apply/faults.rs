@@ -75,6 +75,7 @@ async fn under_503s_429s_and_drops_apply_reports_failures_and_a_rerun_converges(
                 Outcome::Skipped(why) => {
                     assert!(why.contains("did not succeed"), "seed {seed}: {why}")
                 }
+                Outcome::NotStarted => panic!("seed {seed}: nothing interrupted this run"),
             }
         }
         // A re-run without faults converges, and nothing is duplicated.

@@ -5,4 +5,5 @@ mod support;
 
 mod converge;
 mod faults;
+mod interrupt;
 mod refusals;
