@@ -35,6 +35,15 @@ pub struct Session {
 }
 
 impl Session {
+    /// What a saved plan records of this workspace: where it is, and a digest of its files.
+    pub fn saved_workspace(&self) -> crate::plan::SavedWorkspace {
+        let root = &self.workspace.root;
+        crate::plan::SavedWorkspace {
+            dir: std::path::absolute(root).unwrap_or_else(|_| root.clone()),
+            manifests_sha256: self.workspace.sources.digest(root),
+        }
+    }
+
     /// Loads the workspace and connects every provider (starting the sandbox if one needs it).
     pub async fn open(
         dir: &Path,

@@ -16,7 +16,8 @@ use super::exit;
 pub struct ApplySettings {
     /// The whole run's time limit (`--timeout`).
     pub timeout: std::time::Duration,
-    pub dir: PathBuf,
+    /// The workspace; `None`: the saved plan's, else `.`.
+    pub dir: Option<PathBuf>,
     pub auto_approve: bool,
     pub targets: Vec<String>,
     pub allow_deletes: Option<u32>,
@@ -29,27 +30,46 @@ pub fn run(settings: ApplySettings, env: &dyn Fn(&str) -> Option<String>) -> u8 
         parallelism: settings.parallelism,
         ..ClientOverrides::default()
     };
+    let saved = match settings.plan_file.as_deref().map(read_saved).transpose() {
+        Ok(saved) => saved,
+        Err(failure) => return output::failure(&failure),
+    };
+    // A saved plan knows its workspace, so it applies from any directory.
+    let dir = settings
+        .dir
+        .clone()
+        .or_else(|| saved.as_ref()?.workspace.as_ref().map(|w| w.dir.clone()))
+        .unwrap_or_else(|| PathBuf::from("."));
     super::with_session(
-        &settings.dir,
+        &dir,
         env,
         settings.timeout,
         overrides,
-        async |session, interrupt| apply_in(session, &settings, interrupt).await,
+        async |session, interrupt| apply_in(session, &settings, saved, interrupt).await,
     )
 }
 
-fn read_saved(path: &std::path::Path) -> Result<Plan, Failure> {
+pub(super) fn read_saved(path: &std::path::Path) -> Result<Plan, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::Usage(format!("cannot read the plan {}: {e}", path.display())))?;
     serde_json::from_str(&text)
         .map_err(|e| Failure::Usage(format!("{} is not an orgform plan: {e}", path.display())))
 }
 
-async fn apply_in(session: &Session, settings: &ApplySettings, interrupt: &Interrupt) -> u8 {
-    let saved = match settings.plan_file.as_deref().map(read_saved).transpose() {
-        Ok(saved) => saved,
-        Err(failure) => return output::failure(&failure),
-    };
+async fn apply_in(
+    session: &Session,
+    settings: &ApplySettings,
+    saved: Option<Plan>,
+    interrupt: &Interrupt,
+) -> u8 {
+    if let Some(recorded) = saved.as_ref().and_then(|s| s.workspace.as_ref())
+        && recorded.manifests_sha256 != session.saved_workspace().manifests_sha256
+    {
+        return output::failure(&Failure::Usage(format!(
+            "the saved plan was made from other manifests than those in {} (orgform.yaml or a manifest changed since); nothing was changed. Run `orgform plan --out` again.",
+            session.workspace.root.display()
+        )));
+    }
     let targets = if saved.is_some() {
         Ok(Vec::new())
     } else {

@@ -6,6 +6,7 @@ mod export;
 mod plan;
 mod sandbox;
 mod schemas;
+mod show;
 mod validate;
 
 use std::path::PathBuf;
@@ -55,9 +56,8 @@ pub enum Command {
     },
     /// Make the live state match the manifests (or execute a saved plan).
     Apply {
-        /// The workspace directory (holds orgform.yaml).
-        #[arg(default_value = ".")]
-        dir: PathBuf,
+        /// The workspace directory (holds orgform.yaml; default `.`, or the saved plan's).
+        dir: Option<PathBuf>,
         /// Do not ask for confirmation (required when not on a terminal).
         #[arg(long)]
         auto_approve: bool,
@@ -93,6 +93,13 @@ pub enum Command {
     Sandbox {
         #[command(subcommand)]
         command: SandboxCommand,
+    },
+    /// Render a plan saved with `plan --out FILE`.
+    Show {
+        /// The saved plan.
+        file: PathBuf,
+        #[arg(long, value_enum, default_value = "human")]
+        format: crate::output::Format,
     },
     /// Write the JSON Schemas of the manifest language.
     #[command(hide = true)]
@@ -178,6 +185,7 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Validate { dir } => validate::run(&dir, &|name| std::env::var(name).ok()),
         Command::Schemas { out } => schemas::run(&out),
+        Command::Show { file, format } => show::run(&file, format),
         Command::Apply {
             dir,
             auto_approve,

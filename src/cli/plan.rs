@@ -62,8 +62,12 @@ async fn plan_in(session: &Session, settings: &PlanSettings) -> u8 {
         Ok(plan) => plan,
         Err(errors) => return output::failure(&session.identity_failure(errors)),
     };
+    let saved = crate::plan::Plan {
+        workspace: Some(session.saved_workspace()),
+        ..plan.clone()
+    };
     if let Some(path) = &settings.out
-        && let Err(e) = std::fs::write(path, crate::render::render_json(&plan))
+        && let Err(e) = std::fs::write(path, crate::render::render_json(&saved))
     {
         return output::failure(&Failure::Usage(format!(
             "cannot write the plan to {}: {e}",

@@ -31,6 +31,25 @@ impl Sources {
         id
     }
 
+    /// A SHA-256 digest of every file read (its path below `root` and its text, in the order
+    /// read): a saved plan records it, so that it is not applied to other manifests.
+    pub fn digest(&self, root: &Path) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        for file in &self.files {
+            let relative = file.path.strip_prefix(root).unwrap_or(&file.path);
+            hasher.update(relative.to_string_lossy().as_bytes());
+            hasher.update([0]);
+            hasher.update(file.text.as_bytes());
+            hasher.update([0]);
+        }
+        hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0 as usize]
     }

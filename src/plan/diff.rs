@@ -167,6 +167,7 @@ pub fn plan(input: PlanInput) -> Result<Plan, Vec<IdentityError>> {
         summary,
         safety,
         warnings,
+        workspace: None,
     })
 }
 

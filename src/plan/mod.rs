@@ -101,6 +101,17 @@ pub struct Plan {
     pub safety: Safety,
     #[serde(default)]
     pub warnings: Vec<Warning>,
+    /// Saved plans only (`plan --out`): the workspace the plan was made in (absolute) and a
+    /// digest of its manifests, so `apply --plan` works from any directory and refuses other
+    /// manifests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<SavedWorkspace>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedWorkspace {
+    pub dir: std::path::PathBuf,
+    pub manifests_sha256: String,
 }
 
 impl Plan {

@@ -7,3 +7,4 @@ mod converge;
 mod faults;
 mod interrupt;
 mod refusals;
+mod saved;

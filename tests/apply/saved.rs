@@ -1,0 +1,98 @@
+//! Saved plans record their workspace: `apply --plan FILE` works from any directory, refuses
+//! other manifests, and `show FILE` renders the plan.
+
+use super::support::{Scenario, assert_converged};
+use crate::support::run_orgform_async;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_applies_from_anywhere_and_shows_as_planned() {
+    let scenario = Scenario::new("scalekit", "").await;
+    scenario.manifest(
+        "acme.yaml",
+        "organization: acme\nname: Acme\ndomains: [acme.example]\n",
+    );
+    let dir = scenario.dir.path().to_str().unwrap().to_owned();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let file = elsewhere.path().join("plan.json");
+    let file = file.to_str().unwrap();
+    let env = [("TEST_SECRET", "sandbox-secret")];
+    let (code, planned, stderr) = run_orgform_async(&["plan", &dir, "--out", file], &env).await;
+    assert_eq!(code, 0, "{stderr}");
+
+    for (format, name) in [("human", "show_human"), ("markdown", "show_markdown")] {
+        let (code, shown, stderr) =
+            run_orgform_async(&["show", file, "--format", format], &[]).await;
+        assert_eq!(code, 0, "{stderr}");
+        if format == "human" {
+            assert_eq!(shown, planned, "show renders what plan printed");
+        }
+        insta::assert_snapshot!(name, shown);
+    }
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    assert_eq!(
+        saved["workspace"]["dir"].as_str().unwrap(),
+        std::path::absolute(scenario.dir.path())
+            .unwrap()
+            .to_str()
+            .unwrap()
+    );
+    assert_eq!(
+        saved["workspace"]["manifests_sha256"]
+            .as_str()
+            .unwrap()
+            .len(),
+        64
+    );
+
+    // From another directory, with no DIR: the plan's own workspace is used.
+    let (code, stdout, stderr) = tokio::task::spawn_blocking({
+        let file = file.to_owned();
+        let cwd = elsewhere.path().to_owned();
+        move || {
+            let output = std::process::Command::new(env!("CARGO_BIN_EXE_orgform"))
+                .args(["apply", "--plan", &file, "--auto-approve"])
+                .current_dir(cwd)
+                .env("TEST_SECRET", "sandbox-secret")
+                .env("NO_COLOR", "1")
+                .output()
+                .unwrap();
+            (
+                output.status.code(),
+                String::from_utf8_lossy(&output.stdout).into_owned(),
+                String::from_utf8_lossy(&output.stderr).into_owned(),
+            )
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("Apply complete: 2 done"), "{stdout}");
+    assert_converged(&scenario).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_is_refused_for_other_manifests() {
+    let scenario = Scenario::new("scalekit", "").await;
+    scenario.manifest("acme.yaml", "organization: acme\nname: Acme\n");
+    let dir = scenario.dir.path().to_str().unwrap().to_owned();
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("plan.json");
+    let file = file.to_str().unwrap();
+    let env = [("TEST_SECRET", "sandbox-secret")];
+    let (code, _, stderr) = run_orgform_async(&["plan", &dir, "--out", file], &env).await;
+    assert_eq!(code, 0, "{stderr}");
+    // A manifest changed in a way that does not touch the planned organization.
+    scenario.manifest("other.yaml", "organization: other\nname: Other\n");
+    let (code, _, stderr) =
+        run_orgform_async(&["apply", "--plan", file, "--auto-approve"], &env).await;
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("made from other manifests"), "{stderr}");
+    assert_eq!(
+        scenario
+            .sandbox
+            .count("POST", "/scalekit/api/v1/organizations", 201)
+            .await,
+        0
+    );
+}
