@@ -45,22 +45,90 @@ fn diff_lines(change: &ResourceChange) -> Vec<String> {
     lines
 }
 
+/// GitHub's limit on a comment's length, in characters.
+pub const COMMENT_LIMIT: usize = 65_536;
+
+/// Room kept for the closing line that says what was left out.
+const CLOSING_ROOM: usize = 400;
+
+/// The comment being written: whole blocks are added while they fit the budget, so a plan of
+/// any size yields a comment GitHub accepts, with what was left out said at the end.
+struct Comment {
+    lines: Vec<String>,
+    used: usize,
+    limit: usize,
+    left_out: usize,
+}
+
+impl Comment {
+    /// Adds `block` (cleaned: no value's CR or LF may start a line) if it fits; reports whether
+    /// it did.
+    fn add(&mut self, block: Vec<String>) -> bool {
+        let block: Vec<String> = block.iter().map(|l| super::clean(l)).collect();
+        let size: usize = block.iter().map(|l| l.chars().count() + 1).sum();
+        if self.used + size > self.limit {
+            return false;
+        }
+        self.used += size;
+        self.lines.extend(block);
+        true
+    }
+
+    /// Adds `block`, or counts it as left out.
+    fn add_or_skip(&mut self, block: Vec<String>) {
+        if !self.add(block) {
+            self.left_out += 1;
+        }
+    }
+}
+
+fn organization_of(change: &ResourceChange) -> String {
+    change
+        .address
+        .split(['.', '['])
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// `<`, `>` and `&` as HTML text, so that a vendor's value cannot become markup.
+fn html_text(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
 pub fn render_markdown(plan: &Plan) -> String {
-    let mut out = vec![
+    render_markdown_within(plan, COMMENT_LIMIT)
+}
+
+/// The markdown plan in at most `limit` characters: summary, safety violations, manual actions
+/// and warnings first, then a table of counts per organization, then each organization's
+/// details while they fit; a last line says what was left out and where to see all of it.
+pub fn render_markdown_within(plan: &Plan, limit: usize) -> String {
+    let mut out = Comment {
+        lines: Vec::new(),
+        used: 0,
+        limit: limit.saturating_sub(CLOSING_ROOM),
+        left_out: 0,
+    };
+    out.add(vec![
         "### orgform plan".to_owned(),
         String::new(),
         format!("**{}**", summary_line(plan)),
         String::new(),
-    ];
+    ]);
     if !plan.safety.violations.is_empty() {
-        out.push("#### :no_entry: Safety policy violations (apply will refuse)".into());
+        out.add(vec![
+            "#### :no_entry: Safety policy violations (apply will refuse)".into(),
+        ]);
         for v in &plan.safety.violations {
-            out.push(format!(
+            out.add_or_skip(vec![format!(
                 "- **{}**: {} (to allow: {})",
                 v.rule, v.message, v.allow_with
-            ));
+            )]);
         }
-        out.push(String::new());
+        out.add(vec![String::new()]);
     }
     let manual: Vec<&ResourceChange> = plan
         .resource_changes
@@ -68,74 +136,97 @@ pub fn render_markdown(plan: &Plan) -> String {
         .filter(|c| c.action == Action::Manual)
         .collect();
     if !manual.is_empty() {
-        out.push("#### :warning: Needs manual action".into());
+        out.add(vec!["#### :warning: Needs manual action".into()]);
         for change in manual {
-            out.push(format!(
+            out.add_or_skip(vec![format!(
                 "- `{}`: {}",
                 change.address,
                 change
                     .message
                     .as_deref()
                     .unwrap_or("differs and cannot be changed by orgform")
-            ));
+            )]);
         }
-        out.push(String::new());
+        out.add(vec![String::new()]);
     }
     if !plan.warnings.is_empty() {
-        out.push("#### Warnings".into());
+        out.add(vec!["#### Warnings".into()]);
         for w in &plan.warnings {
-            out.push(format!("- `{}`: {}", w.address, w.message));
+            out.add_or_skip(vec![format!("- `{}`: {}", w.address, w.message)]);
         }
-        out.push(String::new());
+        out.add(vec![String::new()]);
     }
     let mut by_org: BTreeMap<String, Vec<&ResourceChange>> = BTreeMap::new();
     for change in plan.actionable() {
-        let org = change
-            .address
-            .split(['.', '['])
-            .take(2)
-            .collect::<Vec<_>>()
-            .join(".");
-        by_org.entry(org).or_default().push(change);
+        by_org
+            .entry(organization_of(change))
+            .or_default()
+            .push(change);
     }
-    for (org, changes) in by_org {
-        let counts: Vec<String> = [
-            Action::Create,
-            Action::Update,
-            Action::Delete,
-            Action::Manual,
-        ]
-        .iter()
-        .filter_map(|a| {
-            let n = changes.iter().filter(|c| c.action == *a).count();
-            (n > 0).then(|| format!("{n} {}", a.as_str()))
-        })
-        .collect();
-        // Inside HTML: a vendor's `<`, `>` or `&` must not become markup.
-        let org = org
-            .replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;");
-        out.push(format!(
-            "<details><summary><code>{org}</code>: {}</summary>",
-            counts.join(", ")
-        ));
-        out.push(String::new());
-        out.push("```diff".into());
-        for change in changes {
-            out.extend(diff_lines(change));
+    let actions = [
+        Action::Create,
+        Action::Update,
+        Action::Delete,
+        Action::Manual,
+    ];
+    let count = |changes: &[&ResourceChange], action: Action| {
+        changes.iter().filter(|c| c.action == action).count()
+    };
+    if by_org.len() > 1 {
+        out.add(vec![
+            "| organization | create | update | delete | manual |".into(),
+            "|---|---:|---:|---:|---:|".into(),
+        ]);
+        for (org, changes) in &by_org {
+            let cells: Vec<String> = actions
+                .iter()
+                .map(|a| count(changes, *a).to_string())
+                .collect();
+            out.add_or_skip(vec![format!(
+                "| `{}` | {} |",
+                org.replace('|', "\\|"),
+                cells.join(" | ")
+            )]);
         }
-        out.push("```".into());
-        out.push(String::new());
-        out.push("</details>".into());
-        out.push(String::new());
+        out.add(vec![String::new()]);
     }
-    // Every line is cleaned: a value's CR or LF must not start a line of its own.
-    let mut text = out
-        .iter()
-        .map(|line| super::clean(line))
-        .collect::<Vec<_>>()
-        .join("\n");
+    for (org, changes) in &by_org {
+        let counts: Vec<String> = actions
+            .iter()
+            .filter_map(|a| {
+                let n = count(changes, *a);
+                (n > 0).then(|| format!("{n} {}", a.as_str()))
+            })
+            .collect();
+        let mut block = vec![
+            format!(
+                "<details><summary><code>{}</code>: {}</summary>",
+                html_text(org),
+                counts.join(", ")
+            ),
+            String::new(),
+            "```diff".into(),
+        ];
+        for change in changes {
+            block.extend(diff_lines(change));
+        }
+        block.extend([
+            "```".into(),
+            String::new(),
+            "</details>".into(),
+            String::new(),
+        ]);
+        out.add_or_skip(block);
+    }
+    let mut lines = out.lines;
+    if out.left_out > 0 {
+        lines.push(format!(
+            "_{} item{} left out to stay within GitHub's {limit}-character comment limit. The whole plan: `orgform show plan.json` on the plan saved with `plan --out plan.json` (e.g. the job's artifact), or `orgform plan` locally._",
+            out.left_out,
+            if out.left_out == 1 { " was" } else { "s were" }
+        ));
+    }
+    let mut text = lines.join("\n");
     text.push('\n');
     text
 }

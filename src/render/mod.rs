@@ -6,7 +6,7 @@ mod markdown;
 use serde_json::Value;
 
 pub use human::render_human;
-pub use markdown::render_markdown;
+pub use markdown::{COMMENT_LIMIT, render_markdown, render_markdown_within};
 
 use crate::plan::Plan;
 

@@ -4,6 +4,7 @@
 pub mod support;
 
 mod exit_codes;
+mod fleet;
 mod hygiene;
 mod nirvana;
 mod pingone;

@@ -1,0 +1,47 @@
+//! Plans at fleet scale stay readable where they are read: the markdown comment fits GitHub's
+//! limit and says what it left out.
+
+use super::support::Scenario;
+
+#[tokio::test]
+async fn markdown_of_500_new_organizations_fits_a_comment_and_says_what_it_left_out() {
+    let scenario = Scenario::new("scalekit", "").await;
+    let manifests: String = (0..500)
+        .map(|n| {
+            format!(
+                "---\norganization: tenant-{n:03}\nname: Tenant {n}\nmetadata: {{ tier: gold, region: eu-west }}\ndomains: [tenant-{n}.example, tenant-{n}.io]\nmembers:\n  - {{ email: admin@tenant-{n}.example, role: admin }}\n"
+            )
+        })
+        .collect();
+    scenario.manifest("tenants.yaml", &manifests);
+    let (plan, _) = scenario.plan(&[]).await.expect("plan");
+    assert_eq!(plan.summary.create, 2000);
+    let markdown = orgform::render::render_markdown(&plan);
+    let length = markdown.chars().count();
+    assert!(length <= 65_536, "{length} characters");
+    assert!(
+        markdown.starts_with("### orgform plan\n\n**Plan: 2000 to add, 0 to change, 0 to destroy, 0 need manual action.**"),
+        "{}",
+        &markdown[..200]
+    );
+    // The table counts every organization, first.
+    let rows = markdown
+        .lines()
+        .filter(|l| l.starts_with("| `org.tenant-"))
+        .count();
+    assert_eq!(rows, 500);
+    assert!(markdown.contains("| `org.tenant-499` | 4 | 0 | 0 | 0 |"));
+    // Then details while they fit, and a line saying what was left out and where it is.
+    let details = markdown.matches("<details>").count();
+    assert!(details > 10 && details < 500, "{details} sections");
+    let closing = markdown.trim_end().lines().last().unwrap();
+    assert!(
+        closing.contains(&format!("{} items were left out", 500 - details))
+            && closing.contains("orgform show plan.json"),
+        "{closing}"
+    );
+    // A small plan is whole, with no such line.
+    let small = orgform::render::render_markdown_within(&plan, usize::MAX);
+    assert_eq!(small.matches("<details>").count(), 500);
+    assert!(!small.contains("left out"));
+}
