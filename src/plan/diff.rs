@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value, json};
 
 use super::identity::{IdentityError, MatchedBy, match_organizations};
-use super::{Action, FORMAT_VERSION, Plan, Reason, ResourceChange, Summary, Warning, safety};
+use super::{
+    Action, FORMAT_VERSION, Plan, Reason, ResourceChange, Summary, Warning, WarningKind, safety,
+};
 use crate::manifest::ProviderKind;
 use crate::model::{
     DesiredState, LiveLicense, LiveOrganization, LiveState, MemberIdentity, Organization,
@@ -553,6 +555,7 @@ fn plan_domains(org: &Organization, live: Option<&LiveOrganization>, out: &mut O
                 }
                 if !l.is_verified() {
                     out.warnings.push(Warning {
+                        kind: WarningKind::DomainUnverified,
                         address: address.to_string(),
                         message: format!(
                             "domain `{name}` is not verified ({}): complete its verification in {}",
@@ -919,6 +922,7 @@ fn plan_licenses(
             && changed.is_empty()
         {
             out.warnings.push(Warning {
+                kind: WarningKind::LicenseExpiring,
                 address: address.to_string(),
                 message: format!(
                     "license `{}` expires in {} days",

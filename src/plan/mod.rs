@@ -88,8 +88,39 @@ pub struct Summary {
 /// Something a reviewer should know that is not a change (e.g. an unverified domain).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Warning {
+    #[serde(default)]
+    pub kind: WarningKind,
     pub address: String,
     pub message: String,
+}
+
+/// What a warning is about, so that many of one kind can be shown as one line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningKind {
+    /// A domain whose verification is pending or failed.
+    DomainUnverified,
+    /// A license that expires soon.
+    LicenseExpiring,
+    #[default]
+    Other,
+}
+
+impl WarningKind {
+    /// How `count` warnings of this kind in `organizations` organizations read as one line.
+    pub fn grouped(self, count: usize, organizations: usize) -> String {
+        let s = |n: usize| if n == 1 { "" } else { "s" };
+        let orgs = format!("{organizations} organization{}", s(organizations));
+        match self {
+            WarningKind::DomainUnverified => {
+                format!("{count} domain{} awaiting verification in {orgs}", s(count))
+            }
+            WarningKind::LicenseExpiring => {
+                format!("{count} license{} expiring soon in {orgs}", s(count))
+            }
+            WarningKind::Other => format!("{count} other warning{} in {orgs}", s(count)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

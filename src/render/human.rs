@@ -5,7 +5,7 @@ use owo_colors::OwoColorize;
 use serde_json::Value;
 
 use super::{at_path, clean, flatten, show, summary_line};
-use crate::plan::{Action, Plan, ResourceChange};
+use crate::plan::{Action, Plan, ResourceChange, Warning, WarningKind};
 
 struct Paint {
     color: bool,
@@ -156,6 +156,44 @@ fn render_change(p: &Paint, change: &ResourceChange, out: &mut Vec<String>) {
     out.push(String::new());
 }
 
+/// Warnings of a kind are listed one by one up to this many; more become one counted line with
+/// a few examples, so that they never push the changes off the screen before the prompt.
+const WARNINGS_LISTED: usize = 3;
+
+/// The warnings, grouped by kind (`--format json` lists every one).
+fn grouped_warnings(plan: &Plan) -> Vec<String> {
+    let mut by_kind: std::collections::BTreeMap<WarningKind, Vec<&Warning>> = Default::default();
+    for w in &plan.warnings {
+        by_kind.entry(w.kind).or_default().push(w);
+    }
+    let line = |w: &Warning| format!("  - {}: {}", clean(&w.address), clean(&w.message));
+    let mut out = Vec::new();
+    for (kind, warnings) in by_kind {
+        if warnings.len() <= WARNINGS_LISTED {
+            out.extend(warnings.iter().map(|w| line(w)));
+            continue;
+        }
+        let organizations: std::collections::BTreeSet<&str> = warnings
+            .iter()
+            .map(|w| w.address.split(['.', '[']).nth(1).unwrap_or_default())
+            .collect();
+        out.push(format!(
+            "  - {}, e.g.:",
+            kind.grouped(warnings.len(), organizations.len())
+        ));
+        out.extend(
+            warnings[..WARNINGS_LISTED]
+                .iter()
+                .map(|w| format!("  {}", line(w))),
+        );
+        out.push(format!(
+            "      … and {} more (`--format json` lists every warning)",
+            warnings.len() - WARNINGS_LISTED
+        ));
+    }
+    out
+}
+
 /// The plan for a terminal or a log.
 pub fn render_human(plan: &Plan, color: bool) -> String {
     let p = Paint { color };
@@ -170,9 +208,7 @@ pub fn render_human(plan: &Plan, color: bool) -> String {
     }
     if !plan.warnings.is_empty() {
         out.push(p.yellow("Warnings:"));
-        for w in &plan.warnings {
-            out.push(format!("  - {}: {}", clean(&w.address), clean(&w.message)));
-        }
+        out.extend(grouped_warnings(plan));
         out.push(String::new());
     }
     if !plan.safety.violations.is_empty() {

@@ -151,8 +151,30 @@ pub fn render_markdown_within(plan: &Plan, limit: usize) -> String {
     }
     if !plan.warnings.is_empty() {
         out.add(vec!["#### Warnings".into()]);
+        let mut by_kind: BTreeMap<crate::plan::WarningKind, Vec<&crate::plan::Warning>> =
+            BTreeMap::new();
         for w in &plan.warnings {
-            out.add_or_skip(vec![format!("- `{}`: {}", w.address, w.message)]);
+            by_kind.entry(w.kind).or_default().push(w);
+        }
+        for (kind, warnings) in by_kind {
+            let grouped = warnings.len() > 3;
+            if grouped {
+                let organizations: std::collections::BTreeSet<&str> = warnings
+                    .iter()
+                    .map(|w| w.address.split(['.', '[']).nth(1).unwrap_or_default())
+                    .collect();
+                out.add(vec![
+                    format!("- {}", kind.grouped(warnings.len(), organizations.len())),
+                    "<details><summary>every one</summary>".into(),
+                    String::new(),
+                ]);
+            }
+            for w in warnings {
+                out.add_or_skip(vec![format!("- `{}`: {}", w.address, w.message)]);
+            }
+            if grouped {
+                out.add(vec![String::new(), "</details>".into(), String::new()]);
+            }
         }
         out.add(vec![String::new()]);
     }

@@ -45,3 +45,32 @@ async fn markdown_of_500_new_organizations_fits_a_comment_and_says_what_it_left_
     assert_eq!(small.matches("<details>").count(), 500);
     assert!(!small.contains("left out"));
 }
+
+#[tokio::test]
+async fn warnings_of_a_fleet_are_grouped_and_counted() {
+    let scenario = Scenario::new("scalekit", "").await;
+    let mut seed = String::from("scalekit:\n  organizations:\n");
+    let mut manifests = String::new();
+    for n in 0..200 {
+        let status = if n % 50 == 0 { "FAILED" } else { "PENDING" };
+        seed.push_str(&format!(
+            "    - {{ display_name: Tenant {n}, external_id: tenant-{n:03}, domains: [{{ domain: tenant-{n}.example, verification_status: {status} }}, {{ domain: tenant-{n}.io, verification_status: VERIFIED }}] }}\n"
+        ));
+        manifests.push_str(&format!(
+            "---\norganization: tenant-{n:03}\nname: Tenant {n}\ndomains: [tenant-{n}.example, tenant-{n}.io]\n"
+        ));
+    }
+    // One change, so the grouped warnings sit between it and the summary.
+    manifests = manifests.replacen("name: Tenant 0\n", "name: Tenant Zero\n", 1);
+    scenario.sandbox.seed(&seed).await;
+    scenario.manifest("tenants.yaml", &manifests);
+    let (plan, _) = scenario.plan(&[]).await.expect("plan");
+    assert_eq!(plan.warnings.len(), 200, "JSON keeps every warning");
+    let (human, _) = super::support::rendered(&plan);
+    insta::assert_snapshot!("fleet_warnings_human", human);
+    let markdown = orgform::render::render_markdown(&plan);
+    assert!(
+        markdown.contains("- 200 domains awaiting verification in 200 organizations\n<details>"),
+        "{markdown}"
+    );
+}
