@@ -109,19 +109,66 @@ pub fn plan(plan: &crate::plan::Plan, format: Format) {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
-/// A progress bar on stderr, drawn only when stderr is a terminal.
+/// How often a status line is printed when stderr is not a terminal (CI logs, cron mail).
+pub const STATUS_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The status interval: [`STATUS_INTERVAL`], or `ORGFORM_STATUS_INTERVAL` (e.g. `2s`).
+fn status_interval() -> std::time::Duration {
+    std::env::var("ORGFORM_STATUS_INTERVAL")
+        .ok()
+        .and_then(|v| humantime::parse_duration(&v).ok())
+        .filter(|d| !d.is_zero())
+        .unwrap_or(STATUS_INTERVAL)
+}
+
+/// Progress on stderr: on a terminal a bar that redraws on time (not only when a step ends);
+/// elsewhere one status line at a steady interval, so a long run is never silent in a log.
+/// Finishing the bar ends the status lines.
 pub fn progress(total: u64, what: &str) -> indicatif::ProgressBar {
+    progress_of(total, what, "organizations")
+}
+
+fn progress_of(total: u64, what: &str, unit: &str) -> indicatif::ProgressBar {
     if !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
+        let bar = indicatif::ProgressBar::hidden();
+        bar.set_length(total);
+        status_lines(&bar, what.to_owned(), unit.to_owned());
+        return bar;
     }
     let bar = indicatif::ProgressBar::new(total);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{msg} [{bar:30}] {pos}/{len} organizations ({elapsed})",
-    ) {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{{msg}} [{{bar:30}}] {{pos}}/{{len}} {unit} ({{elapsed}})"
+    )) {
         bar.set_style(style.progress_chars("=> "));
     }
     bar.set_message(what.to_owned());
+    bar.enable_steady_tick(std::time::Duration::from_millis(250));
     bar
+}
+
+/// Prints `what: N/M unit (Ts)` to stderr every interval until `bar` is finished.
+fn status_lines(bar: &indicatif::ProgressBar, what: String, unit: String) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    let bar = bar.clone();
+    let interval = status_interval();
+    let started = std::time::Instant::now();
+    runtime.spawn(async move {
+        loop {
+            tokio::time::sleep(interval).await;
+            if bar.is_finished() {
+                return;
+            }
+            let total = bar.length().map_or(String::new(), |l| format!("/{l}"));
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "{what}: {}{total} {unit} ({}s)",
+                bar.position(),
+                started.elapsed().as_secs()
+            );
+        }
+    });
 }
 
 /// Reports why a command failed; returns exit code 1.
@@ -149,36 +196,30 @@ pub fn confirm(question: &str) -> Option<bool> {
     Some(answer.trim() == "yes")
 }
 
-/// Progress of apply: a bar on a terminal, otherwise one line per finished step.
+/// Progress of apply: a bar on a terminal (redrawn on time), otherwise one line per finished
+/// step and a status line at a steady interval.
 pub struct StepReporter {
-    bar: Option<indicatif::ProgressBar>,
+    bar: indicatif::ProgressBar,
+    terminal: bool,
 }
 
 impl StepReporter {
     pub fn new(steps: u64) -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = indicatif::ProgressBar::new(steps);
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "applying [{bar:30}] {pos}/{len} steps ({elapsed})",
-            ) {
-                bar.set_style(style.progress_chars("=> "));
-            }
-            bar
-        });
-        Self { bar }
+        Self {
+            bar: progress_of(steps, "applying", "steps"),
+            terminal: std::io::stderr().is_terminal(),
+        }
     }
 
     pub fn report(&self, result: &crate::apply::StepResult) {
-        match &self.bar {
-            Some(bar) => bar.inc(1),
-            None => say(&step_line(result)),
+        self.bar.inc(1);
+        if !self.terminal {
+            say(&step_line(result));
         }
     }
 
     pub fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
+        self.bar.finish_and_clear();
     }
 }
 

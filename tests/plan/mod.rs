@@ -8,6 +8,7 @@ mod fleet;
 mod hygiene;
 mod nirvana;
 mod pingone;
+mod progress;
 mod requests;
 mod robustness;
 mod safety;
