@@ -188,12 +188,20 @@ pub fn confirm(question: &str) -> Option<bool> {
     if !std::io::stdin().is_terminal() {
         return None;
     }
+    discard_typed_ahead();
     let mut stdout = std::io::stdout().lock();
     let _ = write!(stdout, "\n{question}");
     let _ = stdout.flush();
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer).ok()?;
     Some(answer.trim() == "yes")
+}
+
+/// Throws away what was typed before the question was shown: a `yes` typed ahead, before
+/// the plan was drawn, must not approve it.
+fn discard_typed_ahead() {
+    #[cfg(unix)]
+    let _ = rustix::termios::tcflush(std::io::stdin(), rustix::termios::QueueSelector::IFlush);
 }
 
 /// Progress of apply: a bar on a terminal (redrawn on time), otherwise one line per finished

@@ -98,6 +98,10 @@ impl Session {
     pub fn targets(&self, texts: &[String]) -> Result<Vec<ResourceAddress>, Failure> {
         let mut targets = Vec::new();
         for text in texts {
+            if text.contains(['*', '?']) {
+                targets.extend(self.organizations_matching(text)?);
+                continue;
+            }
             let address: ResourceAddress = text
                 .parse()
                 .map_err(|e: crate::model::AddressParseError| Failure::Usage(e.to_string()))?;
@@ -115,6 +119,44 @@ impl Session {
             targets.push(address);
         }
         Ok(targets)
+    }
+
+    /// The organizations whose address matches a `--target` pattern (`*` any run of
+    /// characters, `?` one; brackets are literal, as in `domain[...]`).
+    fn organizations_matching(&self, pattern: &str) -> Result<Vec<ResourceAddress>, Failure> {
+        let mut escaped = String::with_capacity(pattern.len());
+        for c in pattern.chars() {
+            match c {
+                '[' | ']' | '{' | '}' | '\\' => {
+                    escaped.push('[');
+                    escaped.push(c);
+                    escaped.push(']');
+                }
+                c => escaped.push(c),
+            }
+        }
+        let glob = globset::GlobBuilder::new(&escaped)
+            .literal_separator(false)
+            .build()
+            .map_err(|e| Failure::Usage(format!("--target {pattern}: {e}")))?
+            .compile_matcher();
+        let matched: Vec<ResourceAddress> = self
+            .desired
+            .organizations
+            .keys()
+            .filter_map(|key| {
+                format!("org.{}", key.as_str())
+                    .parse::<ResourceAddress>()
+                    .ok()
+            })
+            .filter(|address| glob.is_match(address.to_string()))
+            .collect();
+        if matched.is_empty() {
+            return Err(Failure::Usage(format!(
+                "--target {pattern}: the pattern matches no organization the manifests declare"
+            )));
+        }
+        Ok(matched)
     }
 
     pub async fn refresh(&self, options: &RefreshOptions) -> Result<LiveState, Failure> {

@@ -126,6 +126,14 @@ async fn apply_in(
     }
     if !planned.has_changes() {
         output::plan(&planned, output::Format::Human);
+        if planned.has_manual() {
+            // Nothing for orgform to do, but the run still ends with its own closing line.
+            output::say(&format!(
+                "\nApply complete: nothing to change; {} need{} manual action (above).",
+                planned.summary.manual,
+                if planned.summary.manual == 1 { "s" } else { "" }
+            ));
+        }
         return exit::SUCCESS;
     }
     output::plan(&planned, output::Format::Human);

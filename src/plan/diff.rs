@@ -170,6 +170,7 @@ pub fn plan(input: PlanInput) -> Result<Plan, Vec<IdentityError>> {
         safety,
         warnings,
         workspace: None,
+        targets: input.targets.iter().map(ToString::to_string).collect(),
     })
 }
 

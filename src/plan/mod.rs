@@ -137,6 +137,9 @@ pub struct Plan {
     /// manifests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace: Option<SavedWorkspace>,
+    /// The `--target` addresses the plan was limited to (empty: the whole workspace).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

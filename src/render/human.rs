@@ -219,6 +219,10 @@ pub fn render_human(plan: &Plan, color: bool) -> String {
         }
         out.push(String::new());
     }
+    if let Some(note) = super::targeting_note(plan) {
+        out.push(p.yellow(&note));
+        out.push(String::new());
+    }
     out.push(p.bold(&summary_line(plan)));
     let mut text = out.join("\n");
     text.push('\n');

@@ -118,6 +118,9 @@ pub fn render_markdown_within(plan: &Plan, limit: usize) -> String {
         format!("**{}**", summary_line(plan)),
         String::new(),
     ]);
+    if let Some(note) = super::targeting_note(plan) {
+        out.add(vec![format!("_{note}_"), String::new()]);
+    }
     if !plan.safety.violations.is_empty() {
         out.add(vec![
             "#### :no_entry: Safety policy violations (apply will refuse)".into(),

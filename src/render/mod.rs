@@ -78,10 +78,30 @@ pub fn clean(text: &str) -> String {
     out
 }
 
+/// The note shown when `--target` limited the plan: other changes may be pending.
+pub fn targeting_note(plan: &Plan) -> Option<String> {
+    if plan.targets.is_empty() {
+        return None;
+    }
+    let shown: Vec<&str> = plan.targets.iter().take(5).map(String::as_str).collect();
+    let more = plan.targets.len().saturating_sub(shown.len());
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    Some(clean(&format!(
+        "Targeting is in effect (--target {}{more}): only these were planned; changes elsewhere in the workspace are not shown.",
+        shown.join(", ")
+    )))
+}
+
 /// The line that closes every human and markdown plan.
 pub fn summary_line(plan: &Plan) -> String {
     let s = &plan.summary;
-    if s.create + s.update + s.delete + s.manual == 0 {
+    if s.create + s.update + s.delete + s.manual == 0 && !plan.targets.is_empty() {
+        "No changes. The targeted resources match the manifests.".to_owned()
+    } else if s.create + s.update + s.delete + s.manual == 0 {
         "No changes. Live state matches the manifests.".to_owned()
     } else {
         format!(

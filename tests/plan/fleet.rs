@@ -74,3 +74,45 @@ async fn warnings_of_a_fleet_are_grouped_and_counted() {
         "{markdown}"
     );
 }
+
+#[tokio::test]
+async fn target_patterns_select_organizations_and_the_plan_says_it_is_targeted() {
+    let scenario = Scenario::new("scalekit", "").await;
+    scenario.manifest(
+        "orgs.yaml",
+        "organization: tenant-a\nname: A\n---\norganization: tenant-b\nname: B\ndomains: [b.example]\n---\norganization: other\nname: Other\n",
+    );
+    let (plan, _) = scenario.plan(&["org.tenant-*"]).await.expect("plan");
+    let addresses: Vec<&str> = plan.actionable().map(|c| c.address.as_str()).collect();
+    assert_eq!(
+        addresses,
+        [
+            "org.tenant-a",
+            "org.tenant-b",
+            "org.tenant-b.domain[b.example]"
+        ]
+    );
+    let (human, _) = super::support::rendered(&plan);
+    assert!(
+        human.contains(
+            "Targeting is in effect (--target org.tenant-a, org.tenant-b): only these were planned"
+        ),
+        "{human}"
+    );
+    // A targeted plan with nothing to do does not claim the whole workspace matches.
+    scenario
+        .sandbox
+        .seed("scalekit:\n  organizations:\n    - { display_name: Other, external_id: other }\n")
+        .await;
+    let (plan, _) = scenario.plan(&["org.oth?r"]).await.expect("plan");
+    let (human, _) = super::support::rendered(&plan);
+    assert!(
+        human.ends_with("No changes. The targeted resources match the manifests.\n"),
+        "{human}"
+    );
+    let Err(orgform::session::Failure::Usage(message)) = scenario.plan(&["org.nothing-*"]).await
+    else {
+        panic!("a pattern matching nothing is a usage error")
+    };
+    assert!(message.contains("matches no organization"), "{message}");
+}
