@@ -36,6 +36,7 @@ fn the_corpus_covers_every_rule() {
     }
     let rules = [
         "unknown_field",
+        "bare_variable",
         "wrong_type",
         "missing_field",
         "invalid_key",

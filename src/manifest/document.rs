@@ -15,6 +15,17 @@ use super::node::{Node, Value};
 use super::span::{Span, Spanned};
 use super::values::*;
 
+/// The name when the whole setting is `$NAME` (no braces, maybe quoted): a shell habit that
+/// orgform would otherwise take literally. A `$` inside a longer value (a secret may hold
+/// one) is not matched.
+fn bare_variable(raw: &str) -> Option<&str> {
+    let unquoted = raw.trim().trim_matches(['"', '\'']);
+    let name = unquoted.strip_prefix('$')?;
+    let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    valid.then_some(name)
+}
+
 /// A client-side rate budget below one request in 100 s, or above what any vendor serves, is a
 /// typo (and a period of 1e300 s cannot even be waited for).
 const MIN_REQUESTS_PER_SECOND: f64 = 0.01;
@@ -297,6 +308,30 @@ impl Decode for ProviderConfig {
             key_spans: key_spans(&map, PROVIDER_FIELDS),
             kind: Spanned::new(ProviderKind::Nirvana, map.span()),
         };
+        // `$NAME` without braces is taken literally: in a credential or URL that is a mistake.
+        let settings = [
+            config.url.as_ref().map(|v| v.span),
+            config.auth_url.as_ref().map(|v| v.span),
+            config.environment_id.as_ref().map(|v| v.span),
+            config.api_key.as_ref().map(|v| v.span),
+            config.client_id.as_ref().map(|v| v.span),
+            config.client_secret.as_ref().map(|v| v.span),
+        ];
+        for span in settings.into_iter().flatten() {
+            let raw = cx
+                .text
+                .get(span.offset..span.offset + span.len)
+                .unwrap_or_default();
+            if let Some(name) = bare_variable(raw) {
+                cx.report(
+                    ManifestError::new("bare_variable", format!("`${name}` is taken literally"))
+                        .at(span, "a `$` without braces")
+                        .help(format!(
+                            "write `${{{name}}}` to read the environment variable {name}"
+                        )),
+                );
+            }
+        }
         for url in [&config.url, &config.auth_url].into_iter().flatten() {
             if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
                 cx.report(

@@ -548,8 +548,14 @@ impl HttpClient {
                     retry_after: None,
                 });
             }
-            let message = vendor_message(&body)
+            let mut message = vendor_message(&body)
                 .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
+            if status == StatusCode::NOT_FOUND {
+                message.push_str(&format!(
+                    " (if this route should exist, check the provider's `url`: {} is the base the vendor's documented paths are appended to, e.g. https://<environment>.scalekit.com, https://api.nirvanalabs.io, https://api.pingone.com, or the sandbox's http://127.0.0.1:8765/scalekit)",
+                    redact_url(&self.base_url)
+                ));
+            }
             let retry = status == StatusCode::TOO_MANY_REQUESTS
                 || status.is_server_error()
                 || status == StatusCode::REQUEST_TIMEOUT;
@@ -622,7 +628,10 @@ impl HttpClient {
                     });
                 }
                 if !status.is_success() {
-                    let message = vendor_message(&error_body(&bytes)).unwrap_or_default();
+                    let mut message = vendor_message(&error_body(&bytes)).unwrap_or_default();
+                    if status == StatusCode::NOT_FOUND {
+                        message.push_str(" (no token endpoint there: check the provider's `url`, or `auth_url` for PingOne)");
+                    }
                     return Err(Attempt {
                         kind: ApiErrorKind::Auth(format!(
                             "the token endpoint {shown_url} answered {}: {message}",

@@ -115,13 +115,14 @@ pub fn connect(
                     Secret::new(s.credentials.pingone_client_secret.clone()),
                 ),
                 _ => {
-                    let region = provider
-                        .region
-                        .or_else(|| {
-                            env("PINGONE_REGION")
-                                .and_then(|r| PingOneRegion::parse(&r.to_ascii_uppercase()))
-                        })
-                        .unwrap_or(PingOneRegion::Na);
+                    let region = match (provider.region, env("PINGONE_REGION").filter(|r| !r.is_empty())) {
+                        (Some(region), _) => region,
+                        (None, Some(text)) => PingOneRegion::parse(&text.to_ascii_uppercase())
+                            .ok_or_else(|| fail(format!(
+                                "PINGONE_REGION={text} is not a PingOne region: use NA, EU, AP, AU, CA or SG"
+                            )))?,
+                        (None, None) => PingOneRegion::Na,
+                    };
                     let tld = pingone_tld(region);
                     (
                         provider.url.clone().unwrap_or_else(|| format!("https://api.pingone.{tld}")),

@@ -95,3 +95,58 @@ async fn a_sandbox_provider_runs_the_embedded_sandbox() {
     );
     assert!(dir.path().join(".orgform/sandbox.sqlite").is_file());
 }
+
+/// Under `--detailed-exitcode`, 2 and 3 mean only changes and drift: an API failure is 1.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_api_failure_exits_1_under_detailed_exitcode() {
+    let scenario = Scenario::new("scalekit", "").await;
+    scenario.manifest("a.yaml", "organization: acme\nname: Acme\n");
+    scenario
+        .sandbox
+        .faults(serde_json::json!({ "scripts": [{ "method": "GET", "route": "/scalekit/api/v1/organizations", "nth": 1, "times": 100, "status": 400 }] }))
+        .await;
+    let (code, _, stderr) = exit_code(&scenario, &[]).await;
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("answered 400"), "{stderr}");
+}
+
+/// Configuration slips get a message that says what to fix.
+#[tokio::test(flavor = "multi_thread")]
+async fn config_mistakes_say_what_to_fix() {
+    let sandbox = crate::sandbox::support::TestSandbox::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_str().unwrap();
+    std::fs::write(
+        dir.path().join("a.yaml"),
+        "organization: acme\nname: Acme\n",
+    )
+    .unwrap();
+    // A Scalekit url without the sandbox's /scalekit prefix: the token endpoint is not there.
+    std::fs::write(
+        dir.path().join("orgform.yaml"),
+        format!(
+            "providers:\n  main:\n    kind: scalekit\n    url: {}\n    client_id: sandbox-client\n    client_secret: sandbox-secret\n",
+            sandbox.running.base_url()
+        ),
+    )
+    .unwrap();
+    let (code, _, stderr) = run_orgform_async(&["plan", path, "--timeout", "20s"], &[]).await;
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("answered 404") && stderr.contains("check the provider's `url`"),
+        "{stderr}"
+    );
+    // An unknown PingOne region is an error, not silently North America.
+    std::fs::write(
+        dir.path().join("orgform.yaml"),
+        "providers:\n  main:\n    kind: pingone\n    environment_id: e\n    client_id: c\n    client_secret: s\n",
+    )
+    .unwrap();
+    let (code, _, stderr) =
+        run_orgform_async(&["plan", path], &[("PINGONE_REGION", "europe")]).await;
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("PINGONE_REGION=europe is not a PingOne region"),
+        "{stderr}"
+    );
+}
