@@ -7,6 +7,18 @@ use miette::{GraphicalReportHandler, GraphicalTheme};
 use crate::manifest::ManifestError;
 use crate::model::Totals;
 
+static COLOR_OFF: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `--no-color`: no colour anywhere, as with `NO_COLOR`.
+pub fn disable_color() {
+    COLOR_OFF.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether colour may be used at all (`--no-color` and `NO_COLOR` say no).
+fn color_allowed() -> bool {
+    !COLOR_OFF.load(std::sync::atomic::Ordering::Relaxed) && std::env::var_os("NO_COLOR").is_none()
+}
+
 /// How diagnostics are drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Style {
@@ -18,7 +30,7 @@ impl Style {
     /// Colour on a terminal unless `NO_COLOR` is set; 100 columns.
     pub fn for_stderr() -> Self {
         Self {
-            color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            color: std::io::stderr().is_terminal() && color_allowed(),
             width: 100,
         }
     }
@@ -54,6 +66,46 @@ pub fn render_diagnostics(errors: &[ManifestError], style: Style) -> String {
         if errors.len() == 1 { "" } else { "s" }
     ));
     out
+}
+
+/// `validate --format json`: every diagnostic with its file, line and column (1-based), code,
+/// message, label and help.
+pub fn diagnostics_json(errors: &[ManifestError], sources: &crate::manifest::Sources) -> String {
+    let diagnostics: Vec<serde_json::Value> = errors
+        .iter()
+        .map(|e| {
+            let (file, line, column) = match e.span() {
+                Some(span) => {
+                    let text = &sources.get(span.file).text;
+                    let before = text.get(..span.offset).unwrap_or(text);
+                    let line = before.matches('\n').count() + 1;
+                    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+                    (
+                        Some(sources.path(span.file).display().to_string()),
+                        Some(line),
+                        Some(column),
+                    )
+                }
+                None => (None, None, None),
+            };
+            serde_json::json!({
+                "file": file,
+                "line": line,
+                "column": column,
+                "code": format!("orgform::{}", e.code()),
+                "message": e.message(),
+                "label": e.label(),
+                "help": e.help_text(),
+            })
+        })
+        .collect();
+    let mut text = serde_json::to_string_pretty(&serde_json::json!({
+        "valid": false,
+        "diagnostics": diagnostics,
+    }))
+    .unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 pub fn print_diagnostics(errors: &[ManifestError]) {
@@ -100,7 +152,7 @@ pub enum Format {
 pub fn plan(plan: &crate::plan::Plan, format: Format) {
     let text = match format {
         Format::Human => {
-            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let color = std::io::stdout().is_terminal() && color_allowed();
             crate::render::render_human(plan, color)
         }
         Format::Json => crate::render::render_json(plan),

@@ -133,3 +133,66 @@ fn absurd_rate_budgets_are_diagnostics_not_panics() {
         );
     }
 }
+
+#[test]
+fn conveniences_terraform_users_reach_for() {
+    // --version names the commit.
+    let (code, stdout, _) = run_orgform(&["--version"], &[]);
+    assert_eq!(code, 0);
+    assert!(stdout.starts_with("orgform 0.1.0 (commit "), "{stdout}");
+    // Completions for each shell.
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let (code, stdout, stderr) = run_orgform(&["completions", shell], &[]);
+        assert_eq!(code, 0, "{shell}: {stderr}");
+        assert!(
+            stdout.contains("orgform") && stdout.contains("validate"),
+            "{shell}"
+        );
+    }
+    // validate --format json: diagnostics with file, line, column, code, message, help.
+    let (code, stdout, _) = run_orgform(
+        &[
+            "validate",
+            "tests/fixtures/invalid/five_errors",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(code, 1);
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(report["valid"], false);
+    let diagnostics = report["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 5);
+    let email = diagnostics
+        .iter()
+        .find(|d| d["code"] == "orgform::invalid_email")
+        .unwrap();
+    assert_eq!(
+        (
+            email["file"].as_str().unwrap(),
+            email["line"].as_u64(),
+            email["column"].as_u64()
+        ),
+        (
+            "tests/fixtures/invalid/five_errors/orgs/b.yaml",
+            Some(4),
+            Some(14)
+        )
+    );
+    assert!(
+        diagnostics
+            .iter()
+            .all(|d| d["help"].is_string() && d["message"].is_string())
+    );
+    let (code, stdout, _) = run_orgform(
+        &["validate", "examples/quickstart", "--format", "json"],
+        &[],
+    );
+    assert_eq!(code, 0);
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(report["valid"], true);
+    // --no-color is accepted everywhere (output off a terminal has no colour anyway).
+    let (code, _, _) = run_orgform(&["--no-color", "validate", "examples/quickstart"], &[]);
+    assert_eq!(code, 0);
+}

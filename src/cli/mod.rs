@@ -14,12 +14,23 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// `0.1.0 (commit abc1234)`: the version and the commit it was built from.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("ORGFORM_COMMIT"),
+    ")"
+);
+
 /// Declarative reconciler for SaaS organizations (Nirvana Labs, Scalekit, PingOne).
 #[derive(Debug, Parser)]
-#[command(name = "orgform", version, about)]
+#[command(name = "orgform", version = VERSION, about)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// No colour in any output (as with the `NO_COLOR` environment variable).
+    #[arg(long, global = true)]
+    pub no_color: bool,
     /// End the run after this long (e.g. `90s`, `20m`, `2h`): requests still unanswered then
     /// fail, and apply reports every step.
     #[arg(long, global = true, value_name = "DURATION", default_value = "1h", value_parser = humantime::parse_duration)]
@@ -33,6 +44,8 @@ pub enum Command {
         /// The workspace directory (holds orgform.yaml).
         #[arg(default_value = ".")]
         dir: PathBuf,
+        #[arg(long, value_enum, default_value = "human")]
+        format: validate::ValidateFormat,
     },
     /// Refresh live state and show what apply would change.
     Plan {
@@ -94,6 +107,8 @@ pub enum Command {
         #[command(subcommand)]
         command: SandboxCommand,
     },
+    /// Print a shell completion script (e.g. `orgform completions bash > /etc/bash_completion.d/orgform`).
+    Completions { shell: clap_complete::Shell },
     /// Render a plan saved with `plan --out FILE`.
     Show {
         /// The saved plan.
@@ -182,8 +197,22 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(usage) => return ExitCode::from(usage_exit(&usage)),
     };
+    if cli.no_color {
+        crate::output::disable_color();
+    }
     let code = match cli.command {
-        Command::Validate { dir } => validate::run(&dir, &|name| std::env::var(name).ok()),
+        Command::Validate { dir, format } => {
+            validate::run(&dir, format, &|name| std::env::var(name).ok())
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "orgform",
+                &mut std::io::stdout(),
+            );
+            exit::SUCCESS
+        }
         Command::Schemas { out } => schemas::run(&out),
         Command::Show { file, format } => show::run(&file, format),
         Command::Apply {

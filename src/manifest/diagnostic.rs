@@ -68,6 +68,16 @@ impl ManifestError {
         &self.message
     }
 
+    /// The label at the location, if there is one.
+    pub fn label(&self) -> Option<&str> {
+        self.location.as_ref().map(|(_, label)| label.as_str())
+    }
+
+    /// How to fix it.
+    pub fn help_text(&self) -> Option<&str> {
+        self.help.as_deref()
+    }
+
     pub fn span(&self) -> Option<Span> {
         self.location.as_ref().map(|(span, _)| *span)
     }
