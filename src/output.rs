@@ -9,6 +9,39 @@ use crate::model::Totals;
 
 static COLOR_OFF: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Logging to stderr through `tracing`: off by default, `-v` one line per request, `-vv` more;
+/// `ORGFORM_LOG` sets the filter itself. `-q` also silences progress and per-step lines.
+pub fn init_logging(verbose: u8, quiet: bool) {
+    QUIET.store(quiet, std::sync::atomic::Ordering::Relaxed);
+    VERBOSE.store(verbose > 0, std::sync::atomic::Ordering::Relaxed);
+    let filter = match std::env::var("ORGFORM_LOG") {
+        Ok(filter) if !filter.is_empty() => filter,
+        _ => match verbose {
+            0 => "off".to_owned(),
+            1 => "orgform=debug".to_owned(),
+            _ => "orgform=trace".to_owned(),
+        },
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal() && color_allowed())
+        .with_target(false)
+        .try_init();
+}
+
+fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// `-v`: warnings are listed in full instead of grouped.
+pub fn verbose() -> bool {
+    VERBOSE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// `--no-color`: no colour anywhere, as with `NO_COLOR`.
 pub fn disable_color() {
     COLOR_OFF.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -153,7 +186,7 @@ pub fn plan(plan: &crate::plan::Plan, format: Format) {
     let text = match format {
         Format::Human => {
             let color = std::io::stdout().is_terminal() && color_allowed();
-            crate::render::render_human(plan, color)
+            crate::render::render_human_with(plan, color, verbose())
         }
         Format::Json => crate::render::render_json(plan),
         Format::Markdown => crate::render::render_markdown(plan),
@@ -181,6 +214,11 @@ pub fn progress(total: u64, what: &str) -> indicatif::ProgressBar {
 }
 
 fn progress_of(total: u64, what: &str, unit: &str) -> indicatif::ProgressBar {
+    if quiet() {
+        let bar = indicatif::ProgressBar::hidden();
+        bar.set_length(total);
+        return bar;
+    }
     if !std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::hidden();
         bar.set_length(total);
@@ -267,7 +305,8 @@ impl StepReporter {
     pub fn new(steps: u64) -> Self {
         Self {
             bar: progress_of(steps, "applying", "steps"),
-            terminal: std::io::stderr().is_terminal(),
+            // Quiet runs print no line per step (the closing table still lists every one).
+            terminal: std::io::stderr().is_terminal() || quiet(),
         }
     }
 

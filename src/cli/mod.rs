@@ -28,6 +28,13 @@ const VERSION: &str = concat!(
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Log each request (method, route, status, duration, attempt) to stderr; `-vv` for more.
+    /// `ORGFORM_LOG` (e.g. `orgform=debug`) sets the filter directly.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Print only the plan, the outcome and errors: no progress, status or per-step lines.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
     /// No colour in any output (as with the `NO_COLOR` environment variable).
     #[arg(long, global = true)]
     pub no_color: bool,
@@ -200,6 +207,7 @@ pub fn main() -> ExitCode {
     if cli.no_color {
         crate::output::disable_color();
     }
+    crate::output::init_logging(cli.verbose, cli.quiet);
     let code = match cli.command {
         Command::Validate { dir, format } => {
             validate::run(&dir, format, &|name| std::env::var(name).ok())

@@ -451,7 +451,9 @@ impl HttpClient {
             .with_jitter();
         (|| async {
             attempts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            self.attempt(method, path, query, body, accept).await
+            let attempt = attempts.load(std::sync::atomic::Ordering::Relaxed);
+            self.attempt(method, path, query, body, accept, attempt)
+                .await
         })
         .retry(backoff)
         .when(|a: &Attempt| a.retry)
@@ -469,6 +471,7 @@ impl HttpClient {
         query: &[(&str, String)],
         body: Option<&Value>,
         accept: &[u16],
+        attempt: u32,
     ) -> Result<Answer, Attempt> {
         let mut refreshed = false;
         loop {
@@ -496,7 +499,21 @@ impl HttpClient {
                 if let Some(body) = body {
                     request = request.json(body);
                 }
-                match request.send().await {
+                let sent = Instant::now();
+                let answered = request.send().await;
+                // One line per request with -v: never a header, a body or a query (where a
+                // token could be).
+                tracing::debug!(
+                    vendor = self.vendor,
+                    provider = %self.provider,
+                    method = %method,
+                    path = path_only(path),
+                    status = answered.as_ref().map_or(0, |r| r.status().as_u16()),
+                    ms = sent.elapsed().as_millis() as u64,
+                    attempt,
+                    "request"
+                );
+                match answered {
                     Ok(response) => {
                         let status = response.status();
                         let retry_after = retry_after(&response);
@@ -603,7 +620,17 @@ impl HttpClient {
                 if *basic {
                     request = request.basic_auth(client_id, Some(client_secret.expose()));
                 }
-                let response = request.send().await.map_err(|e| Attempt {
+                let sent = Instant::now();
+                let answered = request.send().await;
+                tracing::debug!(
+                    vendor = self.vendor,
+                    provider = %self.provider,
+                    url = %shown_url,
+                    status = answered.as_ref().map_or(0, |r| r.status().as_u16()),
+                    ms = sent.elapsed().as_millis() as u64,
+                    "token request"
+                );
+                let response = answered.map_err(|e| Attempt {
                     kind: ApiErrorKind::Auth(format!(
                         "token request to {shown_url} failed: {}",
                         transport_message(&e)

@@ -160,8 +160,8 @@ fn render_change(p: &Paint, change: &ResourceChange, out: &mut Vec<String>) {
 /// a few examples, so that they never push the changes off the screen before the prompt.
 const WARNINGS_LISTED: usize = 3;
 
-/// The warnings, grouped by kind (`--format json` lists every one).
-fn grouped_warnings(plan: &Plan) -> Vec<String> {
+/// The warnings, grouped by kind unless `all` (`-v`; `--format json` lists every one too).
+fn grouped_warnings(plan: &Plan, all: bool) -> Vec<String> {
     let mut by_kind: std::collections::BTreeMap<WarningKind, Vec<&Warning>> = Default::default();
     for w in &plan.warnings {
         by_kind.entry(w.kind).or_default().push(w);
@@ -169,7 +169,7 @@ fn grouped_warnings(plan: &Plan) -> Vec<String> {
     let line = |w: &Warning| format!("  - {}: {}", clean(&w.address), clean(&w.message));
     let mut out = Vec::new();
     for (kind, warnings) in by_kind {
-        if warnings.len() <= WARNINGS_LISTED {
+        if all || warnings.len() <= WARNINGS_LISTED {
             out.extend(warnings.iter().map(|w| line(w)));
             continue;
         }
@@ -187,7 +187,7 @@ fn grouped_warnings(plan: &Plan) -> Vec<String> {
                 .map(|w| format!("  {}", line(w))),
         );
         out.push(format!(
-            "      … and {} more (`--format json` lists every warning)",
+            "      … and {} more (`-v` or `--format json` lists every warning)",
             warnings.len() - WARNINGS_LISTED
         ));
     }
@@ -196,6 +196,11 @@ fn grouped_warnings(plan: &Plan) -> Vec<String> {
 
 /// The plan for a terminal or a log.
 pub fn render_human(plan: &Plan, color: bool) -> String {
+    render_human_with(plan, color, false)
+}
+
+/// [`render_human`], listing every warning when `all_warnings` (`-v`).
+pub fn render_human_with(plan: &Plan, color: bool, all_warnings: bool) -> String {
     let p = Paint { color };
     let mut out = Vec::new();
     let changes: Vec<&ResourceChange> = plan.actionable().collect();
@@ -208,7 +213,7 @@ pub fn render_human(plan: &Plan, color: bool) -> String {
     }
     if !plan.warnings.is_empty() {
         out.push(p.yellow("Warnings:"));
-        out.extend(grouped_warnings(plan));
+        out.extend(grouped_warnings(plan, all_warnings));
         out.push(String::new());
     }
     if !plan.safety.violations.is_empty() {

@@ -5,7 +5,7 @@ mod markdown;
 
 use serde_json::Value;
 
-pub use human::render_human;
+pub use human::{render_human, render_human_with};
 pub use markdown::{COMMENT_LIMIT, render_markdown, render_markdown_within};
 
 use crate::plan::Plan;

@@ -44,3 +44,40 @@ async fn a_slow_refresh_prints_periodic_status_lines_off_a_terminal() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verbose_logs_each_request_without_credentials_and_quiet_keeps_to_the_outcome() {
+    let scenario = Scenario::new("scalekit", "").await;
+    scenario.manifest("a.yaml", "organization: acme\nname: Acme\n");
+    let dir = scenario.dir.path().to_str().unwrap().to_owned();
+    let env = [("TEST_SECRET", "sandbox-secret")];
+    let (code, _, stderr) = run_orgform_async(&["plan", &dir, "-v"], &env).await;
+    assert_eq!(code, 0, "{stderr}");
+    let request = stderr
+        .lines()
+        .find(|l| l.contains("request") && l.contains("path=\"/api/v1/organizations\""))
+        .unwrap_or_else(|| panic!("no request line: {stderr}"));
+    for field in [
+        "method=GET",
+        "status=200",
+        "attempt=1",
+        "ms=",
+        "vendor=\"scalekit\"",
+    ] {
+        assert!(request.contains(field), "{field} missing: {request}");
+    }
+    assert!(stderr.contains("token request"), "{stderr}");
+    assert!(!stderr.contains("sandbox-secret"), "{stderr}");
+    let tokens = scenario.sandbox.stats().await;
+    assert!(tokens["total"].as_u64().unwrap() >= 2);
+
+    let (code, stdout, stderr) =
+        run_orgform_async(&["apply", &dir, "--auto-approve", "-q"], &env).await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(
+        stdout.matches("org.acme: create done").count(),
+        1,
+        "{stdout}"
+    );
+    assert!(stderr.is_empty(), "{stderr}");
+}
