@@ -13,7 +13,9 @@ use crate::model::LiveOrganization;
 use crate::plan::{Action, ResourceChange};
 use crate::provider::scalekit::wire as scalekit_wire;
 use crate::provider::scalekit::{OWNER_KEY, OWNER_VALUE, OWNER_VALUE_PROTECTED};
-use crate::provider::{AnyProvider, ApiError, HttpClient, Lookup, Needs, Provider, Scalekit};
+use crate::provider::{
+    AnyProvider, ApiError, ApiErrorKind, HttpClient, Lookup, Needs, Provider, Scalekit,
+};
 
 /// What a finished step reports: the vendor id of what it created, if anything.
 pub type Done = Option<String>;
@@ -119,7 +121,7 @@ fn missing(client: &HttpClient, change: &ResourceChange, what: &str) -> ApiError
         resource: change.address.clone(),
         method: "-".into(),
         path: "-".into(),
-        kind: crate::provider::ApiErrorKind::Decode(format!("the plan lacks {what}")),
+        kind: ApiErrorKind::Decode(format!("the plan lacks {what}")),
         attempts: 0,
     }
 }
@@ -148,18 +150,10 @@ async fn scalekit(
                     .get_organization(&Lookup::ExternalId(key.clone()))
                     .await?
             {
-                return Err(ApiError {
-                    provider: client.provider.clone(),
-                    vendor: client.vendor,
-                    resource: resource.to_owned(),
-                    method: "GET".into(),
-                    path: format!("/api/v1/organizations:external/{key}"),
-                    kind: crate::provider::ApiErrorKind::Inconsistent(format!(
+                return Err(client.failure(&Method::GET, &format!("/api/v1/organizations:external/{key}"), resource, ApiErrorKind::Inconsistent(format!(
                         "organization {} with external id `{key}` exists though the listing did not show it; not creating a second one (run plan again)",
                         found.id
-                    )),
-                    attempts: 1,
-                });
+                    ))));
             }
             let id = create_idempotently(
                 client,
@@ -249,17 +243,12 @@ async fn scalekit(
                 return Ok(None);
             };
             if let Some(why) = delete_refusal(change, &fresh) {
-                return Err(ApiError {
-                    provider: client.provider.clone(),
-                    vendor: client.vendor,
-                    resource: resource.to_owned(),
-                    method: "GET".into(),
-                    path: format!("/api/v1/organizations/{id}"),
-                    kind: crate::provider::ApiErrorKind::Inconsistent(format!(
-                        "{why}; refusing to delete it"
-                    )),
-                    attempts: 1,
-                });
+                return Err(client.failure(
+                    &Method::GET,
+                    &format!("/api/v1/organizations/{id}"),
+                    resource,
+                    ApiErrorKind::Inconsistent(format!("{why}; refusing to delete it")),
+                ));
             }
             client
                 .send(
@@ -311,19 +300,16 @@ async fn scalekit(
                         // Already there: fine if it is ours (an earlier attempt), an error otherwise.
                         return match find().await? {
                             Some(id) => Ok(Some(id)),
-                            None => Err(ApiError {
-                                provider: client.provider.clone(),
-                                vendor: client.vendor,
-                                resource: resource.to_owned(),
-                                method: "POST".into(),
-                                path: path.clone(),
-                                kind: crate::provider::ApiErrorKind::Status {
+                            None => Err(client.failure(
+                                &Method::POST,
+                                &path,
+                                resource,
+                                ApiErrorKind::Status {
                                     status: 409,
                                     message: crate::provider::error::vendor_message(&answer.body())
                                         .unwrap_or_default(),
                                 },
-                                attempts: 1,
-                            }),
+                            )),
                         };
                     }
                     let created: scalekit_wire::DomainAnswer =
@@ -499,17 +485,9 @@ async fn scalekit_add_by_email(
             // only once the vendor confirmed a write, so a user the search cannot find is an error.
             match provider.find_user_by_email(email, resource).await? {
                 Some(user) => scalekit_add_membership(client, resource, org, &user, roles).await,
-                None => Err(ApiError {
-                    provider: client.provider.clone(),
-                    vendor: client.vendor,
-                    resource: resource.to_owned(),
-                    method: "POST".into(),
-                    path: path.clone(),
-                    kind: crate::provider::ApiErrorKind::Inconsistent(format!(
+                None => Err(client.failure(&Method::POST, &path, resource, ApiErrorKind::Inconsistent(format!(
                         "the vendor answered 409 (user exists) but no user with e-mail {email} is found by users:search"
-                    )),
-                    attempts: 1,
-                }),
+                    )))),
             }
         },
         || scalekit_member_id(provider, resource, org, email),
@@ -553,17 +531,9 @@ async fn nirvana(
             // Nirvana has no look-up by name and no delete: a create on an unproven listing
             // could make a duplicate that can never be removed.
             if !client.listings_proven() {
-                return Err(ApiError {
-                    provider: client.provider.clone(),
-                    vendor: client.vendor,
-                    resource: resource.to_owned(),
-                    method: "GET".into(),
-                    path: "/v1/organizations".into(),
-                    kind: crate::provider::ApiErrorKind::Inconsistent(
+                return Err(client.failure(&Method::GET, "/v1/organizations", resource, ApiErrorKind::Inconsistent(
                         "the organization listing reported no total_count, so it cannot prove the organization is absent; not creating it (Nirvana organizations cannot be deleted)".into(),
-                    ),
-                    attempts: 1,
-                });
+                    )));
             }
             let name = text(&after["name"]).unwrap_or_default().to_owned();
             let mut body = json!({ "name": name });

@@ -237,6 +237,17 @@ impl HttpClient {
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// An error about one request of this provider (one attempt), e.g. a refusal after a check.
+    pub fn failure(
+        &self,
+        method: &Method,
+        path: &str,
+        resource: &str,
+        kind: ApiErrorKind,
+    ) -> ApiError {
+        self.error(method, path_only(path), resource, kind, 1)
+    }
+
     /// An error for a vendor answer that contradicts itself or what was asked.
     pub fn inconsistent(
         &self,
