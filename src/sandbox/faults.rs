@@ -25,6 +25,11 @@ pub struct FaultConfig {
     /// Requests per second each vendor accepts before answering 429 as that vendor does.
     #[serde(default)]
     pub rate_limit: BTreeMap<Vendor, f64>,
+    /// Requests per fixed minute window each vendor accepts (the window starts with the first
+    /// request after the faults are posted); beyond it, 429 as that vendor sends it, with
+    /// `Retry-After` (Nirvana, PingOne) saying when the window ends.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rate_limit_per_minute: BTreeMap<Vendor, u64>,
     #[serde(default)]
     pub scripts: Vec<Script>,
     #[serde(default)]
@@ -207,7 +212,15 @@ pub struct Faults {
     pub config: FaultConfig,
     script_matches: Vec<u64>,
     buckets: BTreeMap<Vendor, Bucket>,
+    windows: BTreeMap<Vendor, Window>,
     requests_seen: u64,
+}
+
+/// A fixed minute window: when it started and how many requests it has taken.
+#[derive(Debug)]
+struct Window {
+    started: Instant,
+    taken: u64,
 }
 
 #[derive(Debug)]
@@ -220,6 +233,7 @@ impl Faults {
     pub fn configure(&mut self, config: FaultConfig) {
         self.script_matches = vec![0; config.scripts.len()];
         self.buckets.clear();
+        self.windows.clear();
         self.requests_seen = 0;
         self.config = config;
     }
@@ -271,10 +285,38 @@ impl Faults {
                 return Decision::RateLimited(1);
             }
         }
+        if let Some(&per_minute) = self.config.rate_limit_per_minute.get(&vendor)
+            && let Decision::RateLimited(wait) = self.take_from_window(vendor, per_minute, now)
+        {
+            return Decision::RateLimited(wait);
+        }
         if let Some(&rate) = self.config.rate_limit.get(&vendor) {
             return self.take_token(vendor, rate, now);
         }
         Decision::Pass
+    }
+
+    /// A fixed window of one minute holding `limit` requests.
+    fn take_from_window(&mut self, vendor: Vendor, limit: u64, now: Instant) -> Decision {
+        const MINUTE: Duration = Duration::from_secs(60);
+        let window = self.windows.entry(vendor).or_insert(Window {
+            started: now,
+            taken: 0,
+        });
+        let age = now.saturating_duration_since(window.started);
+        if age >= MINUTE {
+            // Windows follow each other on the minute grid the first one set.
+            let windows = age.as_secs() / 60;
+            window.started += MINUTE * u32::try_from(windows).unwrap_or(u32::MAX);
+            window.taken = 0;
+        }
+        if window.taken < limit {
+            window.taken += 1;
+            Decision::Pass
+        } else {
+            let left = MINUTE.saturating_sub(now.saturating_duration_since(window.started));
+            Decision::RateLimited(left.as_secs_f64().ceil().max(1.0) as u64)
+        }
     }
 
     /// A token bucket holding one second of requests.
@@ -371,6 +413,38 @@ mod tests {
         assert!((900..1100).contains(&count(Decision::Fail(503))));
         assert!((400..600).contains(&count(Decision::RateLimited(1))));
         assert!((120..280).contains(&count(Decision::Drop)));
+    }
+
+    #[test]
+    fn the_minute_window_takes_its_limit_then_refuses_until_it_ends() {
+        let mut faults = Faults::default();
+        faults.configure(FaultConfig {
+            rate_limit_per_minute: BTreeMap::from([(Vendor::Scalekit, 3)]),
+            ..FaultConfig::default()
+        });
+        let start = Instant::now();
+        let decide = |faults: &mut Faults, at: Duration| {
+            faults.decide(Vendor::Scalekit, "GET", "/x", start + at)
+        };
+        for _ in 0..3 {
+            assert_eq!(decide(&mut faults, Duration::ZERO), Decision::Pass);
+        }
+        assert_eq!(
+            decide(&mut faults, Duration::from_secs(20)),
+            Decision::RateLimited(40)
+        );
+        assert_eq!(
+            faults.decide(Vendor::Nirvana, "GET", "/x", start),
+            Decision::Pass
+        );
+        // The next window, on the same minute grid.
+        assert_eq!(decide(&mut faults, Duration::from_secs(61)), Decision::Pass);
+        assert_eq!(decide(&mut faults, Duration::from_secs(62)), Decision::Pass);
+        assert_eq!(decide(&mut faults, Duration::from_secs(63)), Decision::Pass);
+        assert_eq!(
+            decide(&mut faults, Duration::from_secs(90)),
+            Decision::RateLimited(30)
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::support::{Auth, TestSandbox};
 
@@ -83,6 +83,56 @@ async fn each_vendor_answers_429_its_own_way() {
     // Honouring Retry-After works: after waiting, requests pass again.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(sandbox.get(cases[0].0, &cases[0].1).await.status, 200);
+}
+
+/// Per-minute windows, as Scalekit documents its limits: the window's requests pass, then each
+/// vendor answers 429 its own way, with `Retry-After` saying when the window ends (not Scalekit).
+#[tokio::test]
+async fn minute_windows_answer_429_as_each_vendor_does() {
+    let sandbox = TestSandbox::start().await;
+    let (nirvana, scalekit, pingone) = (
+        sandbox.nirvana(),
+        sandbox.scalekit().await,
+        sandbox.pingone().await,
+    );
+    sandbox
+        .faults(json!({ "rate_limit_per_minute": { "nirvana": 3, "scalekit": 3, "pingone": 3 } }))
+        .await;
+    for (path, auth) in [
+        ("/nirvana/v1/organizations", nirvana),
+        ("/scalekit/api/v1/organizations", scalekit),
+        ("/pingone/v1/organizations", pingone),
+    ] {
+        let mut answers = Vec::new();
+        for _ in 0..5 {
+            answers.push(sandbox.get(path, &auth).await);
+        }
+        let statuses: Vec<u16> = answers.iter().map(|a| a.status.as_u16()).collect();
+        assert_eq!(statuses, [200, 200, 200, 429, 429], "{path}");
+        let retry_after = answers[3]
+            .headers
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().parse::<u64>().unwrap());
+        if path.starts_with("/scalekit") {
+            assert_eq!(answers[3].body["details"][0]["error_code"], "RATE_LIMITED");
+            assert_eq!(retry_after, None);
+        } else {
+            assert!(
+                retry_after.is_some_and(|s| (55..=60).contains(&s)),
+                "{path}: the window's end, {retry_after:?}"
+            );
+        }
+    }
+    let shown: Value = sandbox
+        .http
+        .get(sandbox.url("/_sandbox/faults"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["rate_limit_per_minute"]["scalekit"], 3);
 }
 
 #[tokio::test]
