@@ -370,6 +370,26 @@ pub fn apply_summary(results: &[crate::apply::StepResult]) -> bool {
     }
 }
 
+/// After a run whose provider was throttled: the rate it sustained, so users learn their limit.
+pub fn throttling(provider: &str, vendor: &str, report: crate::provider::gate::GateReport) {
+    if report.throttled == 0 || quiet() {
+        return;
+    }
+    let pauses = match report.pauses {
+        0 => String::new(),
+        1 => ", 1 provider-wide pause on Retry-After".to_owned(),
+        n => format!(", {n} provider-wide pauses on Retry-After"),
+    };
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "note: {vendor} provider `{provider}`: {:.1} requests/s sustained over {:.1} s, {} of {} answered 429 (throttled){pauses}; a `requests_per_second` a little below the sustained rate avoids the throttling",
+        report.rate,
+        report.seconds,
+        report.throttled,
+        report.answered
+    );
+}
+
 /// A line of normal output on stdout.
 pub fn say(line: &str) {
     let mut stdout = std::io::stdout().lock();

@@ -181,6 +181,13 @@ fn with_session(
             Err(failure) => return crate::output::failure(&failure),
         };
         let code = work(&session, &interrupt).await;
+        for (name, provider) in &session.providers {
+            crate::output::throttling(
+                name,
+                provider.client().vendor,
+                provider.client().gate_report(),
+            );
+        }
         session.close().await;
         code
     })

@@ -93,6 +93,8 @@ pub struct HttpClient {
     auth: Auth,
     permits: Arc<Semaphore>,
     parallelism: usize,
+    /// Every request of this provider passes it: provider-wide pauses, counts.
+    gate: super::gate::Gate,
     /// Set when an organization listing ended without a total to check it against.
     unproven_listing: std::sync::atomic::AtomicBool,
     rate: Option<DefaultDirectRateLimiter>,
@@ -203,6 +205,7 @@ impl HttpClient {
             auth,
             permits: Arc::new(Semaphore::new(parallelism.max(1) as usize)),
             unproven_listing: Default::default(),
+            gate: Default::default(),
             parallelism: parallelism.max(1) as usize,
             rate,
             retry,
@@ -217,6 +220,11 @@ impl HttpClient {
     /// Requests this client sends at once at most.
     pub fn parallelism(&self) -> usize {
         self.parallelism
+    }
+
+    /// What this provider's gate saw: answers, throttling, the rate sustained.
+    pub fn gate_report(&self) -> super::gate::GateReport {
+        self.gate.report()
     }
 
     /// Records whether the organization listing could be checked against a vendor-reported
@@ -468,8 +476,10 @@ impl HttpClient {
         })
         .retry(backoff)
         .when(|a: &Attempt| a.retry)
+        // A `Retry-After` paused the whole provider at the gate; the retry only has to queue
+        // behind that pause, so it waits the shortest delay instead of the pause a second time.
         .adjust(|a: &Attempt, delay| match (a.retry_after, delay) {
-            (Some(after), Some(_)) => Some(after),
+            (Some(_), Some(_)) => Some(self.retry.min_delay),
             (_, delay) => delay,
         })
         .await
@@ -487,6 +497,7 @@ impl HttpClient {
         let mut refreshed = false;
         loop {
             let token = self.token(refreshed).await?;
+            self.gate.admit().await;
             if let Some(rate) = &self.rate {
                 rate.until_ready().await;
             }
@@ -541,6 +552,13 @@ impl HttpClient {
                 }
             };
             let (status, retry_after, location, bytes) = response?;
+            self.gate.record(status == StatusCode::TOO_MANY_REQUESTS);
+            if status == StatusCode::TOO_MANY_REQUESTS
+                && let Some(wait) = retry_after
+                && wait <= self.retry.max_retry_after
+            {
+                self.gate.pause(wait);
+            }
             if status == StatusCode::UNAUTHORIZED
                 && !refreshed
                 && matches!(self.auth, Auth::ClientCredentials { .. })
@@ -631,8 +649,13 @@ impl HttpClient {
                 if *basic {
                     request = request.basic_auth(client_id, Some(client_secret.expose()));
                 }
+                self.gate.admit().await;
                 let sent = Instant::now();
                 let answered = request.send().await;
+                if let Ok(response) = &answered {
+                    self.gate
+                        .record(response.status() == StatusCode::TOO_MANY_REQUESTS);
+                }
                 tracing::debug!(
                     vendor = self.vendor,
                     provider = %self.provider,

@@ -3,6 +3,7 @@
 
 pub mod capabilities;
 pub mod error;
+pub mod gate;
 pub mod http;
 pub mod listing;
 pub(crate) mod nirvana;

@@ -8,12 +8,25 @@ use serde::Serialize;
 /// The request log keeps at most this many entries (the oldest are dropped first).
 pub const LOG_CAPACITY: usize = 200_000;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Stats {
     counts: BTreeMap<(String, String, String, u16), u64>,
     rate_limited: u64,
     log: std::collections::VecDeque<LoggedRequest>,
     next_seq: u64,
+    started: std::time::Instant,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Self {
+            counts: BTreeMap::new(),
+            rate_limited: 0,
+            log: Default::default(),
+            next_seq: 0,
+            started: std::time::Instant::now(),
+        }
+    }
 }
 
 /// One vendor request as it was answered.
@@ -27,6 +40,8 @@ pub struct LoggedRequest {
     /// The concrete path, e.g. `/scalekit/api/v1/organizations/org_1`.
     pub path: String,
     pub status: u16,
+    /// When it was answered, in milliseconds since the sandbox started.
+    pub ms: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -71,6 +86,7 @@ impl Stats {
             route: route.to_owned(),
             path: path.to_owned(),
             status,
+            ms: self.started.elapsed().as_millis() as u64,
         });
     }
 

@@ -13,3 +13,4 @@ mod requests;
 mod robustness;
 mod safety;
 mod scalekit;
+mod throttling;

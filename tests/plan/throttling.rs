@@ -1,0 +1,61 @@
+//! Throttling is a signal about the provider: a `Retry-After` pauses every request of that
+//! provider once, and the run reports the rate the provider sustained.
+
+use serde_json::json;
+
+use super::support::Scenario;
+use crate::support::run_orgform_async;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retry_after_pauses_the_whole_provider_once() {
+    let scenario = Scenario::new("nirvana", "").await;
+    let mut seed = String::from("nirvana:\n  organizations:\n");
+    let mut manifests = String::new();
+    for n in 0..120 {
+        seed.push_str(&format!(
+            "    - {{ name: Tenant {n}, memberships: [{{ user_id: usr_{n}, role: owner }}] }}\n"
+        ));
+        manifests.push_str(&format!(
+            "---\norganization: tenant-{n}\nname: Tenant {n}\nmembers: [{{ user: usr_{n}, role: owner }}]\n"
+        ));
+    }
+    scenario.sandbox.seed(&seed).await;
+    scenario.manifest("tenants.yaml", &manifests);
+    let memberships = "/nirvana/v1/organizations/{organization_id}/memberships";
+    scenario
+        .sandbox
+        .faults(json!({ "scripts": [{ "method": "GET", "route": memberships, "nth": 10, "status": 429, "headers": { "retry-after": "2" } }] }))
+        .await;
+    let dir = scenario.dir.path().to_str().unwrap().to_owned();
+    let (code, stdout, stderr) = run_orgform_async(
+        &["plan", &dir, "--detailed-exitcode"],
+        &[("TEST_NIRVANA_KEY", "sandbox-nirvana-key")],
+    )
+    .await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let log = scenario.sandbox.requests().await;
+    let throttled = log
+        .iter()
+        .find(|r| r["status"] == 429)
+        .expect("the scripted 429");
+    let at = throttled["ms"].as_u64().unwrap();
+    // Requests already in flight when the 429 came back finish at once; then nothing until the
+    // pause ends, though 100 organizations' memberships were still to read.
+    let during: Vec<&serde_json::Value> = log
+        .iter()
+        .filter(|r| (at + 300..at + 1_700).contains(&r["ms"].as_u64().unwrap()))
+        .collect();
+    assert!(during.is_empty(), "requests during the pause: {during:?}");
+    let after = log
+        .iter()
+        .filter(|r| r["ms"].as_u64().unwrap() >= at + 1_700)
+        .count();
+    assert!(after >= 60, "most of the rest came after the pause ({after})");
+    assert!(
+        stderr.contains("note: nirvana provider `main`:")
+            && stderr.contains("requests/s sustained")
+            && stderr.contains("1 of ")
+            && stderr.contains("answered 429 (throttled), 1 provider-wide pause on Retry-After"),
+        "{stderr}"
+    );
+}
