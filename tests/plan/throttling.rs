@@ -50,7 +50,10 @@ async fn a_retry_after_pauses_the_whole_provider_once() {
         .iter()
         .filter(|r| r["ms"].as_u64().unwrap() >= at + 1_700)
         .count();
-    assert!(after >= 60, "most of the rest came after the pause ({after})");
+    assert!(
+        after >= 60,
+        "most of the rest came after the pause ({after})"
+    );
     assert!(
         stderr.contains("note: nirvana provider `main`:")
             && stderr.contains("requests/s sustained")
