@@ -22,6 +22,13 @@ async fn main() {
     let rate: u32 = std::env::args()
         .nth(2)
         .map_or(50, |n| n.parse().expect("a rate"));
+    // `adaptive`: no `requests_per_second`, so the gate finds the limit itself.
+    let adaptive = std::env::args().nth(3).is_some_and(|a| a == "adaptive");
+    let budget = if adaptive {
+        String::new()
+    } else {
+        format!("    requests_per_second: {rate}\n")
+    };
     let running = orgform::sandbox::start(Default::default())
         .await
         .expect("sandbox starts");
@@ -29,7 +36,7 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("orgform.yaml"),
-        format!("providers:\n  main:\n    kind: scalekit\n    url: {base}/scalekit\n    client_id: sandbox-client\n    client_secret: sandbox-secret\n    parallelism: 16\n    requests_per_second: {rate}\n"),
+        format!("providers:\n  main:\n    kind: scalekit\n    url: {base}/scalekit\n    client_id: sandbox-client\n    client_secret: sandbox-secret\n    parallelism: 16\n{budget}"),
     )
     .unwrap();
     let mut manifests = String::new();
@@ -88,7 +95,12 @@ async fn main() {
         .sum();
     let ideal = writes as f64 / f64::from(rate);
     println!(
-        "apply: {creates} creates against a sandbox limit of {rate} requests/s (client budget {rate}/s)"
+        "apply: {creates} creates against a sandbox limit of {rate} requests/s ({})",
+        if adaptive {
+            "no client budget: adaptive".to_owned()
+        } else {
+            format!("client budget {rate}/s")
+        }
     );
     println!(
         "  wall time {wall:.2} s; write requests / rate = {ideal:.2} s; ratio {:.3} (target 1.25)",

@@ -382,11 +382,8 @@ pub fn throttling(provider: &str, vendor: &str, report: crate::provider::gate::G
     };
     let _ = writeln!(
         std::io::stderr().lock(),
-        "note: {vendor} provider `{provider}`: {:.1} requests/s sustained over {:.1} s, {} of {} answered 429 (throttled){pauses}; a `requests_per_second` a little below the sustained rate avoids the throttling",
-        report.rate,
-        report.seconds,
-        report.throttled,
-        report.answered
+        "note: {vendor} provider `{provider}`: {} (throttled){pauses}; a `requests_per_second` a little below the sustained rate avoids the throttling",
+        report.describe()
     );
 }
 

@@ -45,6 +45,13 @@ where
             Ok(done) => return Ok(done),
             Err(error) => error,
         };
+        // A 429 means the vendor did not take the create: try again, paced by the provider's
+        // gate, for as long as the provider makes progress (no look-up needed, no attempt lost).
+        if error.status() == Some(429) && client.progressing() {
+            attempt -= 1;
+            tokio::time::sleep(policy.min_delay).await;
+            continue;
+        }
         let wait = match decide(&error, attempt, &policy, jitter(attempt)) {
             Retry::GiveUp => return Err(error),
             Retry::After(wait) => wait,

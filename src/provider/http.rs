@@ -56,6 +56,9 @@ pub struct RetryPolicy {
     pub max_body_bytes: usize,
     /// When the whole run must end: no request runs past it.
     pub deadline: Option<tokio::time::Instant>,
+    /// A provider with no good answer for this long makes no progress: throttled requests stop
+    /// being retried.
+    pub stall: Duration,
 }
 
 /// The default answer-size cap: a page of 100 organizations is about 100 KB.
@@ -77,6 +80,7 @@ impl Default for RetryPolicy {
             max_retry_after: MAX_RETRY_AFTER,
             max_body_bytes: MAX_BODY_BYTES,
             deadline: None,
+            stall: super::gate::STALL,
         }
     }
 }
@@ -153,7 +157,6 @@ fn error_body(bytes: &[u8]) -> Value {
 struct Attempt {
     kind: ApiErrorKind,
     retry: bool,
-    retry_after: Option<Duration>,
 }
 
 impl HttpClient {
@@ -205,7 +208,7 @@ impl HttpClient {
             auth,
             permits: Arc::new(Semaphore::new(parallelism.max(1) as usize)),
             unproven_listing: Default::default(),
-            gate: Default::default(),
+            gate: super::gate::Gate::with_ceiling(requests_per_second).with_stall(retry.stall),
             parallelism: parallelism.max(1) as usize,
             rate,
             retry,
@@ -220,6 +223,11 @@ impl HttpClient {
     /// Requests this client sends at once at most.
     pub fn parallelism(&self) -> usize {
         self.parallelism
+    }
+
+    /// Whether the provider makes progress (throttled creates are retried while it does).
+    pub fn progressing(&self) -> bool {
+        self.gate.progressing()
     }
 
     /// What this provider's gate saw: answers, throttling, the rate sustained.
@@ -436,7 +444,6 @@ impl HttpClient {
                 Err(_) => Err(Attempt {
                     kind: ApiErrorKind::Deadline,
                     retry: false,
-                    retry_after: None,
                 }),
             },
             None => run.await,
@@ -463,11 +470,16 @@ impl HttpClient {
         accept: &[u16],
         retries: usize,
     ) -> Result<Answer, Attempt> {
+        // Throttled requests are retried for as long as the provider as a whole makes progress
+        // (the gate paces them; the run's deadline still bounds them); other failures up to
+        // `retries` times.
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.retry.min_delay)
             .with_max_delay(self.retry.max_delay)
-            .with_max_times(retries)
+            .with_max_times(if retries == 0 { 0 } else { usize::MAX })
             .with_jitter();
+        let other_failures = std::sync::atomic::AtomicUsize::new(0);
+        let throttled = |a: &Attempt| matches!(a.kind, ApiErrorKind::Status { status: 429, .. });
         (|| async {
             attempts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let attempt = attempts.load(std::sync::atomic::Ordering::Relaxed);
@@ -475,14 +487,34 @@ impl HttpClient {
                 .await
         })
         .retry(backoff)
-        .when(|a: &Attempt| a.retry)
-        // A `Retry-After` paused the whole provider at the gate; the retry only has to queue
-        // behind that pause, so it waits the shortest delay instead of the pause a second time.
-        .adjust(|a: &Attempt, delay| match (a.retry_after, delay) {
-            (Some(_), Some(_)) => Some(self.retry.min_delay),
-            (_, delay) => delay,
+        .when(|a: &Attempt| {
+            a.retry
+                && if throttled(a) {
+                    self.gate.progressing()
+                } else {
+                    other_failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < retries
+                }
+        })
+        // A throttled request only has to queue at the gate again: the gate paces it (and holds
+        // it through a provider-wide `Retry-After` pause), so it waits the shortest delay.
+        .adjust(|a: &Attempt, delay| match delay {
+            Some(_) if throttled(a) => Some(self.retry.min_delay),
+            delay => delay,
         })
         .await
+        .map_err(|mut a| {
+            if throttled(&a)
+                && !self.gate.progressing()
+                && let ApiErrorKind::Status { message, .. } = &mut a.kind
+            {
+                message.push_str(&format!(
+                    "; the provider answered nothing but 429 for {} s, so orgform stopped retrying ({}); set `requests_per_second` for this provider below the rate it accepts",
+                    self.gate.stall().as_secs(),
+                    self.gate.report().describe()
+                ));
+            }
+            a
+        })
     }
 
     async fn attempt(
@@ -547,7 +579,6 @@ impl HttpClient {
                     Err(e) => Err(Attempt {
                         kind: ApiErrorKind::Transport(transport_message(&e)),
                         retry: true,
-                        retry_after: None,
                     }),
                 }
             };
@@ -578,7 +609,6 @@ impl HttpClient {
                         location: location.as_deref().map(redact_url),
                     },
                     retry: false,
-                    retry_after: None,
                 });
             }
             if let Some(wait) = retry_after
@@ -591,7 +621,6 @@ impl HttpClient {
                         limit: self.retry.max_retry_after.as_secs(),
                     },
                     retry: false,
-                    retry_after: None,
                 });
             }
             let mut message = vendor_message(&body)
@@ -611,7 +640,6 @@ impl HttpClient {
                     message,
                 },
                 retry,
-                retry_after,
             });
         }
     }
@@ -670,7 +698,6 @@ impl HttpClient {
                         transport_message(&e)
                     )),
                     retry: true,
-                    retry_after: None,
                 })?;
                 let status = response.status();
                 let location = location(&response);
@@ -685,7 +712,6 @@ impl HttpClient {
                             location.as_deref().map_or("nowhere".into(), redact_url)
                         )),
                         retry: false,
-                        retry_after: None,
                     });
                 }
                 if !status.is_success() {
@@ -699,7 +725,6 @@ impl HttpClient {
                             status.as_u16()
                         )),
                         retry: status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS,
-                        retry_after: None,
                     });
                 }
                 let answer: TokenAnswer = decode_body(status, &bytes).map_err(|what| Attempt {
@@ -707,7 +732,6 @@ impl HttpClient {
                         "the token endpoint {shown_url} answered with an unexpected body: {what}"
                     )),
                     retry: false,
-                    retry_after: None,
                 })?;
                 let lifetime = token_lifetime(&answer);
                 // Renew a minute early, or at 90% of a short lifetime.
@@ -744,7 +768,6 @@ async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<
     let too_large = |size: String| Attempt {
         kind: ApiErrorKind::TooLarge { size, cap },
         retry: false,
-        retry_after: None,
     };
     if let Some(length) = response.content_length()
         && length > cap as u64
@@ -765,7 +788,6 @@ async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<
                 return Err(Attempt {
                     kind: ApiErrorKind::Transport(transport_message(&e)),
                     retry: true,
-                    retry_after: None,
                 });
             }
         }

@@ -62,3 +62,66 @@ async fn a_retry_after_pauses_the_whole_provider_once() {
         "{stderr}"
     );
 }
+
+/// With no client budget, a rate-limited vendor is met by pacing, not by failures: throttled
+/// requests are retried (beyond the 6 retries other failures get) while the provider makes
+/// progress.
+#[tokio::test(flavor = "multi_thread")]
+async fn throttled_requests_are_retried_while_the_provider_makes_progress() {
+    let scenario = Scenario::new("scalekit", "").await;
+    let mut seed = String::from("scalekit:\n  organizations:\n");
+    let mut manifests = String::new();
+    for n in 0..60 {
+        seed.push_str(&format!(
+            "    - {{ display_name: T{n}, external_id: t{n}, domains: [{{ domain: t{n}.example, verification_status: VERIFIED }}] }}\n"
+        ));
+        manifests.push_str(&format!(
+            "---\norganization: t{n}\nname: T{n}\ndomains: [t{n}.example]\n"
+        ));
+    }
+    scenario.sandbox.seed(&seed).await;
+    scenario.manifest("orgs.yaml", &manifests);
+    scenario
+        .sandbox
+        .faults(json!({ "rate_limit": { "scalekit": 20 } }))
+        .await;
+    let (plan, _) = scenario
+        .plan_with(&[], super::support::fast_retries())
+        .await
+        .expect("paced and retried, the plan succeeds");
+    assert!(!plan.has_changes());
+    let stats = scenario.sandbox.stats().await;
+    assert!(
+        stats["rate_limited"].as_u64().unwrap() > 0,
+        "the limit was really met"
+    );
+}
+
+/// A provider that answers nothing but 429 is given up on after the stall time, with a message
+/// that says what it sustained and what to set.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_provider_that_only_throttles_fails_saying_what_to_set() {
+    let scenario = Scenario::new("scalekit", "").await;
+    scenario.manifest("a.yaml", "organization: a\nname: A\n");
+    scenario
+        .sandbox
+        .faults(json!({ "scripts": [{ "method": "GET", "route": "/scalekit/api/v1/organizations", "nth": 1, "times": 1000000, "status": 429 }] }))
+        .await;
+    let mut overrides = super::support::fast_retries();
+    if let Some(retry) = overrides.retry.as_mut() {
+        retry.stall = std::time::Duration::from_secs(2);
+    }
+    let started = std::time::Instant::now();
+    let Err(orgform::session::Failure::Api(errors)) = scenario.plan_with(&[], overrides).await
+    else {
+        panic!("expected an API failure")
+    };
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    let message = errors[0].to_string();
+    assert!(
+        message.contains("answered 429")
+            && message.contains("nothing but 429 for 2 s")
+            && message.contains("set `requests_per_second`"),
+        "{message}"
+    );
+}
