@@ -71,6 +71,19 @@ pub use nirvana::Nirvana;
 pub use pingone::PingOne;
 pub use scalekit::Scalekit;
 
+/// A direct look-up at `path`: the answer decoded as `W` and converted, `None` on 404, and an
+/// error when the vendor answers with another object than the one asked for.
+pub(crate) async fn look_up<W: serde::de::DeserializeOwned>(
+    client: &HttpClient,
+    path: String,
+    resource: &str,
+    lookup: &Lookup,
+    convert: fn(W) -> LiveOrganization,
+) -> Result<Option<LiveOrganization>, ApiError> {
+    let found: Option<W> = client.get_optional(&path, resource).await?;
+    answering(client, &path, lookup, found.map(convert))
+}
+
 /// A direct look-up's answer, if it is about the object asked for: a vendor answering with
 /// another object has not answered at all.
 #[allow(clippy::result_large_err)]

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::support::{Auth, TestSandbox};
 
@@ -123,15 +123,7 @@ async fn minute_windows_answer_429_as_each_vendor_does() {
             );
         }
     }
-    let shown: Value = sandbox
-        .http
-        .get(sandbox.url("/_sandbox/faults"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let shown = sandbox.shown_faults().await;
     assert_eq!(shown["rate_limit_per_minute"]["scalekit"], 3);
 }
 
@@ -310,15 +302,7 @@ async fn the_readme_examples_are_accepted() {
         .await
         .unwrap();
     assert_eq!(faults.status(), 200, "{}", faults.text().await.unwrap());
-    let shown: serde_json::Value = sandbox
-        .http
-        .get(sandbox.url("/_sandbox/faults"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let shown = sandbox.shown_faults().await;
     assert_eq!(shown["scripts"][0]["nth"], 3);
     assert_eq!(shown["chaos"]["seed"], 7);
     let hostile = sandbox

@@ -151,6 +151,18 @@ impl TestSandbox {
             .unwrap()
     }
 
+    /// The faults in force (`GET /_sandbox/faults`).
+    pub async fn shown_faults(&self) -> Value {
+        self.http
+            .get(self.url("/_sandbox/faults"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// The request log (`GET /_sandbox/requests`): every vendor request in answer order.
     pub async fn requests(&self) -> Vec<Value> {
         let log: Value = self

@@ -112,11 +112,15 @@ impl Provider for Nirvana {
             return Ok(None);
         };
         let path = format!("/v1/organizations/{id}");
-        let found: Option<wire::Organization> = self
-            .client
-            .get_optional(&path, &format!("organization {id}"))
-            .await?;
-        super::answering(&self.client, &path, lookup, found.map(organization_from))
+        let resource = format!("organization {id}");
+        super::look_up::<wire::Organization>(
+            &self.client,
+            path,
+            &resource,
+            lookup,
+            organization_from,
+        )
+        .await
     }
 
     async fn read_children(

@@ -238,12 +238,14 @@ impl Provider for Scalekit {
             Lookup::Id(id) => format!("/api/v1/organizations/{id}"),
             Lookup::ExternalId(key) => format!("/api/v1/organizations:external/{key}"),
         };
-        let found: Option<wire::OrganizationAnswer> = self
-            .client
-            .get_optional(&path, "organization (lookup)")
-            .await?;
-        let found = found.map(|a| organization_from(a.organization));
-        super::answering(&self.client, &path, lookup, found)
+        super::look_up::<wire::OrganizationAnswer>(
+            &self.client,
+            path,
+            "organization (lookup)",
+            lookup,
+            |answer| organization_from(answer.organization),
+        )
+        .await
     }
 
     async fn read_children(
