@@ -1,9 +1,11 @@
 //! Benchmark: `plan` refresh against the sandbox, and the pure diff.
 //!
-//!     cargo run --release --example bench_plan -- [ORGS] [LATENCY_MS] [PARALLELISM] [DIFF_ORGS]
+//!     cargo run --release --example bench_plan -- [ORGS] [LATENCY_MS] [PARALLELISM] [DIFF_ORGS] [LIMIT]
 //!
 //! Defaults: 2,000 Scalekit organizations x 3 domains x 5 members, 20 ms latency per request,
-//! parallelism 32; the pure diff of 50,000 organizations in memory.
+//! parallelism 32; the pure diff of 50,000 organizations in memory. LIMIT (requests/s, default
+//! none) rate-limits the sandbox's Scalekit with no client budget set: the provider's gate has to
+//! find the limit itself.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -45,6 +47,7 @@ fn manifests(count: usize) -> String {
 async fn main() {
     let (orgs, latency, parallelism, diff_orgs) =
         (arg(1, 2000), arg(2, 20), arg(3, 32), arg(4, 50_000));
+    let limit = arg(5, 0);
 
     let running = orgform::sandbox::start(orgform::sandbox::SandboxOptions::default())
         .await
@@ -84,8 +87,13 @@ async fn main() {
     )
     .unwrap();
     std::fs::write(dir.path().join("orgs.yaml"), manifests(orgs)).unwrap();
+    let faults = if limit > 0 {
+        serde_json::json!({ "latency_ms": latency, "rate_limit": { "scalekit": limit } })
+    } else {
+        serde_json::json!({ "latency_ms": latency })
+    };
     http.post(format!("{base}/_sandbox/faults"))
-        .json(&serde_json::json!({ "latency_ms": latency }))
+        .json(&faults)
         .send()
         .await
         .unwrap();
@@ -123,7 +131,7 @@ async fn main() {
             t.elapsed().as_secs_f64()
         );
         http.post(format!("{base}/_sandbox/faults"))
-            .json(&serde_json::json!({ "latency_ms": latency }))
+            .json(&faults)
             .send()
             .await
             .unwrap();
@@ -164,6 +172,15 @@ async fn main() {
         "  wall time: {wall:.2} s, ideal {ideal:.2} s (requests x latency / parallelism), ratio {:.2}",
         wall / ideal
     );
+    if limit > 0 {
+        let throttled = stats["rate_limited"].as_u64().unwrap_or(0);
+        let bound = minimal as f64 / limit as f64;
+        println!(
+            "  sandbox limit {limit} requests/s, no client budget: bound {bound:.2} s (minimal requests / limit), ratio {:.2}; {throttled} of {made} answered 429 ({:.1}%)",
+            wall / bound.max(ideal),
+            100.0 * throttled as f64 / made as f64
+        );
+    }
 
     // The pure diff, in memory.
     let mut text = String::new();
