@@ -80,9 +80,14 @@ impl Gate {
     }
 
     /// A gate whose pace never exceeds `ceiling` requests per second (`requests_per_second`).
+    /// Until the vendor first throttles, the gate paces evenly at the ceiling (a burst of one,
+    /// so a vendor limit of N/s is never met with a burst).
     pub fn with_ceiling(ceiling: Option<f64>) -> Self {
         let gate = Gate::default();
-        gate.state().ceiling = ceiling;
+        // Validation bounds the rate; clamped anyway, so that no value can stall or panic.
+        gate.state().ceiling = ceiling
+            .filter(|r| r.is_finite() && *r > 0.0)
+            .map(|r| r.clamp(1.0 / 3600.0, 1e9));
         gate
     }
 
@@ -108,7 +113,9 @@ impl Gate {
         }
         let slot = {
             let mut state = self.state();
-            let Some(rate) = state.rate else { return };
+            let Some(rate) = state.rate.or(state.ceiling) else {
+                return;
+            };
             let now = Instant::now();
             let slot = state.next_slot.map_or(now, |next| next.max(now));
             state.next_slot = Some(slot + Duration::from_secs_f64(1.0 / rate));

@@ -10,12 +10,10 @@
 // ApiError is large because it carries what the user needs to know; errors are rare.
 #![allow(clippy::result_large_err)]
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tokio::sync::{Mutex, Semaphore};
@@ -101,7 +99,6 @@ pub struct HttpClient {
     gate: super::gate::Gate,
     /// Set when an organization listing ended without a total to check it against.
     unproven_listing: std::sync::atomic::AtomicBool,
-    rate: Option<DefaultDirectRateLimiter>,
     retry: RetryPolicy,
 }
 
@@ -169,18 +166,6 @@ impl HttpClient {
         requests_per_second: Option<f64>,
         retry: RetryPolicy,
     ) -> Self {
-        // Evenly paced (a burst of one), so a vendor limit of N/s is never met with a burst.
-        // Validation bounds the rate; the period is clamped anyway so that no value can panic.
-        let rate = requests_per_second
-            .filter(|r| r.is_finite() && *r > 0.0)
-            .map(|rps| {
-                let seconds = (1.0 / rps).clamp(1e-9, 3600.0);
-                let period = Duration::from_secs_f64(seconds);
-                let quota = Quota::with_period(period)
-                    .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-                    .allow_burst(NonZeroU32::MIN);
-                RateLimiter::direct(quota)
-            });
         let base_url = base_url.trim_end_matches('/').to_owned();
         let origin = reqwest::Url::parse(&base_url).ok().map(|u| u.origin());
         let same_origin = reqwest::redirect::Policy::custom(move |attempt| {
@@ -210,7 +195,6 @@ impl HttpClient {
             unproven_listing: Default::default(),
             gate: super::gate::Gate::with_ceiling(requests_per_second).with_stall(retry.stall),
             parallelism: parallelism.max(1) as usize,
-            rate,
             retry,
         }
     }
@@ -271,12 +255,11 @@ impl HttpClient {
         resource: &str,
         why: impl std::fmt::Display,
     ) -> ApiError {
-        self.error(
+        self.failure(
             &Method::GET,
-            path_only(path),
+            path,
             resource,
             ApiErrorKind::Inconsistent(why.to_string()),
-            1,
         )
     }
 
@@ -530,9 +513,6 @@ impl HttpClient {
         loop {
             let token = self.token(refreshed).await?;
             self.gate.admit().await;
-            if let Some(rate) = &self.rate {
-                rate.until_ready().await;
-            }
             let response = {
                 let _permit = self
                     .permits

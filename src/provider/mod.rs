@@ -81,25 +81,14 @@ pub(crate) async fn look_up<W: serde::de::DeserializeOwned>(
     convert: fn(W) -> LiveOrganization,
 ) -> Result<Option<LiveOrganization>, ApiError> {
     let found: Option<W> = client.get_optional(&path, resource).await?;
-    answering(client, &path, lookup, found.map(convert))
-}
-
-/// A direct look-up's answer, if it is about the object asked for: a vendor answering with
-/// another object has not answered at all.
-#[allow(clippy::result_large_err)]
-pub(crate) fn answering(
-    client: &HttpClient,
-    path: &str,
-    lookup: &Lookup,
-    found: Option<LiveOrganization>,
-) -> Result<Option<LiveOrganization>, ApiError> {
+    // A vendor answering with another object than the one asked for has not answered at all.
     let answers = |org: &LiveOrganization| match lookup {
         Lookup::Id(id) => &org.id == id,
         Lookup::ExternalId(key) => org.external_id.as_deref() == Some(key.as_str()),
     };
-    match found {
+    match found.map(convert) {
         Some(org) if !answers(&org) => Err(client.inconsistent(
-            path,
+            &path,
             "organization (lookup)",
             format!(
                 "asked for {lookup:?}, the vendor answered with organization {} (external id {:?})",

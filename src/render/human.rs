@@ -5,7 +5,7 @@ use owo_colors::OwoColorize;
 use serde_json::Value;
 
 use super::{at_path, clean, flatten, show, summary_line};
-use crate::plan::{Action, Plan, ResourceChange, Warning, WarningKind};
+use crate::plan::{Action, Plan, ResourceChange, Warning};
 
 struct Paint {
     color: bool,
@@ -156,39 +156,25 @@ fn render_change(p: &Paint, change: &ResourceChange, out: &mut Vec<String>) {
     out.push(String::new());
 }
 
-/// Warnings of a kind are listed one by one up to this many; more become one counted line with
-/// a few examples, so that they never push the changes off the screen before the prompt.
-const WARNINGS_LISTED: usize = 3;
-
-/// The warnings, grouped by kind unless `all` (`-v`; `--format json` lists every one too).
+/// The warnings, grouped by kind unless `all` (`-v`; `--format json` lists every one too): a
+/// large group is one counted line with a few examples.
 fn grouped_warnings(plan: &Plan, all: bool) -> Vec<String> {
-    let mut by_kind: std::collections::BTreeMap<WarningKind, Vec<&Warning>> = Default::default();
-    for w in &plan.warnings {
-        by_kind.entry(w.kind).or_default().push(w);
-    }
     let line = |w: &Warning| format!("  - {}: {}", clean(&w.address), clean(&w.message));
     let mut out = Vec::new();
-    for (kind, warnings) in by_kind {
-        if all || warnings.len() <= WARNINGS_LISTED {
-            out.extend(warnings.iter().map(|w| line(w)));
+    for group in super::warning_groups(plan) {
+        if all || !group.is_large() {
+            out.extend(group.warnings.iter().map(|w| line(w)));
             continue;
         }
-        let organizations: std::collections::BTreeSet<&str> = warnings
-            .iter()
-            .map(|w| w.address.split(['.', '[']).nth(1).unwrap_or_default())
-            .collect();
-        out.push(format!(
-            "  - {}, e.g.:",
-            kind.grouped(warnings.len(), organizations.len())
-        ));
+        out.push(format!("  - {}, e.g.:", group.counted()));
         out.extend(
-            warnings[..WARNINGS_LISTED]
+            group.warnings[..super::WARNINGS_LISTED]
                 .iter()
                 .map(|w| format!("  {}", line(w))),
         );
         out.push(format!(
             "      … and {} more (`-v` or `--format json` lists every warning)",
-            warnings.len() - WARNINGS_LISTED
+            group.warnings.len() - super::WARNINGS_LISTED
         ));
     }
     out

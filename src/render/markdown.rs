@@ -82,15 +82,6 @@ impl Comment {
     }
 }
 
-fn organization_of(change: &ResourceChange) -> String {
-    change
-        .address
-        .split(['.', '['])
-        .take(2)
-        .collect::<Vec<_>>()
-        .join(".")
-}
-
 /// `<`, `>` and `&` as HTML text, so that a vendor's value cannot become markup.
 fn html_text(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -154,25 +145,16 @@ pub fn render_markdown_within(plan: &Plan, limit: usize) -> String {
     }
     if !plan.warnings.is_empty() {
         out.add(vec!["#### Warnings".into()]);
-        let mut by_kind: BTreeMap<crate::plan::WarningKind, Vec<&crate::plan::Warning>> =
-            BTreeMap::new();
-        for w in &plan.warnings {
-            by_kind.entry(w.kind).or_default().push(w);
-        }
-        for (kind, warnings) in by_kind {
-            let grouped = warnings.len() > 3;
+        for group in super::warning_groups(plan) {
+            let grouped = group.is_large();
             if grouped {
-                let organizations: std::collections::BTreeSet<&str> = warnings
-                    .iter()
-                    .map(|w| w.address.split(['.', '[']).nth(1).unwrap_or_default())
-                    .collect();
                 out.add(vec![
-                    format!("- {}", kind.grouped(warnings.len(), organizations.len())),
+                    format!("- {}", group.counted()),
                     "<details><summary>every one</summary>".into(),
                     String::new(),
                 ]);
             }
-            for w in warnings {
+            for w in group.warnings {
                 out.add_or_skip(vec![format!("- `{}`: {}", w.address, w.message)]);
             }
             if grouped {
@@ -184,7 +166,7 @@ pub fn render_markdown_within(plan: &Plan, limit: usize) -> String {
     let mut by_org: BTreeMap<String, Vec<&ResourceChange>> = BTreeMap::new();
     for change in plan.actionable() {
         by_org
-            .entry(organization_of(change))
+            .entry(super::organization_of(&change.address))
             .or_default()
             .push(change);
     }

@@ -78,6 +78,60 @@ pub fn clean(text: &str) -> String {
     out
 }
 
+/// The organization address (`org.<key>`) of any address, for grouping by organization.
+pub(crate) fn organization_of(address: &str) -> String {
+    address
+        .split(['.', '['])
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Warnings of a kind are listed one by one up to this many; more become one counted line,
+/// so that they never push the changes off the screen before the prompt.
+pub(crate) const WARNINGS_LISTED: usize = 3;
+
+/// The warnings of one kind, and how many organizations they concern.
+pub(crate) struct WarningGroup<'a> {
+    pub kind: crate::plan::WarningKind,
+    pub warnings: Vec<&'a crate::plan::Warning>,
+    pub organizations: usize,
+}
+
+impl WarningGroup<'_> {
+    /// Whether there are too many to list one by one.
+    pub fn is_large(&self) -> bool {
+        self.warnings.len() > WARNINGS_LISTED
+    }
+
+    /// `200 domains awaiting verification in 200 organizations`
+    pub fn counted(&self) -> String {
+        self.kind.grouped(self.warnings.len(), self.organizations)
+    }
+}
+
+/// The plan's warnings by kind, in kind order, each in plan order.
+pub(crate) fn warning_groups(plan: &Plan) -> Vec<WarningGroup<'_>> {
+    let mut by_kind: std::collections::BTreeMap<_, Vec<&crate::plan::Warning>> = Default::default();
+    for w in &plan.warnings {
+        by_kind.entry(w.kind).or_default().push(w);
+    }
+    by_kind
+        .into_iter()
+        .map(|(kind, warnings)| {
+            let organizations: std::collections::BTreeSet<String> = warnings
+                .iter()
+                .map(|w| organization_of(&w.address))
+                .collect();
+            WarningGroup {
+                kind,
+                organizations: organizations.len(),
+                warnings,
+            }
+        })
+        .collect()
+}
+
 /// The note shown when `--target` limited the plan: other changes may be pending.
 pub fn targeting_note(plan: &Plan) -> Option<String> {
     if plan.targets.is_empty() {
