@@ -47,12 +47,12 @@ where
         };
         // A 429 means the vendor did not take the create: try again, paced by the provider's
         // gate, for as long as the provider makes progress (no look-up needed, no attempt lost).
-        if error.status() == Some(429) && client.progressing() {
+        if error.status() == Some(429) && policy.adaptive && client.progressing() {
             attempt -= 1;
             tokio::time::sleep(policy.min_delay).await;
             continue;
         }
-        let wait = match decide(&error, attempt, &policy, jitter(attempt)) {
+        let wait = match decide(&error, attempt, &policy, fastrand::f64()) {
             Retry::GiveUp => return Err(error),
             Retry::After(wait) => wait,
         };
@@ -61,14 +61,6 @@ where
         }
         tokio::time::sleep(wait.min(Duration::from_secs(30))).await;
     }
-}
-
-/// A cheap, varied fraction for retry jitter (no RNG dependency).
-fn jitter(attempt: u32) -> f64 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    f64::from((nanos ^ attempt.wrapping_mul(2_654_435_761)) % 1000) / 1000.0
 }
 
 /// Performs `change`. `org_id` is the vendor id of its organization (for children), known from

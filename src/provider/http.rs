@@ -57,6 +57,10 @@ pub struct RetryPolicy {
     /// A provider with no good answer for this long makes no progress: throttled requests stop
     /// being retried.
     pub stall: Duration,
+    /// `false`: the provider's gate only counts, and each request retries a 429 on its own up to
+    /// `max_retries` times, waiting out its own `Retry-After`: orgform before the adaptive gate,
+    /// kept so that the rate benchmark can run both side by side.
+    pub adaptive: bool,
 }
 
 /// The default answer-size cap: a page of 100 organizations is about 100 KB.
@@ -79,6 +83,7 @@ impl Default for RetryPolicy {
             max_body_bytes: MAX_BODY_BYTES,
             deadline: None,
             stall: super::gate::STALL,
+            adaptive: true,
         }
     }
 }
@@ -154,6 +159,8 @@ fn error_body(bytes: &[u8]) -> Value {
 struct Attempt {
     kind: ApiErrorKind,
     retry: bool,
+    /// What the vendor's `Retry-After` asked for (a fixed gate waits it out per request).
+    retry_after: Option<Duration>,
 }
 
 impl HttpClient {
@@ -193,7 +200,11 @@ impl HttpClient {
             auth,
             permits: Arc::new(Semaphore::new(parallelism.max(1) as usize)),
             unproven_listing: Default::default(),
-            gate: super::gate::Gate::with_ceiling(requests_per_second).with_stall(retry.stall),
+            gate: {
+                let gate =
+                    super::gate::Gate::with_ceiling(requests_per_second).with_stall(retry.stall);
+                if retry.adaptive { gate } else { gate.fixed() }
+            },
             parallelism: parallelism.max(1) as usize,
             retry,
         }
@@ -427,6 +438,7 @@ impl HttpClient {
                 Err(_) => Err(Attempt {
                     kind: ApiErrorKind::Deadline,
                     retry: false,
+                    retry_after: None,
                 }),
             },
             None => run.await,
@@ -463,6 +475,7 @@ impl HttpClient {
             .with_jitter();
         let other_failures = std::sync::atomic::AtomicUsize::new(0);
         let throttled = |a: &Attempt| matches!(a.kind, ApiErrorKind::Status { status: 429, .. });
+        let adaptive = self.gate.adaptive();
         (|| async {
             attempts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let attempt = attempts.load(std::sync::atomic::Ordering::Relaxed);
@@ -472,21 +485,24 @@ impl HttpClient {
         .retry(backoff)
         .when(|a: &Attempt| {
             a.retry
-                && if throttled(a) {
+                && if adaptive && throttled(a) {
                     self.gate.progressing()
                 } else {
                     other_failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < retries
                 }
         })
         // A throttled request only has to queue at the gate again: the gate paces it (and holds
-        // it through a provider-wide `Retry-After` pause), so it waits the shortest delay.
+        // it through a provider-wide `Retry-After` pause), so it waits the shortest delay. A
+        // fixed gate leaves each request to wait out its own `Retry-After`.
         .adjust(|a: &Attempt, delay| match delay {
-            Some(_) if throttled(a) => Some(self.retry.min_delay),
-            delay => delay,
+            Some(_) if adaptive && throttled(a) => Some(self.retry.min_delay),
+            Some(_) => a.retry_after.or(delay),
+            None => None,
         })
         .await
         .map_err(|mut a| {
-            if throttled(&a)
+            if adaptive
+                && throttled(&a)
                 && !self.gate.progressing()
                 && let ApiErrorKind::Status { message, .. } = &mut a.kind
             {
@@ -512,13 +528,15 @@ impl HttpClient {
         let mut refreshed = false;
         loop {
             let token = self.token(refreshed).await?;
-            self.gate.admit().await;
             let response = {
+                // The permit first, then the gate: a request waiting for a permit has not yet
+                // taken its slot, so a pace cut also holds back those queued behind the permits.
                 let _permit = self
                     .permits
                     .acquire()
                     .await
                     .expect("the semaphore is never closed");
+                let admitted = self.gate.admit().await;
                 let http = if *method == Method::GET {
                     &self.reads
                 } else {
@@ -554,16 +572,18 @@ impl HttpClient {
                         let location = location(&response);
                         read_capped(response, self.retry.max_body_bytes)
                             .await
-                            .map(|bytes| (status, retry_after, location, bytes))
+                            .map(|bytes| (status, retry_after, location, bytes, admitted))
                     }
                     Err(e) => Err(Attempt {
                         kind: ApiErrorKind::Transport(transport_message(&e)),
                         retry: true,
+                        retry_after: None,
                     }),
                 }
             };
-            let (status, retry_after, location, bytes) = response?;
-            self.gate.record(status == StatusCode::TOO_MANY_REQUESTS);
+            let (status, retry_after, location, bytes, admitted) = response?;
+            self.gate
+                .record(status == StatusCode::TOO_MANY_REQUESTS, admitted);
             if status == StatusCode::TOO_MANY_REQUESTS
                 && let Some(wait) = retry_after
                 && wait <= self.retry.max_retry_after
@@ -589,6 +609,7 @@ impl HttpClient {
                         location: location.as_deref().map(redact_url),
                     },
                     retry: false,
+                    retry_after: None,
                 });
             }
             if let Some(wait) = retry_after
@@ -601,6 +622,7 @@ impl HttpClient {
                         limit: self.retry.max_retry_after.as_secs(),
                     },
                     retry: false,
+                    retry_after: None,
                 });
             }
             let mut message = vendor_message(&body)
@@ -620,6 +642,7 @@ impl HttpClient {
                     message,
                 },
                 retry,
+                retry_after,
             });
         }
     }
@@ -657,12 +680,12 @@ impl HttpClient {
                 if *basic {
                     request = request.basic_auth(client_id, Some(client_secret.expose()));
                 }
-                self.gate.admit().await;
+                let admitted = self.gate.admit().await;
                 let sent = Instant::now();
                 let answered = request.send().await;
                 if let Ok(response) = &answered {
                     self.gate
-                        .record(response.status() == StatusCode::TOO_MANY_REQUESTS);
+                        .record(response.status() == StatusCode::TOO_MANY_REQUESTS, admitted);
                 }
                 tracing::debug!(
                     vendor = self.vendor,
@@ -678,6 +701,7 @@ impl HttpClient {
                         transport_message(&e)
                     )),
                     retry: true,
+                    retry_after: None,
                 })?;
                 let status = response.status();
                 let location = location(&response);
@@ -692,6 +716,7 @@ impl HttpClient {
                             location.as_deref().map_or("nowhere".into(), redact_url)
                         )),
                         retry: false,
+                        retry_after: None,
                     });
                 }
                 if !status.is_success() {
@@ -705,6 +730,7 @@ impl HttpClient {
                             status.as_u16()
                         )),
                         retry: status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS,
+                        retry_after: None,
                     });
                 }
                 let answer: TokenAnswer = decode_body(status, &bytes).map_err(|what| Attempt {
@@ -712,6 +738,7 @@ impl HttpClient {
                         "the token endpoint {shown_url} answered with an unexpected body: {what}"
                     )),
                     retry: false,
+                    retry_after: None,
                 })?;
                 let lifetime = token_lifetime(&answer);
                 // Renew a minute early, or at 90% of a short lifetime.
@@ -748,6 +775,7 @@ async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<
     let too_large = |size: String| Attempt {
         kind: ApiErrorKind::TooLarge { size, cap },
         retry: false,
+        retry_after: None,
     };
     if let Some(length) = response.content_length()
         && length > cap as u64
@@ -768,6 +796,7 @@ async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<
                 return Err(Attempt {
                     kind: ApiErrorKind::Transport(transport_message(&e)),
                     retry: true,
+                    retry_after: None,
                 });
             }
         }
