@@ -19,6 +19,7 @@ pub mod apply;
 pub mod cli;
 pub mod export;
 pub mod interrupt;
+pub mod lock;
 pub mod manifest;
 pub mod model;
 pub mod output;

@@ -269,6 +269,7 @@ pub fn failure(failure: &crate::session::Failure) -> u8 {
         Failure::Setup(errors) => errors.iter().for_each(|e| fail(&e.to_string())),
         Failure::Api(errors) => errors.iter().for_each(|e| fail(&e.to_string())),
         Failure::Usage(message) | Failure::Sandbox(message) => fail(message),
+        Failure::Lock(error) => fail(&error.to_string()),
     }
     1
 }

@@ -16,6 +16,8 @@ use crate::sandbox::{self, RunningSandbox, SandboxOptions};
 
 /// Where the embedded sandbox keeps its state, inside the workspace.
 pub const SANDBOX_DB: &str = ".orgform/sandbox.sqlite";
+/// Where the local locks live, inside the workspace.
+pub const LOCK_DIR: &str = ".orgform/locks";
 
 /// Why a command could not do its work; each kind is reported in full by `output`.
 #[derive(Debug)]
@@ -25,6 +27,7 @@ pub enum Failure {
     Api(Vec<ApiError>),
     Usage(String),
     Sandbox(String),
+    Lock(Box<crate::lock::LockError>),
 }
 
 pub struct Session {
@@ -92,6 +95,41 @@ impl Session {
             providers,
             sandbox,
         })
+    }
+
+    /// Takes the lock of every provider target of the workspace (see [`crate::lock`]), waiting
+    /// up to `timeout` for one another run holds.
+    pub async fn lock(
+        &self,
+        operation: &str,
+        timeout: std::time::Duration,
+    ) -> Result<crate::lock::Held, Failure> {
+        let root = &self.workspace.root;
+        let backend = crate::lock::file::FileLocks::new(root.join(LOCK_DIR));
+        let info = crate::lock::LockInfo::for_this_run(operation, root);
+        crate::lock::acquire(&backend, &self.lock_targets(), &info, timeout)
+            .await
+            .map_err(|e| Failure::Lock(Box::new(e)))
+    }
+
+    /// What each provider writes to: its vendor and base URL, or for the embedded sandbox its
+    /// database file (whichever port this run's server listens on).
+    fn lock_targets(&self) -> Vec<String> {
+        self.desired
+            .providers
+            .iter()
+            .map(|(name, provider)| {
+                let kind = provider.kind.as_str();
+                if provider.sandbox {
+                    let db = self.workspace.root.join(SANDBOX_DB);
+                    let db = std::path::absolute(&db).unwrap_or(db);
+                    format!("{kind} sandbox {}", db.display())
+                } else {
+                    let url = self.providers[name].client().base_url();
+                    format!("{kind} {}", crate::provider::http::redact_url(url))
+                }
+            })
+            .collect()
     }
 
     /// `--target` addresses, checked against the workspace.

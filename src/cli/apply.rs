@@ -23,6 +23,8 @@ pub struct ApplySettings {
     pub allow_deletes: Option<u32>,
     pub parallelism: Option<u32>,
     pub plan_file: Option<PathBuf>,
+    /// How long to wait for another run's lock on a provider target.
+    pub lock_timeout: std::time::Duration,
 }
 
 pub fn run(settings: ApplySettings, env: &dyn Fn(&str) -> Option<String>) -> u8 {
@@ -77,6 +79,11 @@ async fn apply_in(
     };
     let targets = match targets {
         Ok(targets) => targets,
+        Err(failure) => return output::failure(&failure),
+    };
+    // One writer at a time per provider target, from before the refresh to the last write.
+    let _locks = match session.lock("apply", settings.lock_timeout).await {
+        Ok(locks) => locks,
         Err(failure) => return output::failure(&failure),
     };
     let progress = output::progress(session.desired.organizations.len() as u64, "refreshing");

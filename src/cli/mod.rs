@@ -93,6 +93,10 @@ pub enum Command {
         /// Execute this saved plan (`plan --out FILE`), refusing if live state moved since.
         #[arg(long, value_name = "FILE")]
         plan: Option<PathBuf>,
+        /// Wait this long (e.g. `30s`, `10m`) for another apply's lock on a provider target;
+        /// `0s` (the default) fails at once, saying who holds it.
+        #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
+        lock_timeout: std::time::Duration,
     },
     /// Write manifests for the live organizations of a provider (adoption).
     Export {
@@ -237,6 +241,7 @@ pub fn main() -> ExitCode {
             allow_deletes,
             parallelism,
             plan,
+            lock_timeout,
         } => apply::run(
             apply::ApplySettings {
                 dir,
@@ -245,6 +250,7 @@ pub fn main() -> ExitCode {
                 allow_deletes,
                 parallelism,
                 plan_file: plan,
+                lock_timeout,
                 timeout: cli.timeout,
             },
             &|name| std::env::var(name).ok(),

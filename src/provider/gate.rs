@@ -388,6 +388,36 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn requests_queued_at_a_slow_pace_do_not_keep_it_slow() {
+        let gate = std::sync::Arc::new(Gate::default());
+        // Down to the probe: one request every two seconds.
+        answer(&gate, true);
+        assert_eq!(gate.rate(), Some(MIN_RATE));
+        gate.admit().await;
+        let queued: Vec<_> = (0..16)
+            .map(|_| {
+                let gate = gate.clone();
+                tokio::spawn(async move { gate.admit().await })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        // The vendor accepts again: the pace grows quickly.
+        for _ in 0..200 {
+            answer(&gate, false);
+        }
+        assert!(gate.rate() > Some(100.0));
+        // Booked ahead at the old pace, the 16 would take 32 s; they take one old interval.
+        let all = async {
+            for request in queued {
+                request.await.unwrap();
+            }
+        };
+        tokio::time::timeout(Duration::from_millis(2100), all)
+            .await
+            .expect("the queued requests pass at the new pace");
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_fixed_gate_counts_but_never_paces() {
         let gate = Gate::default().fixed();
         for _ in 0..10 {

@@ -41,6 +41,15 @@ impl IntoResponse for ApiError {
 /// A store failure is a sandbox bug, not vendor behaviour: say so plainly.
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
+        if let StoreError::Duplicate { vendor, .. } = &error {
+            // Another sandbox process on the same database won the race: the vendor's conflict.
+            let message = error.to_string();
+            return match vendor.as_str() {
+                "scalekit" => super::scalekit::error_for_status(StatusCode::CONFLICT, &message),
+                "nirvana" => super::nirvana::error_for_status(StatusCode::CONFLICT, &message),
+                _ => super::pingone::error_for_status(StatusCode::CONFLICT, &message),
+            };
+        }
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             serde_json::json!({ "message": format!("sandbox store failure: {error}") }),

@@ -12,7 +12,23 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 /// Bumped whenever the table layout changes; `open` migrates older files.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
+
+/// The lookup keys an emulated vendor keeps unique: a Scalekit external id, domain and user
+/// e-mail. SQLite enforces them (`unique_key`), so that two sandbox processes sharing one
+/// database file cannot make a duplicate between one's check and its insert either.
+const UNIQUE_KEYS: &[(&str, &str)] = &[
+    ("scalekit", "organization"),
+    ("scalekit", "domain"),
+    ("scalekit", "user"),
+];
+
+fn unique_key<'k>(vendor: &str, kind: &str, key: Option<&'k str>) -> Option<&'k str> {
+    UNIQUE_KEYS
+        .contains(&(vendor, kind))
+        .then_some(key)
+        .flatten()
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -24,6 +40,13 @@ pub enum StoreError {
     TooNew { path: String, found: i32 },
     #[error("sandbox database holds invalid JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// Another object already has this unique key (see [`UNIQUE_KEYS`]).
+    #[error("{vendor} {kind} `{key}` already exists")]
+    Duplicate {
+        vendor: String,
+        kind: String,
+        key: String,
+    },
 }
 
 pub struct Store {
@@ -40,21 +63,58 @@ pub struct Object {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path`, or an in-memory one.
+    /// Opens (creating if needed) the database at `path`, or an in-memory one. Another process
+    /// opening or migrating the same file at that moment can make SQLite answer "database is
+    /// locked" even with a busy timeout (changing the journal mode takes the file exclusively):
+    /// that is retried for up to 30 s, never shown.
     pub fn open(path: Option<&Path>) -> Result<Self, StoreError> {
+        let started = std::time::Instant::now();
+        loop {
+            match Self::open_once(path) {
+                Err(StoreError::Sqlite(e))
+                    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                        && started.elapsed() < std::time::Duration::from_secs(30) =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20 + fastrand::u64(..30)));
+                }
+                opened => return opened,
+            }
+        }
+    }
+
+    fn open_once(path: Option<&Path>) -> Result<Self, StoreError> {
         let conn = match path {
             Some(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     let _ = std::fs::create_dir_all(dir);
                 }
                 let conn = Connection::open(path)?;
+                // Another process may be opening the same file: wait for it, never fail busy.
+                conn.busy_timeout(std::time::Duration::from_secs(30))?;
                 conn.pragma_update(None, "journal_mode", "WAL")?;
                 conn.pragma_update(None, "synchronous", "NORMAL")?;
                 conn
             }
             None => Connection::open_in_memory()?,
         };
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        // The version check and migration are one write transaction: two processes opening
+        // one new file migrate it once.
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let migrated = Self::migrate(&conn, path);
+        match &migrated {
+            Ok(()) => conn.execute_batch("COMMIT")?,
+            Err(_) => {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+        }
+        migrated?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn migrate(conn: &Connection, path: Option<&Path>) -> Result<(), StoreError> {
         let version: i32 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
         if version > SCHEMA_VERSION {
             return Err(StoreError::TooNew {
@@ -80,9 +140,16 @@ impl Store {
                 PRAGMA user_version = 1;",
             )?;
         }
-        Ok(Self {
-            conn: Mutex::new(conn),
-        })
+        if version < 2 {
+            conn.execute_batch(
+                "ALTER TABLE objects ADD COLUMN unique_key TEXT;
+                 UPDATE objects SET unique_key = key
+                   WHERE (vendor, kind) IN (VALUES ('scalekit', 'organization'), ('scalekit', 'domain'), ('scalekit', 'user'));
+                 CREATE UNIQUE INDEX IF NOT EXISTS objects_unique_key ON objects (vendor, kind, unique_key);
+                 PRAGMA user_version = 2;",
+            )?;
+        }
+        Ok(())
     }
 
     /// Exclusive access for one request. The guard is not `Send`, so it cannot be held across
@@ -92,6 +159,18 @@ impl Store {
             .conn
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+}
+
+/// A unique-key violation as [`StoreError::Duplicate`]; other errors as they are.
+fn duplicate(error: rusqlite::Error, vendor: &str, kind: &str, key: Option<&str>) -> StoreError {
+    match error.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::ConstraintViolation) if key.is_some() => StoreError::Duplicate {
+            vendor: vendor.to_owned(),
+            kind: kind.to_owned(),
+            key: key.unwrap_or_default().to_owned(),
+        },
+        _ => StoreError::Sqlite(error),
     }
 }
 
@@ -140,10 +219,12 @@ impl Db<'_> {
         key: Option<&str>,
         body: &Value,
     ) -> Result<i64, StoreError> {
-        self.0.execute(
-            "INSERT INTO objects (vendor, kind, id, parent, key, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![vendor, kind, id, parent, key, body.to_string()],
-        )?;
+        self.0
+            .execute(
+                "INSERT INTO objects (vendor, kind, id, parent, key, unique_key, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![vendor, kind, id, parent, key, unique_key(vendor, kind, key), body.to_string()],
+            )
+            .map_err(|e| duplicate(e, vendor, kind, key))?;
         Ok(self.0.last_insert_rowid())
     }
 
@@ -183,10 +264,12 @@ impl Db<'_> {
         key: Option<&str>,
         body: &Value,
     ) -> Result<(), StoreError> {
-        self.0.execute(
-            "UPDATE objects SET body = ?4, key = ?5 WHERE vendor = ?1 AND kind = ?2 AND id = ?3",
-            params![vendor, kind, id, body.to_string(), key],
-        )?;
+        self.0
+            .execute(
+                "UPDATE objects SET body = ?4, key = ?5, unique_key = ?6 WHERE vendor = ?1 AND kind = ?2 AND id = ?3",
+                params![vendor, kind, id, body.to_string(), key, unique_key(vendor, kind, key)],
+            )
+            .map_err(|e| duplicate(e, vendor, kind, key))?;
         Ok(())
     }
 
@@ -198,9 +281,10 @@ impl Db<'_> {
         id: &str,
         new_kind: &str,
     ) -> Result<(), StoreError> {
+        let unique = UNIQUE_KEYS.contains(&(vendor, new_kind));
         self.0.execute(
-            "UPDATE objects SET kind = ?4 WHERE vendor = ?1 AND kind = ?2 AND id = ?3",
-            params![vendor, kind, id, new_kind],
+            "UPDATE objects SET kind = ?4, unique_key = CASE WHEN ?5 THEN key END WHERE vendor = ?1 AND kind = ?2 AND id = ?3",
+            params![vendor, kind, id, new_kind, unique],
         )?;
         Ok(())
     }
@@ -332,7 +416,9 @@ impl Db<'_> {
         &self,
         work: impl FnOnce(&Self) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        self.0.execute_batch("BEGIN")?;
+        // IMMEDIATE: the write lock from the start, so that another process's writer makes this
+        // one wait (busy timeout) instead of failing when a read turns into a write.
+        self.0.execute_batch("BEGIN IMMEDIATE")?;
         match work(self) {
             Ok(value) => {
                 self.0.execute_batch("COMMIT")?;
@@ -343,5 +429,79 @@ impl Db<'_> {
                 Err(e)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn processes_sharing_a_new_database_open_it_at_once_and_never_duplicate_a_unique_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sandbox.sqlite");
+        // Eight openers at once (as eight processes would): each migrates or waits, none fails.
+        let stores: Vec<Store> = std::thread::scope(|scope| {
+            let openers: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| Store::open(Some(&path))))
+                .collect();
+            openers
+                .into_iter()
+                .map(|o| o.join().unwrap().expect("opens"))
+                .collect()
+        });
+        let body = serde_json::json!({});
+        // Every store inserts the same external id: exactly one succeeds.
+        let inserted: Vec<Result<i64, StoreError>> = std::thread::scope(|scope| {
+            let inserts: Vec<_> = stores
+                .iter()
+                .enumerate()
+                .map(|(n, store)| {
+                    let body = &body;
+                    scope.spawn(move || {
+                        store.lock().insert(
+                            "scalekit",
+                            "organization",
+                            &format!("org_{n}"),
+                            "",
+                            Some("acme"),
+                            body,
+                        )
+                    })
+                })
+                .collect();
+            inserts.into_iter().map(|i| i.join().unwrap()).collect()
+        });
+        assert_eq!(inserted.iter().filter(|r| r.is_ok()).count(), 1);
+        assert!(
+            inserted
+                .iter()
+                .filter_map(|r| r.as_ref().err())
+                .all(|e| matches!(e, StoreError::Duplicate { key, .. } if key == "acme")),
+            "{inserted:?}"
+        );
+        // Keys that the vendor does not keep unique (Nirvana names) may repeat.
+        let db = stores[0].lock();
+        db.insert("nirvana", "organization", "n1", "", Some("same"), &body)
+            .unwrap();
+        db.insert("nirvana", "organization", "n2", "", Some("same"), &body)
+            .unwrap();
+        // An object moved to a kind without uniqueness frees its key.
+        db.set_kind(
+            "scalekit",
+            "organization",
+            &format!("org_{}", inserted.iter().position(|r| r.is_ok()).unwrap()),
+            "left",
+        )
+        .unwrap();
+        db.insert(
+            "scalekit",
+            "organization",
+            "org_new",
+            "",
+            Some("acme"),
+            &body,
+        )
+        .unwrap();
     }
 }

@@ -6,5 +6,6 @@ mod support;
 mod converge;
 mod faults;
 mod interrupt;
+mod locks;
 mod refusals;
 mod saved;

@@ -1,0 +1,70 @@
+//! The local lock: one file per provider target under the workspace's `.orgform/locks/`, held
+//! with the operating system's file lock (`flock` on Unix), so that two processes on one
+//! machine serialise and a crashed process's lock goes with it. The file holds the holder's
+//! [`LockInfo`] as JSON for whoever finds it taken.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, Write};
+use std::path::PathBuf;
+
+use sha2::{Digest, Sha256};
+
+use super::{Backend, LockError, LockInfo, Try};
+
+pub struct FileLocks {
+    dir: PathBuf,
+}
+
+impl FileLocks {
+    pub fn new(dir: PathBuf) -> Self {
+        FileLocks { dir }
+    }
+
+    /// The lock file of a target: a digest, since targets are URLs.
+    fn path(&self, target: &str) -> PathBuf {
+        let digest = Sha256::digest(target.as_bytes());
+        let name: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        self.dir.join(format!("{name}.lock"))
+    }
+}
+
+/// An open, locked file: closing it releases the lock.
+struct Locked(#[allow(dead_code)] File);
+
+impl Backend for FileLocks {
+    fn try_lock(&self, target: &str, info: &LockInfo) -> Result<Try, LockError> {
+        let fail = |e: std::io::Error| LockError::Backend {
+            target: target.to_owned(),
+            message: format!("{}: {e}", self.dir.display()),
+        };
+        std::fs::create_dir_all(&self.dir).map_err(fail)?;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(self.path(target))
+            .map_err(fail)?;
+        match file.try_lock() {
+            Ok(()) => {
+                let record = serde_json::json!({ "target": target, "holder": info });
+                file.set_len(0).map_err(fail)?;
+                file.rewind().map_err(fail)?;
+                file.write_all(record.to_string().as_bytes())
+                    .map_err(fail)?;
+                file.flush().map_err(fail)?;
+                Ok(Try::Held(Box::new(Locked(file))))
+            }
+            Err(TryLockError::WouldBlock) => {
+                let mut text = String::new();
+                let _ = file.read_to_string(&mut text);
+                let holder = serde_json::from_str::<serde_json::Value>(&text)
+                    .ok()
+                    .and_then(|record| serde_json::from_value(record["holder"].clone()).ok())
+                    .map(Box::new);
+                Ok(Try::Taken(holder))
+            }
+            Err(TryLockError::Error(e)) => Err(fail(e)),
+        }
+    }
+}
