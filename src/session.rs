@@ -105,11 +105,24 @@ impl Session {
         timeout: std::time::Duration,
     ) -> Result<crate::lock::Held, Failure> {
         let root = &self.workspace.root;
-        let backend = crate::lock::file::FileLocks::new(root.join(LOCK_DIR));
         let info = crate::lock::LockInfo::for_this_run(operation, root);
-        crate::lock::acquire(&backend, &self.lock_targets(), &info, timeout)
+        let targets = self.lock_targets();
+        let failed = |e| Failure::Lock(Box::new(e));
+        // The local lock always; the shared one as well when the workspace names one.
+        let local = crate::lock::file::FileLocks::new(root.join(LOCK_DIR));
+        let held = crate::lock::acquire(&local, &targets, &info, timeout)
             .await
-            .map_err(|e| Failure::Lock(Box::new(e)))
+            .map_err(failed)?;
+        let Some(url) = &self.desired.lock.postgres else {
+            return Ok(held);
+        };
+        let shared = crate::lock::postgres::PostgresLocks::connect(url.expose())
+            .await
+            .map_err(failed)?;
+        let shared = crate::lock::acquire(&shared, &targets, &info, timeout)
+            .await
+            .map_err(failed)?;
+        Ok(held.and(shared))
     }
 
     /// What each provider writes to: its vendor and base URL, or for the embedded sandbox its

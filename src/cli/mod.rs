@@ -3,6 +3,7 @@
 
 mod apply;
 mod export;
+mod force_unlock;
 mod plan;
 mod sandbox;
 mod schemas;
@@ -120,6 +121,15 @@ pub enum Command {
     },
     /// Print a shell completion script (e.g. `orgform completions bash > /etc/bash_completion.d/orgform`).
     Completions { shell: clap_complete::Shell },
+    /// Release the locks of run ID (printed by an apply that found them held), e.g. a hung CI
+    /// job's shared Postgres lock. A crashed run's locks are released without it.
+    ForceUnlock {
+        /// The lock id (`lock id …` in the message of the apply that found it held).
+        id: String,
+        /// The workspace directory (holds orgform.yaml).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
     /// Render a plan saved with `plan --out FILE`.
     Show {
         /// The saved plan.
@@ -234,6 +244,9 @@ pub fn main() -> ExitCode {
         }
         Command::Schemas { out } => schemas::run(&out),
         Command::Show { file, format } => show::run(&file, format),
+        Command::ForceUnlock { id, dir } => {
+            force_unlock::run(&id, &dir, &|name| std::env::var(name).ok())
+        }
         Command::Apply {
             dir,
             auto_approve,

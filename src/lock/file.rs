@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 
-use super::{Backend, LockError, LockInfo, Try};
+use super::{Attempt, Backend, LockError, LockInfo, Try};
 
 pub struct FileLocks {
     dir: PathBuf,
@@ -32,7 +32,13 @@ impl FileLocks {
 struct Locked(#[allow(dead_code)] File);
 
 impl Backend for FileLocks {
-    fn try_lock(&self, target: &str, info: &LockInfo) -> Result<Try, LockError> {
+    fn try_lock<'a>(&'a self, target: &'a str, info: &'a LockInfo) -> Attempt<'a> {
+        Box::pin(std::future::ready(self.try_lock_now(target, info)))
+    }
+}
+
+impl FileLocks {
+    fn try_lock_now(&self, target: &str, info: &LockInfo) -> Result<Try, LockError> {
         let fail = |e: std::io::Error| LockError::Backend {
             target: target.to_owned(),
             message: format!("{}: {e}", self.dir.display()),
@@ -66,5 +72,61 @@ impl Backend for FileLocks {
             }
             Err(TryLockError::Error(e)) => Err(fail(e)),
         }
+    }
+}
+
+/// What `force-unlock` found of a run's file locks.
+#[derive(Debug, PartialEq)]
+pub enum Found {
+    /// No lock file names that run.
+    None,
+    /// Its process still holds them: a file lock cannot be taken from a live process.
+    Alive(Box<LockInfo>),
+    /// Its process is gone, and so are its locks; the stale information was removed.
+    Released(Vec<String>),
+}
+
+impl FileLocks {
+    /// `orgform force-unlock ID` for the local locks.
+    pub fn force_unlock(&self, id: &str) -> Result<Found, LockError> {
+        let fail = |e: std::io::Error| LockError::Backend {
+            target: self.dir.display().to_string(),
+            message: e.to_string(),
+        };
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Found::None),
+            Err(e) => return Err(fail(e)),
+        };
+        let mut released = Vec::new();
+        for entry in entries {
+            let path = entry.map_err(fail)?.path();
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let Ok(record) = serde_json::from_str::<serde_json::Value>(&text) else {
+                continue;
+            };
+            let Ok(holder) = serde_json::from_value::<LockInfo>(record["holder"].clone()) else {
+                continue;
+            };
+            if holder.id != id {
+                continue;
+            }
+            let file = OpenOptions::new().write(true).open(&path).map_err(fail)?;
+            match file.try_lock() {
+                Ok(()) => {
+                    file.set_len(0).map_err(fail)?;
+                    released.push(record["target"].as_str().unwrap_or_default().to_owned());
+                }
+                Err(TryLockError::WouldBlock) => return Ok(Found::Alive(Box::new(holder))),
+                Err(TryLockError::Error(e)) => return Err(fail(e)),
+            }
+        }
+        Ok(if released.is_empty() {
+            Found::None
+        } else {
+            Found::Released(released)
+        })
     }
 }

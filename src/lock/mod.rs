@@ -6,6 +6,7 @@
 //! says how to try one target once; waiting (`--lock-timeout`) and ordering live here.
 
 pub mod file;
+pub mod postgres;
 
 use std::time::Duration;
 
@@ -89,14 +90,26 @@ pub enum Try {
     Taken(Option<Box<LockInfo>>),
 }
 
+/// What a backend's attempt returns.
+pub type Attempt<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Try, LockError>> + Send + 'a>>;
+
 /// A lock backend: how to try one target once.
 pub trait Backend: Send + Sync {
-    fn try_lock(&self, target: &str, info: &LockInfo) -> Result<Try, LockError>;
+    fn try_lock<'a>(&'a self, target: &'a str, info: &'a LockInfo) -> Attempt<'a>;
 }
 
 /// Locks held until dropped.
 pub struct Held {
     _guards: Vec<Box<dyn Send + Sync>>,
+}
+
+impl Held {
+    /// These locks and `other`'s, held together.
+    pub fn and(mut self, other: Held) -> Held {
+        self._guards.extend(other._guards);
+        self
+    }
 }
 
 /// How often a waiting run tries again.
@@ -117,7 +130,7 @@ pub async fn acquire(
     let mut guards = Vec::new();
     for target in &targets {
         loop {
-            match backend.try_lock(target, info)? {
+            match backend.try_lock(target, info).await? {
                 Try::Held(guard) => {
                     guards.push(guard);
                     break;

@@ -39,6 +39,9 @@ pub struct WorkspaceConfig {
     pub providers: NamedMap<ProviderConfig>,
     #[serde(default)]
     pub policy: Option<PolicyConfig>,
+    /// Where `apply` takes its locks besides the local one (see the README's Locking).
+    #[serde(default)]
+    pub lock: Option<LockConfig>,
     /// Where `providers:` was written.
     #[schemars(skip)]
     pub providers_span: Span,
@@ -105,6 +108,16 @@ pub struct PolicyConfig {
     /// Per organization: a number, or a percentage of its current members (default 10%).
     #[serde(default)]
     pub max_member_removals: Option<Spanned<RemovalLimit>>,
+}
+
+/// A shared lock, so that applies on many machines (CI runners) take turns.
+#[derive(Debug, Clone, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct LockConfig {
+    /// A PostgreSQL connection URL (`postgres://user:password@host:5432/db`), usually
+    /// `${ORGFORM_LOCK_URL}`: session advisory locks keyed by provider target.
+    #[serde(default)]
+    pub postgres: Option<Spanned<Secret>>,
 }
 
 /// One organization (tenant), as declared in a manifest document.
@@ -280,10 +293,12 @@ impl Decode for WorkspaceConfig {
         };
         let providers = map.required::<NamedMap<ProviderConfig>>("providers", cx);
         let policy = map.optional("policy", cx);
+        let lock = map.optional("lock", cx);
         map.finish(cx);
         Some(WorkspaceConfig {
             providers: providers?,
             policy,
+            lock,
             providers_span: map.key_span("providers").unwrap_or(map.span()),
             declared_providers,
         })
@@ -382,6 +397,17 @@ const PROVIDER_FIELDS: &[&str] = &[
     "parallelism",
     "requests_per_second",
 ];
+
+impl Decode for LockConfig {
+    fn decode(node: &Node, cx: &mut DecodeCx) -> Option<Self> {
+        let mut map = MapReader::new(node, "lock", cx)?;
+        let lock = LockConfig {
+            postgres: map.optional("postgres", cx),
+        };
+        map.finish(cx);
+        Some(lock)
+    }
+}
 
 impl Decode for PolicyConfig {
     fn decode(node: &Node, cx: &mut DecodeCx) -> Option<Self> {

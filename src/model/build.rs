@@ -174,6 +174,13 @@ pub fn build_desired_state(
             .map(|(name, (p, _))| (name, p))
             .collect(),
         policy,
+        lock: crate::model::LockSettings {
+            postgres: config
+                .lock
+                .as_ref()
+                .and_then(|l| l.postgres.as_ref())
+                .map(|p| p.value.clone()),
+        },
         organizations,
         graph: ResourceGraph::from_addresses(addresses),
     })

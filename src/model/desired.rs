@@ -15,10 +15,18 @@ use super::graph::ResourceGraph;
 pub struct DesiredState {
     pub providers: BTreeMap<String, Provider>,
     pub policy: Policy,
+    pub lock: LockSettings,
     /// By key, so iteration is deterministic.
     pub organizations: BTreeMap<Key, Organization>,
     /// Every resource, with an edge from each organization to its children.
     pub graph: ResourceGraph,
+}
+
+/// Where `apply` takes its locks besides the local file lock.
+#[derive(Debug, Clone, Default)]
+pub struct LockSettings {
+    /// A PostgreSQL connection URL for locks shared by many machines.
+    pub postgres: Option<Secret>,
 }
 
 /// A provider's resolved settings. Credentials absent here come from the vendor's environment

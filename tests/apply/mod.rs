@@ -9,3 +9,4 @@ mod interrupt;
 mod locks;
 mod refusals;
 mod saved;
+mod shared_lock;

@@ -24,6 +24,8 @@ pub fn env(name: &str) -> Option<String> {
     match name {
         "TEST_SECRET" => Some("sandbox-secret".into()),
         "TEST_NIRVANA_KEY" => Some("sandbox-nirvana-key".into()),
+        // The shared lock's server (plans take no lock, so a workspace naming it still plans).
+        "ORGFORM_LOCK_URL" => std::env::var("ORGFORM_TEST_POSTGRES_URL").ok(),
         _ => None,
     }
 }
