@@ -486,9 +486,15 @@ async fn every_misbehaviour_stops_plan_and_apply_with_no_write() {
 #[tokio::test(flavor = "multi_thread")]
 async fn two_live_organizations_with_one_external_id_are_an_identity_error() {
     let scenario = Scenario::new("scalekit", "policy:\n  prune: true\n  max_deletes: 10\n").await;
+    // Scalekit (and the sandbox) keep external ids unique, so the second one is a lie of the
+    // listing: the sandbox holds `acme` and `acme-copy`, and every listing says `acme` twice.
     scenario
         .sandbox
-        .seed("scalekit:\n  organizations:\n    - { display_name: Acme, external_id: acme, metadata: { managed_by: orgform } }\n    - { display_name: Acme copy, external_id: acme, metadata: { managed_by: orgform } }\n")
+        .seed("scalekit:\n  organizations:\n    - { display_name: Acme, external_id: acme, metadata: { managed_by: orgform } }\n    - { display_name: Acme copy, external_id: acme-copy, metadata: { managed_by: orgform } }\n")
+        .await;
+    scenario
+        .sandbox
+        .faults(json!({ "scripts": [{ "method": "GET", "route": SK_LIST, "nth": 1, "times": 1000, "mangle": { "set": { "/organizations/1/external_id": "acme" } } }] }))
         .await;
     scenario.manifest("acme.yaml", "organization: acme\nname: Acme\n");
     let dir = scenario.dir.path().to_str().unwrap().to_owned();
