@@ -3,8 +3,9 @@
 //! when the run ends or its connection dies (a killed runner's lock goes with it). A small
 //! table, `orgform_locks`, holds each holder's [`LockInfo`] so that others can see who it is.
 
+use rustls_platform_verifier::ConfigVerifierExt;
 use sha2::{Digest, Sha256};
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 use super::{Attempt, Backend, LockError, LockInfo, Try};
 
@@ -34,10 +35,18 @@ impl PostgresLocks {
     pub async fn connect(url: &str) -> Result<Self, LockError> {
         let shown = crate::provider::http::redact_url(url);
         let fail = |what: &str, e: tokio_postgres::Error| LockError::Backend {
-            target: format!("the Postgres lock at {shown}"),
+            target: format!("with the Postgres server at {shown}"),
             message: format!("{what}: {}", postgres_message(&e)),
         };
-        let (client, connection) = tokio_postgres::connect(url, NoTls)
+        // TLS as the URL's `sslmode` asks (`prefer` by default, `require` to insist), with the
+        // server's certificate verified by the platform's roots, as for the vendors' APIs.
+        let tls_config =
+            rustls::ClientConfig::with_platform_verifier().map_err(|e| LockError::Backend {
+                target: format!("with the Postgres server at {shown}"),
+                message: format!("cannot set up TLS: {e}"),
+            })?;
+        let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls_config);
+        let (client, connection) = tokio_postgres::connect(url, tls)
             .await
             .map_err(|e| fail("cannot connect", e))?;
         tokio::spawn(async move {
@@ -114,7 +123,7 @@ impl PostgresLocks {
     /// (which releases them) and removes its information. Returns the targets it held.
     pub async fn force_unlock(&self, id: &str) -> Result<Vec<String>, LockError> {
         let fail = |e: tokio_postgres::Error| LockError::Backend {
-            target: format!("the Postgres lock at {}", self.shown),
+            target: format!("with the Postgres server at {}", self.shown),
             message: postgres_message(&e),
         };
         let rows = self
@@ -156,8 +165,15 @@ impl Backend for PostgresLocks {
 
 /// The server's own message when it sent one (tokio-postgres's `Display` says only "db error").
 fn postgres_message(error: &tokio_postgres::Error) -> String {
-    match error.as_db_error() {
-        Some(db) => db.message().to_owned(),
-        None => error.to_string(),
+    if let Some(db) = error.as_db_error() {
+        return db.message().to_owned();
     }
+    // The cause says what went wrong (refused, TLS not offered, certificate not trusted).
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    message
 }

@@ -137,6 +137,10 @@ pub struct OrganizationDocument {
     /// Earlier names, so that a rename updates instead of creating.
     #[serde(default)]
     pub previously: Option<Vec<Spanned<String>>>,
+    /// Scalekit: earlier keys of this organization (its external id), so that changing the key
+    /// updates the external id instead of deleting and creating the organization.
+    #[serde(default)]
+    pub previous_keys: Option<Vec<Spanned<Key>>>,
     /// `apply` never deletes this organization.
     #[serde(default)]
     pub protect: Option<Spanned<bool>>,
@@ -429,6 +433,7 @@ pub const ORGANIZATION_FIELDS: &[&str] = &[
     "name",
     "id",
     "previously",
+    "previous_keys",
     "protect",
     "ignore",
     "billing_email",
@@ -460,6 +465,7 @@ impl Decode for OrganizationDocument {
             name: Spanned::new(String::new(), map.span()),
             id: map.optional("id", cx),
             previously: map.optional("previously", cx),
+            previous_keys: map.optional("previous_keys", cx),
             protect: map.optional("protect", cx),
             ignore: map.optional("ignore", cx),
             billing_email: map.optional("billing_email", cx),

@@ -79,6 +79,8 @@ pub fn validate_texts(
 /// are valid everywhere.
 pub const FIELD_SUPPORT: &[(&str, &[ProviderKind])] = &[
     ("billing_email", &[ProviderKind::Nirvana]),
+    // Only Scalekit keeps the key (as the external id), so only there can it move.
+    ("previous_keys", &[ProviderKind::Scalekit]),
     ("metadata", &[ProviderKind::Scalekit]),
     ("slug", &[ProviderKind::Scalekit]),
     ("features", &[ProviderKind::Scalekit]),
@@ -332,6 +334,15 @@ fn build_organization(
             );
         }
     }
+    for earlier in doc.previous_keys.iter().flatten() {
+        if earlier.value == doc.organization.value {
+            diags.push(
+                ManifestError::new("invalid_value", "`previous_keys` repeats the current key")
+                    .at(earlier.span, "this is the current `organization` key")
+                    .help("`previous_keys` lists earlier keys only"),
+            );
+        }
+    }
     for path in doc.ignore.iter().flatten() {
         check_ignore_path(path, kind, diags);
     }
@@ -350,6 +361,7 @@ fn build_organization(
         name: doc.name.clone(),
         id: doc.id.clone(),
         previously: doc.previously.clone().unwrap_or_default(),
+        previous_keys: doc.previous_keys.clone().unwrap_or_default(),
         protect: doc.protect.as_ref().is_some_and(|p| p.value),
         ignore: doc.ignore.clone().unwrap_or_default(),
         billing_email: doc.billing_email.clone(),
@@ -682,6 +694,39 @@ fn build_licenses(
 /// Two organizations of one provider with the same name (or pinned to the same id) would match
 /// the same live object.
 fn check_unique_per_provider(organizations: &BTreeMap<Key, Organization>, diags: &mut Diagnostics) {
+    // An earlier key identifies one organization, and is nobody's current key.
+    let mut previous_keys: BTreeMap<(&str, &str), Span> = BTreeMap::new();
+    for org in organizations.values() {
+        for earlier in &org.previous_keys {
+            let current = organizations
+                .get(&earlier.value)
+                .filter(|other| other.provider == org.provider);
+            let first = previous_keys.get(&(org.provider.as_str(), earlier.as_str()));
+            if let Some(other) = current {
+                diags.push(
+                    ManifestError::new("invalid_value", format!("`{}` is the key of another organization", earlier.value))
+                        .at(earlier.span, "listed as an earlier key here")
+                        .also_at(other.key.span, "the current key of this organization")
+                        .help("an earlier key belongs to one organization only; remove it from `previous_keys`, or rename the other organization"),
+                );
+            } else if let Some(first) = first {
+                diags.push(
+                    ManifestError::new(
+                        "invalid_value",
+                        format!(
+                            "two organizations list `{}` in `previous_keys`",
+                            earlier.value
+                        ),
+                    )
+                    .at(earlier.span, "listed again here")
+                    .also_at(*first, "first listed here")
+                    .help("an earlier key belongs to one organization only"),
+                );
+            } else {
+                previous_keys.insert((org.provider.as_str(), earlier.as_str()), earlier.span);
+            }
+        }
+    }
     let mut names: BTreeMap<(&str, &str), Span> = BTreeMap::new();
     let mut ids: BTreeMap<(&str, &str), Span> = BTreeMap::new();
     for org in organizations.values() {

@@ -77,6 +77,8 @@ pub struct Organization {
     pub name: Spanned<String>,
     pub id: Option<Spanned<String>>,
     pub previously: Vec<Spanned<String>>,
+    /// Earlier keys (Scalekit external ids) this organization is found by.
+    pub previous_keys: Vec<Spanned<Key>>,
     pub protect: bool,
     pub ignore: Vec<Spanned<String>>,
     pub billing_email: Option<Spanned<Option<Email>>>,

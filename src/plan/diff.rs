@@ -119,6 +119,22 @@ pub fn plan(input: PlanInput) -> Result<Plan, Vec<IdentityError>> {
                 if l.protected {
                     out.protected.push(address.to_string());
                 }
+                // A manifest naming it (now or `previously`) under another key is most likely
+                // this organization with a moved key: say how to keep it.
+                if let Some(org) = organizations.iter().find(|o| {
+                    std::iter::once(&o.name)
+                        .chain(&o.previously)
+                        .any(|n| n.value == l.name)
+                }) {
+                    out.warnings.push(Warning {
+                        kind: WarningKind::Other,
+                        address: address.to_string(),
+                        message: format!(
+                            "`{}` would be deleted, but organization `{}` uses its name `{}`: its external id `{key}` is not `{}`, so names do not match it. If it is the same organization under a new key, add `previous_keys: [{key}]` to `{}`",
+                            address, org.key.value, l.name, org.key.value, org.key.value
+                        ),
+                    });
+                }
                 out.push(
                     address,
                     name,
@@ -411,6 +427,9 @@ fn plan_organization(
             MatchedBy::PreviousName(previous) => {
                 Some(format!("matched by its previous name `{previous}`"))
             }
+            MatchedBy::PreviousKey(previous) => Some(format!(
+                "matched by its previous key `{previous}`: the external id moves"
+            )),
             _ => None,
         };
         out.push(

@@ -14,6 +14,8 @@ pub enum MatchedBy {
     ExternalId,
     Name,
     PreviousName(String),
+    /// Scalekit: by an earlier key (`previous_keys`), the live external id.
+    PreviousKey(String),
 }
 
 /// Why an organization cannot be matched safely.
@@ -122,6 +124,54 @@ pub fn match_organizations(
                     });
                 }
                 _ => {}
+            }
+        }
+    }
+    // 2b. Earlier keys: the external id the organization had before its key moved.
+    if kind == ProviderKind::Scalekit {
+        let unmatched: Vec<&Organization> = organizations
+            .iter()
+            .copied()
+            .filter(|o| o.id.is_none() && !matches.contains_key(&o.key.value))
+            .collect();
+        for org in unmatched {
+            let candidates: Vec<(usize, &str)> = org
+                .previous_keys
+                .iter()
+                .flat_map(|k| {
+                    by_external_id
+                        .get(k.as_str())
+                        .into_iter()
+                        .flatten()
+                        .map(move |i| (*i, k.as_str()))
+                })
+                .collect();
+            match candidates.as_slice() {
+                [] => {}
+                [(index, earlier)] => claim(
+                    org,
+                    *index,
+                    MatchedBy::PreviousKey((*earlier).to_owned()),
+                    &mut matches,
+                    &mut errors,
+                ),
+                several => {
+                    let found: Vec<String> = several
+                        .iter()
+                        .map(|(i, k)| format!("{} (external id `{k}`)", live[*i].id))
+                        .collect();
+                    errors.push(IdentityError {
+                        key: org.key.value.clone(),
+                        span: org.key.span,
+                        message: format!(
+                            "organization `{}` matches {} live organizations by its earlier keys: {}",
+                            org.key.value,
+                            several.len(),
+                            found.join(", ")
+                        ),
+                        help: "pin the one you mean with `id:`".into(),
+                    });
+                }
             }
         }
     }

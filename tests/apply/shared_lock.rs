@@ -169,3 +169,37 @@ async fn force_unlock_releases_a_hung_holders_postgres_lock() {
     assert!(stderr.contains("no lock with id nosuchid"), "{stderr}");
     assert_converged(&scenario).await;
 }
+
+/// `sslmode=require` insists on TLS: a server without it is refused before any write, and the
+/// message keeps the URL's password out.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lock_url_requiring_tls_is_refused_by_a_server_without_it_and_no_password_leaks() {
+    let Some(url) = postgres() else { return };
+    let (scenario, _copy) = two_copies(1).await;
+    let with_password = url.replacen("://orgform@", "://orgform:s3cret-pw@", 1);
+    let separator = if with_password.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    let url = format!("{with_password}{separator}sslmode=require");
+    let (code, stdout, stderr) = run_orgform_async(
+        &["apply", &path(scenario.dir.path()), "--auto-approve"],
+        &[
+            ("TEST_NIRVANA_KEY", "sandbox-nirvana-key"),
+            ("ORGFORM_LOCK_URL", &url),
+        ],
+    )
+    .await;
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("cannot lock with the Postgres server at")
+            && stderr.contains("cannot connect"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("s3cret-pw") && !stdout.contains("s3cret-pw"),
+        "{stderr}"
+    );
+    assert_eq!(scenario.sandbox.count("POST", CREATES, 200).await, 0);
+}
