@@ -229,3 +229,36 @@ async fn export_writes_environment_references_not_their_values() {
     .await;
     assert_eq!(code, 0, "{stdout}{stderr}");
 }
+
+/// Scalekit allows 10 metadata pairs; an adopted organization holding all 10 exports to a
+/// manifest (pinned with `id:`) that validates and plans clean: only organizations orgform
+/// creates need a pair for its ownership marker.
+#[tokio::test(flavor = "multi_thread")]
+async fn ten_metadata_pairs_round_trip() {
+    let scenario = Scenario::new("scalekit", "").await;
+    let pairs: Vec<String> = (0..10).map(|n| format!("key{n}: value{n}")).collect();
+    scenario
+        .sandbox
+        .seed(&format!(
+            "scalekit:\n  organizations:\n    - {{ display_name: Full, external_id: full, metadata: {{ {} }} }}\n",
+            pairs.join(", ")
+        ))
+        .await;
+    let dir = scenario.dir.path().to_str().unwrap().to_owned();
+    let env = [("TEST_SECRET", "sandbox-secret")];
+    let (code, stdout, stderr) =
+        run_orgform_async(&["export", &dir, "--provider", "main"], &env).await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let exported = files(scenario.dir.path());
+    let text = exported.values().next().unwrap();
+    assert!(
+        text.contains("\"key9\": \"value9\"") && text.contains("id: "),
+        "{text}"
+    );
+    let (code, stdout, stderr) = run_orgform_async(&["validate", &dir], &env).await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let (code, stdout, stderr) =
+        run_orgform_async(&["plan", &dir, "--detailed-exitcode"], &env).await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("No changes."), "{stdout}");
+}

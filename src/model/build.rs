@@ -127,8 +127,11 @@ fn ignorable_paths(kind: ProviderKind) -> &'static [&'static str] {
 /// The Scalekit metadata key orgform uses to mark what it created (DESIGN.md §2).
 pub const OWNERSHIP_KEY: &str = "managed_by";
 
-/// Scalekit allows 10 metadata pairs; orgform keeps one for its ownership marker.
-pub const MAX_DECLARED_METADATA: usize = 9;
+/// Scalekit allows 10 metadata pairs per organization.
+pub const MAX_METADATA: usize = 10;
+/// An organization orgform may create keeps one pair for the ownership marker. An adopted one
+/// (pinned with `id:`, which orgform never creates) may declare all ten.
+pub const MAX_DECLARED_METADATA: usize = MAX_METADATA - 1;
 
 pub fn build_desired_state(
     config: &WorkspaceConfig,
@@ -346,7 +349,10 @@ fn build_organization(
     for path in doc.ignore.iter().flatten() {
         check_ignore_path(path, kind, diags);
     }
-    let metadata = doc.metadata.as_ref().map(|m| check_metadata(m, diags));
+    let metadata = doc
+        .metadata
+        .as_ref()
+        .map(|m| check_metadata(m, doc.id.is_some(), diags));
     let domains = doc.domains.as_ref().map(|d| build_domains(d, kind, diags));
     let members = doc.members.as_ref().map(|m| build_members(m, kind, diags));
     let licenses = doc.licenses.as_ref().map(|l| build_licenses(l, diags));
@@ -479,13 +485,27 @@ fn check_ignore_path(path: &Spanned<String>, kind: ProviderKind, diags: &mut Dia
 
 fn check_metadata(
     metadata: &Spanned<crate::manifest::NamedMap<Spanned<String>>>,
+    pinned: bool,
     diags: &mut Diagnostics,
 ) -> BTreeMap<String, Spanned<String>> {
-    if metadata.len() > MAX_DECLARED_METADATA {
+    let limit = if pinned {
+        MAX_METADATA
+    } else {
+        MAX_DECLARED_METADATA
+    };
+    if metadata.len() > limit {
+        let help = if pinned || metadata.len() > MAX_METADATA {
+            "Scalekit allows 10 metadata pairs per organization; an organization orgform may create keeps one for its ownership marker"
+        } else {
+            "Scalekit allows 10 metadata pairs per organization and orgform keeps one for the ownership marker of organizations it creates; an existing organization pinned with `id:` may declare all 10"
+        };
         diags.push(
-            ManifestError::new("metadata_limit", format!("{} metadata pairs, at most {MAX_DECLARED_METADATA} allowed", metadata.len()))
-                .at(metadata.span, "too many pairs")
-                .help("Scalekit allows 10 metadata pairs per organization and orgform keeps one for its ownership marker"),
+            ManifestError::new(
+                "metadata_limit",
+                format!("{} metadata pairs, at most {limit} allowed", metadata.len()),
+            )
+            .at(metadata.span, "too many pairs")
+            .help(help),
         );
     }
     let mut out = BTreeMap::new();

@@ -8,7 +8,9 @@ mod graph;
 mod live;
 
 pub use address::{AddressParseError, ResourceAddress, ResourceType};
-pub use build::{FIELD_SUPPORT, build_desired_state, load_desired_state, validate_texts};
+pub use build::{
+    FIELD_SUPPORT, MAX_METADATA, build_desired_state, load_desired_state, validate_texts,
+};
 pub use desired::*;
 pub use graph::ResourceGraph;
 pub use live::*;

@@ -238,8 +238,9 @@ fn organization_fields(org: &Organization, live: Option<&LiveOrganization>) -> V
         );
     }
     if kind == ProviderKind::Scalekit {
-        // Recorded in the ownership marker, so only on organizations orgform owns (or creates).
-        if live.is_none_or(|l| l.owned) {
+        // Recorded in the ownership marker, so only on organizations orgform owns (or creates),
+        // and only while the metadata leaves the marker room.
+        if live.is_none_or(|l| l.owned) && !metadata_full(org) {
             field(
                 "protect".into(),
                 json!(org.protect),
@@ -349,6 +350,14 @@ fn values(fields: &[&Field], pick: impl Fn(&Field) -> &Value) -> Value {
     Value::Object(object)
 }
 
+/// Whether the manifest declares all the metadata pairs Scalekit allows: no room for orgform's
+/// ownership marker.
+fn metadata_full(org: &Organization) -> bool {
+    org.metadata
+        .as_ref()
+        .is_some_and(|m| m.len() >= crate::model::MAX_METADATA)
+}
+
 fn plan_organization(
     org: &Organization,
     matched: Option<(&LiveOrganization, &MatchedBy)>,
@@ -397,6 +406,16 @@ fn plan_organization(
         plan_children(org, None, input, out);
         return;
     };
+    if live.owned && metadata_full(org) {
+        out.warnings.push(Warning {
+            kind: WarningKind::Other,
+            address: address.to_string(),
+            message: format!(
+                "`{address}` declares {} metadata pairs, all Scalekit allows: orgform's ownership marker no longer fits, so once its metadata is written orgform stops marking it as its own and prune never deletes it",
+                crate::model::MAX_METADATA
+            ),
+        });
+    }
 
     let id = Some(live.id.as_str());
     let differs: Vec<&Field> = fields
