@@ -326,10 +326,30 @@ pub fn parse_documents(file: FileId, sources: &Sources, diags: &mut Diagnostics)
     }
 }
 
+/// The error inside serde-saphyr's wrappers (snippets, alias context).
+fn innermost(mut error: &serde_saphyr::Error) -> &serde_saphyr::Error {
+    while let serde_saphyr::Error::AliasError { error: inner, .. }
+    | serde_saphyr::Error::WithSnippet { error: inner, .. } = error
+    {
+        error = inner;
+    }
+    error
+}
+
 fn syntax_error(file: FileId, text: &str, error: &serde_saphyr::Error) -> ManifestError {
     let detail = error.to_string();
     let detail = detail.lines().next().unwrap_or("invalid YAML");
-    let (code, message, help) = if detail.contains("Depth")
+    let (code, message, help) = if matches!(
+        innermost(error),
+        serde_saphyr::Error::UnknownAnchor { .. }
+    ) {
+        // A mistyped or missing anchor, not an attack: say so.
+        (
+            "yaml_syntax",
+            "this alias refers to no anchor".to_owned(),
+            "define the anchor (`&name`) before its alias (`*name`), in the same document: YAML anchors do not cross documents or files",
+        )
+    } else if detail.contains("Depth")
         || detail.contains("depth")
         || detail.contains("recursion limit")
     {

@@ -20,9 +20,17 @@ pub fn router() -> Router<Shared> {
         .route("/stats", get(stats))
         .route("/requests", get(requests))
         .route("/faults", get(get_faults).post(set_faults))
-        .route("/seed", post(load_seed))
+        // Seeds are test data of any size a test or benchmark needs (100,000 organizations are
+        // some 30 MB of YAML); every other route keeps axum's 2 MB limit.
+        .route(
+            "/seed",
+            post(load_seed).layer(axum::extract::DefaultBodyLimit::max(MAX_SEED_BYTES)),
+        )
         .route("/reset", post(reset))
 }
+
+/// The largest seed the sandbox takes.
+const MAX_SEED_BYTES: usize = 512 * 1024 * 1024;
 
 fn bad_request(message: String) -> Response {
     (

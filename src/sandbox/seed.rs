@@ -167,7 +167,19 @@ pub struct SeedSummary {
 impl Seed {
     /// Parses a YAML or JSON fixture.
     pub fn parse(text: &str) -> Result<Seed, SandboxError> {
-        serde_saphyr::from_str(text).map_err(|e| SandboxError::Seed(e.to_string()))
+        // A seed may hold 100,000 organizations and more (millions of YAML nodes); aliases and
+        // nesting stay as bounded as in manifests.
+        let mut options = serde_saphyr::Options::default();
+        let mut budget = serde_saphyr::Budget::default();
+        budget.max_depth = 32;
+        budget.max_events = 1_000_000_000;
+        budget.max_nodes = 500_000_000;
+        budget.max_aliases = 10_000;
+        budget.max_anchors = 10_000;
+        options.budget = Some(budget);
+        options.alias_limits.max_total_replayed_events = 100_000;
+        serde_saphyr::from_str_with_options(text, options)
+            .map_err(|e| SandboxError::Seed(e.to_string()))
     }
 
     /// What every new sandbox holds: the PingOne organization of the vendor's documentation

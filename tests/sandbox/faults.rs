@@ -320,3 +320,35 @@ async fn the_readme_examples_are_accepted() {
     assert_eq!(summary["scalekit_users"].as_array().unwrap().len(), 1);
     assert_eq!(summary["pingone_licenses"].as_array().unwrap().len(), 1);
 }
+
+/// Seeds are as large as a test needs: 20,000 organizations (about 4 MB of YAML, over the 2 MB
+/// every other route accepts) load in one request and list back whole.
+#[tokio::test]
+async fn a_large_seed_loads_in_one_request() {
+    let sandbox = TestSandbox::start().await;
+    let mut seed = String::from("scalekit:\n  organizations:\n");
+    for i in 0..20_000 {
+        seed.push_str(&format!(
+            "    - {{ display_name: Organization {i}, external_id: org-{i}, domains: [{{ domain: a.org{i}.example, verification_status: VERIFIED }}] }}\n"
+        ));
+    }
+    assert!(seed.len() > 2 * 1024 * 1024, "{} bytes", seed.len());
+    let summary = sandbox.seed(&seed).await;
+    assert_eq!(
+        summary["scalekit_organizations"].as_array().unwrap().len(),
+        20_000
+    );
+    // Every other route keeps the usual limit.
+    let response = sandbox
+        .http
+        .post(sandbox.url("/_sandbox/faults"))
+        .header("content-type", "application/json")
+        .body(format!(
+            "{{\"latency_ms\": 0, \"pad\": \"{}\"}}",
+            "x".repeat(3 * 1024 * 1024)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+}
