@@ -30,14 +30,15 @@ pub fn slug(text: &str) -> String {
 }
 
 /// A unique key for every organization: Scalekit's external id when set, otherwise the name,
-/// as a slug; collisions get `-2`, `-3`… in order of vendor id, so keys are stable.
+/// as a slug; collisions (among them, and with the keys in `taken`, those the workspace already
+/// uses) get `-2`, `-3`… in order of vendor id, so keys are stable.
 pub fn assign_keys(
     kind: ProviderKind,
-    organizations: &[LiveOrganization],
+    organizations: &[&LiveOrganization],
+    mut taken: BTreeSet<String>,
 ) -> BTreeMap<String, String> {
-    let mut by_id: Vec<&LiveOrganization> = organizations.iter().collect();
+    let mut by_id: Vec<&LiveOrganization> = organizations.to_vec();
     by_id.sort_by(|a, b| a.id.cmp(&b.id));
-    let mut taken = BTreeSet::new();
     let mut keys = BTreeMap::new();
     for org in by_id {
         let source = match (&org.external_id, kind) {
@@ -60,6 +61,11 @@ pub fn assign_keys(
         keys.insert(org.id.clone(), key);
     }
     keys
+}
+
+/// A string as export writes it: quoted, so that no value changes type.
+pub fn quoted(text: &str) -> String {
+    q(text)
 }
 
 fn q(text: &str) -> String {
@@ -218,9 +224,17 @@ mod tests {
                 ..LiveOrganization::default()
             })
             .collect();
-        let keys = assign_keys(ProviderKind::Nirvana, &orgs);
+        let orgs: Vec<&LiveOrganization> = orgs.iter().collect();
+        let keys = assign_keys(ProviderKind::Nirvana, &orgs, BTreeSet::new());
         assert_eq!(keys["a"], "acme-corp");
         assert_eq!(keys["b"], "acme-corp-2");
         assert_eq!(keys["c"], "acme-corp-3");
+        // Keys the workspace already uses are taken too.
+        let keys = assign_keys(
+            ProviderKind::Nirvana,
+            &orgs,
+            BTreeSet::from(["acme-corp".to_owned()]),
+        );
+        assert_eq!(keys["a"], "acme-corp-2");
     }
 }

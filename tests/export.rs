@@ -262,3 +262,129 @@ async fn ten_metadata_pairs_round_trip() {
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("No changes."), "{stdout}");
 }
+
+/// Export into a workspace that already declares some of the organizations: those keep their
+/// key and their file (none gets a second manifest), new ones get new files, a file holding
+/// several documents is left alone, `--prune-files` removes the manifest of an organization
+/// that no longer exists, and a second export changes no byte.
+#[tokio::test(flavor = "multi_thread")]
+async fn export_into_an_existing_workspace_never_duplicates() {
+    let scenario = Scenario::new("scalekit", "").await;
+    scenario.sandbox.seed(&seed("scalekit", 12)).await;
+    let dir = scenario.dir.path().to_str().unwrap().to_owned();
+    let env = [("TEST_SECRET", "sandbox-secret")];
+    // What the team wrote by hand before adopting the rest: one organization under its own
+    // file (found by its external id), two in one file, and one deleted at the vendor since.
+    let exported_once = tempfile::tempdir().unwrap();
+    let (code, _, _) = run_orgform_async(
+        &[
+            "export",
+            &dir,
+            "--provider",
+            "main",
+            "--out",
+            exported_once.path().to_str().unwrap(),
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(code, 0);
+    let reference = files(exported_once.path());
+    let by_external_id: Vec<&String> = reference
+        .keys()
+        .filter(|name| name.starts_with("tenant-"))
+        .collect();
+    let (first, second, third) = (by_external_id[0], by_external_id[1], by_external_id[2]);
+    let unpinned: String = reference[first]
+        .lines()
+        .filter(|line| !line.starts_with("id: "))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let tenants = scenario.dir.path().join("tenants");
+    std::fs::create_dir_all(&tenants).unwrap();
+    std::fs::write(tenants.join("hand-written.yaml"), unpinned).unwrap();
+    std::fs::write(
+        tenants.join("two.yaml"),
+        format!("{}---\n{}", reference[second], reference[third]),
+    )
+    .unwrap();
+    std::fs::write(
+        tenants.join("gone.yaml"),
+        "organization: long-gone\nname: Long Gone\n",
+    )
+    .unwrap();
+
+    let (code, stdout, stderr) = run_orgform_async(
+        &["export", &dir, "--provider", "main", "--prune-files"],
+        &env,
+    )
+    .await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("exported 10 organizations"), "{stdout}");
+    assert!(
+        stdout.contains("(1 into the files that already held them)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("removed 1 file"), "{stdout}");
+    assert!(stdout.contains("two.yaml as it is"), "{stdout}");
+    let after = workspace_files(scenario.dir.path());
+    assert!(
+        !after.keys().any(|k| k.ends_with("gone.yaml")),
+        "{:?}",
+        after.keys()
+    );
+    // The hand-written file now holds the export (pinned), under its own key.
+    let rewritten = &after["tenants/hand-written.yaml"];
+    assert!(
+        rewritten.contains(&format!(
+            "organization: {}",
+            first.trim_end_matches(".yaml")
+        )) && rewritten.contains("id: "),
+        "{rewritten}"
+    );
+    assert!(
+        !after.contains_key(&format!("main/{first}")),
+        "{:?}",
+        after.keys()
+    );
+    // One manifest per organization: the workspace validates and plans clean.
+    let (code, stdout, stderr) = run_orgform_async(&["validate", &dir], &env).await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("valid: 12 organizations"), "{stdout}");
+    let (code, stdout, stderr) =
+        run_orgform_async(&["plan", &dir, "--detailed-exitcode"], &env).await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+
+    // Again: byte for byte the same.
+    let (code, _, _) = run_orgform_async(&["export", &dir, "--provider", "main"], &env).await;
+    assert_eq!(code, 0);
+    assert!(
+        workspace_files(scenario.dir.path()) == after,
+        "a second export differs"
+    );
+}
+
+/// Every manifest of a workspace, by its path inside it (`.orgform/` left out).
+fn workspace_files(root: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut dirs = vec![root.to_owned()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.file_name().is_some_and(|n| n == ".orgform") {
+                continue;
+            }
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "yaml") {
+                let name = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                out.insert(name, std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    out
+}

@@ -20,6 +20,8 @@ pub struct ExportSettings {
     pub provider: String,
     pub out: Option<PathBuf>,
     pub targets: Vec<String>,
+    /// Remove the files of organizations that no longer exist.
+    pub prune_files: bool,
 }
 
 /// Where exported files keep the schemas their first line points at.
@@ -32,12 +34,32 @@ pub fn run(settings: ExportSettings, env: &dyn Fn(&str) -> Option<String>) -> u8
         settings.timeout,
         ClientOverrides::default(),
         async |session, _interrupt| match export_in(session, &settings).await {
-            Ok(written) => {
-                let plural = if written == 1 { "" } else { "s" };
-                output::say(&format!(
-                    "exported {written} organization{plural} of provider `{}`",
-                    settings.provider
-                ));
+            Ok(report) => {
+                let plural = if report.written == 1 { "" } else { "s" };
+                let mut line = format!(
+                    "exported {} organization{plural} of provider `{}`",
+                    report.written, settings.provider
+                );
+                if report.updated > 0 {
+                    line.push_str(&format!(
+                        " ({} into the files that already held them)",
+                        report.updated
+                    ));
+                }
+                if report.removed > 0 {
+                    line.push_str(&format!(
+                        "; removed {} file{} of organizations that no longer exist",
+                        report.removed,
+                        if report.removed == 1 { "" } else { "s" }
+                    ));
+                }
+                output::say(&line);
+                for path in &report.kept {
+                    output::say(&format!(
+                        "left {} as it is: it holds other documents too",
+                        path.display()
+                    ));
+                }
                 exit::SUCCESS
             }
             Err(failure) => output::failure(&failure),
@@ -124,7 +146,18 @@ fn write(path: &Path, text: &str) -> Result<(), Failure> {
         .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", path.display())))
 }
 
-async fn export_in(session: &Session, settings: &ExportSettings) -> Result<usize, Failure> {
+/// What an export did.
+#[derive(Default)]
+struct Report {
+    written: usize,
+    /// Of `written`, organizations a manifest already declared, written into its file.
+    updated: usize,
+    removed: usize,
+    /// Files of known organizations left alone: they hold other documents too.
+    kept: Vec<PathBuf>,
+}
+
+async fn export_in(session: &Session, settings: &ExportSettings) -> Result<Report, Failure> {
     let Some(any) = session.providers.get(&settings.provider) else {
         let known: Vec<&str> = session.providers.keys().map(String::as_str).collect();
         return Err(Failure::Usage(format!(
@@ -157,22 +190,108 @@ async fn export_in(session: &Session, settings: &ExportSettings) -> Result<usize
     for (name, text) in crate::schema::schemas() {
         write(&out.join(SCHEMA_DIR).join(name), &text)?;
     }
-    let keys = assign_keys(provider.kind, &organizations);
-    let mut written = 0;
-    for org in &organizations {
-        let key = &keys[&org.id];
-        if !targets.is_empty() && !targets.iter().any(|t| t.org == *key) {
+    // Exporting into the workspace itself: organizations its manifests already declare (found
+    // as plan finds them: pin, external id, name) keep their key and their file, so no
+    // organization ever gets a second manifest.
+    let into_workspace = std::path::absolute(&out).ok() == std::path::absolute(&settings.dir).ok();
+    let declared: Vec<&crate::model::Organization> = session
+        .desired
+        .organizations
+        .values()
+        .filter(|o| into_workspace && o.provider == provider.name)
+        .collect();
+    let (matches, _) =
+        crate::plan::identity::match_organizations(&declared, &organizations, provider.kind, true);
+    let known: std::collections::BTreeMap<usize, &crate::model::Organization> = matches
+        .iter()
+        .map(|(key, (index, _))| (*index, &session.desired.organizations[key]))
+        .collect();
+    let sources = &session.workspace.sources;
+    // How many organizations (of any provider) each file declares.
+    let mut per_file: std::collections::BTreeMap<crate::manifest::FileId, usize> =
+        Default::default();
+    for org in session.desired.organizations.values() {
+        *per_file.entry(org.key.span.file).or_default() += 1;
+    }
+    let new: Vec<&crate::model::LiveOrganization> = organizations
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !known.contains_key(i))
+        .map(|(_, o)| o)
+        .collect();
+    let taken = session
+        .desired
+        .organizations
+        .keys()
+        .map(|k| k.as_str().to_owned())
+        .collect();
+    let keys = assign_keys(provider.kind, &new, taken);
+    let schema = format!("../{SCHEMA_DIR}/organization.schema.json");
+    let mut report = Report::default();
+    for (index, org) in organizations.iter().enumerate() {
+        let (key, path) = match known.get(&index) {
+            Some(declared) => {
+                let file = declared.key.span.file;
+                if per_file.get(&file) != Some(&1) {
+                    report.kept.push(sources.path(file).to_owned());
+                    continue;
+                }
+                (
+                    declared.key.as_str().to_owned(),
+                    sources.path(file).to_owned(),
+                )
+            }
+            None => {
+                let key = keys[&org.id].clone();
+                // A file of that name holds something else (keys are new, names are free-form):
+                // never overwrite it.
+                let dir = out.join(&provider.name);
+                let mut path = dir.join(format!("{key}.yaml"));
+                let mut n = 2;
+                while !free_for(&path, &org.id) {
+                    path = dir.join(format!("{key}-{n}.yaml"));
+                    n += 1;
+                }
+                (key, path)
+            }
+        };
+        if !targets.is_empty() && !targets.iter().any(|t| t.org == key) {
             continue;
         }
-        let text = manifest(
-            provider.kind,
-            &provider.name,
-            key,
-            org,
-            &format!("../{SCHEMA_DIR}/organization.schema.json"),
-        );
-        write(&out.join(&provider.name).join(format!("{key}.yaml")), &text)?;
-        written += 1;
+        let text = manifest(provider.kind, &provider.name, &key, org, &schema);
+        write(&path, &text)?;
+        report.written += 1;
+        if known.contains_key(&index) {
+            report.updated += 1;
+        }
     }
-    Ok(written)
+    if settings.prune_files {
+        // Manifests of this provider that matched no live organization: gone at the vendor.
+        for org in &declared {
+            if matches.contains_key(&org.key.value) {
+                continue;
+            }
+            let file = org.key.span.file;
+            if per_file.get(&file) != Some(&1) {
+                report.kept.push(sources.path(file).to_owned());
+                continue;
+            }
+            let path = sources.path(file);
+            std::fs::remove_file(path)
+                .map_err(|e| Failure::Usage(format!("cannot remove {}: {e}", path.display())))?;
+            report.removed += 1;
+        }
+    }
+    Ok(report)
+}
+
+/// Whether the file at `path` is free to (over)write with the manifest of the organization with
+/// vendor id `id`: absent, or an earlier export of that same organization.
+fn free_for(path: &Path, id: &str) -> bool {
+    match std::fs::read_to_string(path) {
+        Err(_) => !path.exists(),
+        Ok(text) => text
+            .lines()
+            .any(|line| line == format!("id: {}", crate::export::quoted(id))),
+    }
 }

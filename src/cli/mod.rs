@@ -113,6 +113,9 @@ pub enum Command {
         /// Export only these organizations (by the key export gives them); repeatable.
         #[arg(long = "target", value_name = "ADDR")]
         targets: Vec<String>,
+        /// Also remove the manifest files of this provider's organizations that no longer exist.
+        #[arg(long, conflicts_with = "targets")]
+        prune_files: bool,
     },
     /// The local emulator of Nirvana Labs, Scalekit and PingOne.
     Sandbox {
@@ -273,12 +276,14 @@ pub fn main() -> ExitCode {
             provider,
             out,
             targets,
+            prune_files,
         } => export::run(
             export::ExportSettings {
                 dir,
                 provider,
                 out,
                 targets,
+                prune_files,
                 timeout: cli.timeout,
             },
             &|name| std::env::var(name).ok(),
