@@ -11,15 +11,28 @@ use super::span::{FileId, Span, Spanned};
 /// What decoders need: where they are, the environment, and where to report.
 pub struct DecodeCx<'a> {
     pub file: FileId,
-    /// The file's text, so that errors can point inside a scalar (e.g. at one `${VAR}`).
-    pub text: &'a str,
+    /// The files' texts, so that errors can point inside a scalar (e.g. at one `${VAR}`).
+    pub sources: &'a super::Sources,
     pub env: &'a dyn Fn(&str) -> Option<String>,
     pub diags: &'a mut Diagnostics,
 }
 
 impl DecodeCx<'_> {
     pub fn span(&self, node: &Node) -> Span {
-        Span::new(self.file, node.span.offset, node.span.len)
+        Span::new(
+            node.span.file.unwrap_or(self.file),
+            node.span.offset,
+            node.span.len,
+        )
+    }
+
+    /// The text a span points into.
+    pub fn text_at(&self, span: Span) -> &str {
+        self.sources
+            .get(span.file)
+            .text
+            .get(span.offset..span.offset + span.len)
+            .unwrap_or_default()
     }
 
     pub fn report(&mut self, error: ManifestError) {
@@ -51,8 +64,7 @@ impl DecodeCx<'_> {
 
     /// Narrows `span` to the first occurrence of `needle` inside it, when the source shows it.
     fn narrow(&self, span: Span, needle: &str) -> Span {
-        self.text
-            .get(span.offset..span.offset + span.len)
+        Some(self.text_at(span))
             .and_then(|slice| slice.find(needle))
             .map_or(span, |pos| {
                 Span::new(span.file, span.offset + pos, needle.len())
@@ -234,7 +246,7 @@ impl<T: schemars::JsonSchema> schemars::JsonSchema for NamedMap<T> {
 
 /// The entries of a mapping with string keys. Reports a non-mapping, non-string keys and
 /// duplicate keys (pointing at both); the first of each duplicate is kept.
-fn map_entries<'n>(
+pub fn map_entries<'n>(
     node: &'n Node,
     what: &str,
     cx: &mut DecodeCx,

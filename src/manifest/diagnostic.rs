@@ -157,6 +157,22 @@ impl Diagnostics {
         self.errors.is_empty()
     }
 
+    /// Adds `label` at `span` to every error reported since the first `since`, whose place is
+    /// in another file than `file` (a template's field, reported for the document using it).
+    pub fn point_back_since(&mut self, since: usize, file: super::FileId, span: Span, label: &str) {
+        for error in self.errors.iter_mut().skip(since) {
+            if error
+                .location
+                .as_ref()
+                .is_some_and(|(at, _)| at.file != file)
+            {
+                error
+                    .related
+                    .push(ManifestError::new(error.code, label.to_owned()).at(span, "here"));
+            }
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.errors.len()
     }

@@ -42,6 +42,10 @@ pub struct WorkspaceConfig {
     /// Where `apply` takes its locks besides the local one (see the README's Locking).
     #[serde(default)]
     pub lock: Option<LockConfig>,
+    /// Named partial organization documents; a document takes them with `extends: [name]`.
+    #[serde(default)]
+    #[schemars(with = "Option<BTreeMap<String, serde_json::Map<String, serde_json::Value>>>")]
+    pub templates: Vec<super::templates::Template>,
     /// Where `providers:` was written.
     #[schemars(skip)]
     pub providers_span: Span,
@@ -134,6 +138,9 @@ pub struct OrganizationDocument {
     /// Pin to a live object by its vendor id (rename-safe).
     #[serde(default)]
     pub id: Option<Spanned<String>>,
+    /// Templates from `orgform.yaml` whose fields this document takes (its own fields win).
+    #[serde(default)]
+    pub extends: Option<Vec<Spanned<String>>>,
     /// Earlier names, so that a rename updates instead of creating.
     #[serde(default)]
     pub previously: Option<Vec<Spanned<String>>>,
@@ -298,11 +305,16 @@ impl Decode for WorkspaceConfig {
         let providers = map.required::<NamedMap<ProviderConfig>>("providers", cx);
         let policy = map.optional("policy", cx);
         let lock = map.optional("lock", cx);
+        let templates = map
+            .field("templates")
+            .map(|node| super::templates::decode_templates(node, cx))
+            .unwrap_or_default();
         map.finish(cx);
         Some(WorkspaceConfig {
             providers: providers?,
             policy,
             lock,
+            templates,
             providers_span: map.key_span("providers").unwrap_or(map.span()),
             declared_providers,
         })
@@ -337,10 +349,7 @@ impl Decode for ProviderConfig {
             config.client_secret.as_ref().map(|v| v.span),
         ];
         for span in settings.into_iter().flatten() {
-            let raw = cx
-                .text
-                .get(span.offset..span.offset + span.len)
-                .unwrap_or_default();
+            let raw = cx.text_at(span);
             if let Some(name) = bare_variable(raw) {
                 cx.report(
                     ManifestError::new("bare_variable", format!("`${name}` is taken literally"))
@@ -432,6 +441,7 @@ pub const ORGANIZATION_FIELDS: &[&str] = &[
     "provider",
     "name",
     "id",
+    "extends",
     "previously",
     "previous_keys",
     "protect",
@@ -464,6 +474,7 @@ impl Decode for OrganizationDocument {
             provider,
             name: Spanned::new(String::new(), map.span()),
             id: map.optional("id", cx),
+            extends: map.optional("extends", cx),
             previously: map.optional("previously", cx),
             previous_keys: map.optional("previous_keys", cx),
             protect: map.optional("protect", cx),

@@ -126,12 +126,28 @@ pub fn decode_workspace(
         }
     });
 
+    let templates = config.as_ref().map_or(&[][..], |c| c.templates.as_slice());
     let mut documents = Vec::new();
     for &file in manifest_files {
         for node in parse_documents(file, sources, diags) {
-            documents.extend(decode_in::<OrganizationDocument>(
-                file, &node, sources, env, diags,
-            ));
+            let since = diags.len();
+            let mut cx = DecodeCx {
+                file,
+                sources,
+                env,
+                diags,
+            };
+            let Some((node, uses)) = super::templates::expand(&node, templates, &mut cx) else {
+                if let Some(span) = super::templates::extends_span(&node, &cx) {
+                    diags.point_back_since(since, file, span, "the template is used here");
+                }
+                continue;
+            };
+            documents.extend(OrganizationDocument::decode(&node, &mut cx));
+            // A template's bad field is reported at the template, and at the document using it.
+            if let Some(first_use) = uses.first() {
+                diags.point_back_since(since, file, *first_use, "the template is used here");
+            }
         }
     }
     Some((config?, config_file?, documents))
@@ -146,7 +162,7 @@ fn decode_in<T: Decode>(
 ) -> Option<T> {
     let mut cx = DecodeCx {
         file,
-        text: &sources.get(file).text,
+        sources,
         env,
         diags,
     };

@@ -9,6 +9,7 @@ mod load;
 mod node;
 mod source;
 mod span;
+pub mod templates;
 mod values;
 
 pub use decode::{Decode, DecodeCx, MapReader, NamedMap};

@@ -6,11 +6,13 @@
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
-/// A byte range inside the document's own file (the file is known to whoever holds the tree).
+/// A byte range inside the document's own file (the file is known to whoever holds the tree),
+/// or inside `file` for nodes merged in from another file (a template in `orgform.yaml`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NodeSpan {
     pub offset: usize,
     pub len: usize,
+    pub file: Option<super::FileId>,
 }
 
 #[derive(Debug, Clone)]
@@ -47,6 +49,20 @@ impl Value {
 }
 
 impl Node {
+    /// Marks this node and everything under it as written in `file`, so that it can be merged
+    /// into a document of another file and still point at where it was written.
+    pub fn written_in(&mut self, file: super::FileId) {
+        self.span.file = Some(file);
+        match &mut self.value {
+            Value::Seq(items) => items.iter_mut().for_each(|n| n.written_in(file)),
+            Value::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
+                k.written_in(file);
+                v.written_in(file);
+            }),
+            _ => {}
+        }
+    }
+
     pub fn as_str(&self) -> Option<&str> {
         match &self.value {
             Value::Str(s) => Some(s),
@@ -65,6 +81,7 @@ impl<'de> Deserialize<'de> for Node {
             span: NodeSpan {
                 offset: usize::try_from(offset).unwrap_or(usize::MAX),
                 len: usize::try_from(len).unwrap_or(0),
+                file: None,
             },
             value: spanned.value,
         })

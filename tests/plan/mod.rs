@@ -13,4 +13,5 @@ mod requests;
 mod robustness;
 mod safety;
 mod scalekit;
+mod templates;
 mod throttling;
