@@ -161,8 +161,13 @@ pub fn validate_summary(totals: &Totals) -> String {
             "license expectations",
         ));
     }
+    let templates = if totals.templates > 0 {
+        format!(", {}", count(totals.templates, "template", "templates"))
+    } else {
+        String::new()
+    };
     format!(
-        "valid: {} across {}",
+        "valid: {} across {}{templates}",
         parts.join(", "),
         count(totals.providers, "provider", "providers")
     )
@@ -414,6 +419,7 @@ mod tests {
             members: 9,
             licenses: 0,
             providers: 2,
+            templates: 0,
         };
         assert_eq!(
             validate_summary(&totals),
@@ -426,10 +432,11 @@ mod tests {
             members: 1,
             licenses: 5,
             providers: 1,
+            templates: 2,
         };
         assert_eq!(
             validate_summary(&one),
-            "valid: 1 organization, 1 domain, 1 address, 1 member, 5 license expectations across 1 provider"
+            "valid: 1 organization, 1 domain, 1 address, 1 member, 5 license expectations across 1 provider, 2 templates"
         );
     }
 }

@@ -388,3 +388,36 @@ fn workspace_files(root: &Path) -> BTreeMap<String, String> {
     }
     out
 }
+
+/// A manifest that extends templates is left as it is by export (written out, it would repeat
+/// what its templates say), and the organization gets no second manifest.
+#[tokio::test(flavor = "multi_thread")]
+async fn export_leaves_templated_manifests_alone() {
+    let scenario = Scenario::new(
+        "scalekit",
+        "templates:\n  gold:\n    metadata: { tier: gold }\n",
+    )
+    .await;
+    scenario
+        .sandbox
+        .seed("scalekit:\n  organizations:\n    - { display_name: Acme, external_id: acme, metadata: { tier: gold } }\n    - { display_name: Globex, external_id: globex }\n")
+        .await;
+    let manifest = "organization: acme\nname: Acme\nextends: [gold]\n";
+    scenario.manifest("acme.yaml", manifest);
+    let dir = scenario.dir.path().to_str().unwrap().to_owned();
+    let env = [("TEST_SECRET", "sandbox-secret")];
+    let (code, stdout, stderr) =
+        run_orgform_async(&["export", &dir, "--provider", "main"], &env).await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("acme.yaml as it is"), "{stdout}");
+    assert_eq!(
+        std::fs::read_to_string(scenario.dir.path().join("acme.yaml")).unwrap(),
+        manifest
+    );
+    let (code, stdout, stderr) = run_orgform_async(&["validate", &dir], &env).await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("valid: 2 organizations") && stdout.contains("1 template"),
+        "{stdout}"
+    );
+}

@@ -56,7 +56,7 @@ pub fn run(settings: ExportSettings, env: &dyn Fn(&str) -> Option<String>) -> u8
                 output::say(&line);
                 for path in &report.kept {
                     output::say(&format!(
-                        "left {} as it is: it holds other documents too",
+                        "left {} as it is: it holds other documents too, or extends templates",
                         path.display()
                     ));
                 }
@@ -232,7 +232,8 @@ async fn export_in(session: &Session, settings: &ExportSettings) -> Result<Repor
         let (key, path) = match known.get(&index) {
             Some(declared) => {
                 let file = declared.key.span.file;
-                if per_file.get(&file) != Some(&1) {
+                // Written out in full, a templated manifest would repeat what its templates say.
+                if per_file.get(&file) != Some(&1) || !declared.extends.is_empty() {
                     report.kept.push(sources.path(file).to_owned());
                     continue;
                 }

@@ -186,6 +186,7 @@ pub fn build_desired_state(
                 .and_then(|l| l.postgres.as_ref())
                 .map(|p| p.value.clone()),
         },
+        templates: config.templates.len(),
         organizations,
         graph: ResourceGraph::from_addresses(addresses),
     })
@@ -368,6 +369,7 @@ fn build_organization(
         id: doc.id.clone(),
         previously: doc.previously.clone().unwrap_or_default(),
         previous_keys: doc.previous_keys.clone().unwrap_or_default(),
+        extends: doc.extends.clone().unwrap_or_default(),
         protect: doc.protect.as_ref().is_some_and(|p| p.value),
         ignore: doc.ignore.clone().unwrap_or_default(),
         billing_email: doc.billing_email.clone(),

@@ -16,6 +16,8 @@ pub struct DesiredState {
     pub providers: BTreeMap<String, Provider>,
     pub policy: Policy,
     pub lock: LockSettings,
+    /// How many templates `orgform.yaml` declares.
+    pub templates: usize,
     /// By key, so iteration is deterministic.
     pub organizations: BTreeMap<Key, Organization>,
     /// Every resource, with an edge from each organization to its children.
@@ -77,6 +79,8 @@ pub struct Organization {
     pub name: Spanned<String>,
     pub id: Option<Spanned<String>>,
     pub previously: Vec<Spanned<String>>,
+    /// The templates this organization's document extends.
+    pub extends: Vec<Spanned<String>>,
     /// Earlier keys (Scalekit external ids) this organization is found by.
     pub previous_keys: Vec<Spanned<Key>>,
     pub protect: bool,
@@ -195,6 +199,7 @@ pub struct Totals {
     pub members: usize,
     pub licenses: usize,
     pub providers: usize,
+    pub templates: usize,
 }
 
 impl DesiredState {
@@ -213,6 +218,7 @@ impl DesiredState {
                 .sum(),
             licenses: orgs.map(|o| o.licenses.as_ref().map_or(0, Vec::len)).sum(),
             providers: self.providers.len(),
+            templates: self.templates,
         }
     }
 }
