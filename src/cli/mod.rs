@@ -164,7 +164,7 @@ pub enum SandboxCommand {
     },
 }
 
-/// Exit codes of DESIGN.md §4.
+/// Exit codes, as the README's Exit codes table gives them.
 pub mod exit {
     pub const SUCCESS: u8 = 0;
     pub const ERROR: u8 = 1;

@@ -2,7 +2,7 @@
 //!
 //! A [`Spanned`] value compares, orders and hashes by its value alone: two manifests that say the
 //! same thing in different places describe the same desired state, so spans must never take part
-//! in equality (DESIGN.md §6).
+//! in equality.
 
 use std::cmp::Ordering;
 use std::hash::{Hash, Hasher};

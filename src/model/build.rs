@@ -1,7 +1,7 @@
 //! Documents → [`DesiredState`]: the checks that need more than one value at a time.
 //!
 //! Decoding (in `manifest`) has already checked each value on its own. Here we resolve provider
-//! references, check each field against what the provider's kind supports (DESIGN.md §2), and
+//! references, check each field against what the provider's kind supports (the README's field table), and
 //! find duplicates across documents and files. Every problem is collected.
 
 use std::collections::{BTreeMap, HashMap};
@@ -75,7 +75,7 @@ pub fn validate_texts(
 }
 
 /// Which kinds support each organization field, and whether orgform can write it there.
-/// Mirrors the field table of DESIGN.md §2; `name`, `id`, `previously`, `protect` and `ignore`
+/// Mirrors the README's field table; `name`, `id`, `previously`, `protect` and `ignore`
 /// are valid everywhere.
 pub const FIELD_SUPPORT: &[(&str, &[ProviderKind])] = &[
     ("billing_email", &[ProviderKind::Nirvana]),
@@ -124,7 +124,7 @@ fn ignorable_paths(kind: ProviderKind) -> &'static [&'static str] {
     }
 }
 
-/// The Scalekit metadata key orgform uses to mark what it created (DESIGN.md §2).
+/// The Scalekit metadata key orgform uses to mark what it created (the README's field table).
 pub const OWNERSHIP_KEY: &str = "managed_by";
 
 /// Scalekit allows 10 metadata pairs per organization.

@@ -49,7 +49,7 @@ pub struct Provider {
     pub requests_per_second: Option<f64>,
 }
 
-/// Default for `providers.<name>.parallelism` (DESIGN.md §2).
+/// Default for `providers.<name>.parallelism`.
 pub const DEFAULT_PARALLELISM: u32 = 16;
 
 /// The safety policy of `orgform.yaml`.

@@ -1,4 +1,4 @@
-//! How a manifest finds its live organization (DESIGN.md §2): an `id:` pin, then (Scalekit) the
+//! How a manifest finds its live organization: an `id:` pin, then (Scalekit) the
 //! external id equal to the key, then the name or a `previously` name. Pure, so refresh and
 //! planning agree.
 

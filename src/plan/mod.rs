@@ -1,5 +1,5 @@
 //! Planning: the pure diff of desired and live state, its safety checks, and the Plan format
-//! (DESIGN.md §3).
+//! (the README's Plan section).
 
 mod diff;
 pub mod identity;

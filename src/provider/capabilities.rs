@@ -1,4 +1,4 @@
-//! What each vendor's API lets orgform change, per resource and field (DESIGN.md §2). A
+//! What each vendor's API lets orgform change, per resource and field (the README's field table). A
 //! difference in something only readable becomes a `manual` action, never a failed call.
 
 use crate::manifest::ProviderKind;

@@ -10,7 +10,7 @@ pub use markdown::{COMMENT_LIMIT, render_markdown, render_markdown_within};
 
 use crate::plan::Plan;
 
-/// `--format json`: the plan as DESIGN.md §3 defines it.
+/// `--format json`: the plan as the README's Plan section defines it.
 pub fn render_json(plan: &Plan) -> String {
     let mut text = serde_json::to_string_pretty(plan).expect("a plan serializes");
     text.push('\n');

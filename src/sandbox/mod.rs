@@ -1,8 +1,8 @@
 //! The sandbox: one HTTP server that emulates Nirvana Labs, Scalekit and PingOne under path
-//! prefixes, backed by SQLite, with a control plane for tests (DESIGN.md §5).
+//! prefixes, backed by SQLite, with a control plane for tests (the README's Sandbox section).
 //!
 //! It answers as each vendor does (paths, status codes, JSON shapes, pagination, auth, errors,
-//! limits; VENDORS.md records the choices made where a vendor publishes nothing), so that
+//! limits; the README records the choices made where a vendor publishes nothing), so that
 //! orgform's real HTTP client code runs against it unchanged.
 
 mod auth;
@@ -69,7 +69,7 @@ impl Vendor {
     }
 }
 
-/// The credentials the sandbox accepts (DESIGN.md §5 gives the defaults).
+/// The credentials the sandbox accepts (the README's Sandbox section gives the defaults).
 #[derive(Debug, Clone)]
 pub struct Credentials {
     pub nirvana_api_key: String,

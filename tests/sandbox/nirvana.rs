@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::support::{Auth, TestSandbox, keys};
 
-/// The Organization object's fields (VENDORS.md), sorted.
+/// The Organization object's fields (as Nirvana documents it), sorted.
 const ORG_KEYS: [&str; 11] = [
     "billing_email",
     "created_at",

@@ -11,7 +11,7 @@ use crate::model::{LiveDomain, LiveMember, LiveOrganization};
 
 /// The largest page Scalekit allows.
 pub const PAGE: usize = 100;
-/// The metadata key of orgform's ownership marker (DESIGN.md §2).
+/// The metadata key of orgform's ownership marker.
 pub const OWNER_KEY: &str = "managed_by";
 /// The marker's value on organizations orgform manages.
 pub const OWNER_VALUE: &str = "orgform";
