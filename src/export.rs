@@ -65,10 +65,6 @@ pub fn assign_keys(
 
 /// A string as export writes it: quoted, so that no value changes type.
 pub fn quoted(text: &str) -> String {
-    q(text)
-}
-
-fn q(text: &str) -> String {
     serde_json::to_string(text).expect("a string serializes")
 }
 
@@ -89,8 +85,8 @@ pub fn manifest(
     let _ = writeln!(out, "# yaml-language-server: $schema={schema}");
     let _ = writeln!(out, "organization: {key}");
     let _ = writeln!(out, "provider: {provider}");
-    let _ = writeln!(out, "name: {}", q(&org.name));
-    let _ = writeln!(out, "id: {}", q(&org.id));
+    let _ = writeln!(out, "name: {}", quoted(&org.name));
+    let _ = writeln!(out, "id: {}", quoted(&org.id));
     match kind {
         ProviderKind::Scalekit => {
             if org.protected {
@@ -99,11 +95,11 @@ pub fn manifest(
             let metadata: Vec<String> = org
                 .metadata
                 .iter()
-                .map(|(k, v)| format!("{}: {}", q(k), q(v)))
+                .map(|(k, v)| format!("{}: {}", quoted(k), quoted(v)))
                 .collect();
             let _ = writeln!(out, "metadata: {{{}}}", metadata.join(", "));
             if let Some(slug) = &org.slug {
-                let _ = writeln!(out, "slug: {}", q(slug));
+                let _ = writeln!(out, "slug: {}", quoted(slug));
             }
             let features: Vec<String> = ["sso", "dir_sync"]
                 .iter()
@@ -118,7 +114,9 @@ pub fn manifest(
             let _ = writeln!(
                 out,
                 "billing_email: {}",
-                org.billing_email.as_deref().map_or("null".to_owned(), q)
+                org.billing_email
+                    .as_deref()
+                    .map_or("null".to_owned(), quoted)
             );
             if let Some(org_type) = &org.org_type {
                 let _ = writeln!(out, "type: {org_type}");
@@ -135,22 +133,24 @@ pub fn manifest(
                 let _ = writeln!(out, "type: {org_type}");
             }
             if let Some(description) = &org.description {
-                let _ = writeln!(out, "description: {}", q(description));
+                let _ = writeln!(out, "description: {}", quoted(description));
             }
         }
     }
     if let Some(domains) = &org.domains {
         let items = domains.iter().map(|d| match d.domain_type.as_deref() {
-            Some("allowed_email") => format!("{{ name: {}, type: allowed_email }}", q(&d.name)),
-            _ => q(&d.name),
+            Some("allowed_email") => {
+                format!("{{ name: {}, type: allowed_email }}", quoted(&d.name))
+            }
+            _ => quoted(&d.name),
         });
         let _ = writeln!(out, "domains: {}", list(items));
     }
     if let Some(Some(a)) = &org.address {
         let mut parts = vec![
-            format!("line1: {}", q(&a.line1)),
-            format!("city: {}", q(&a.city)),
-            format!("postal_code: {}", q(&a.postal_code)),
+            format!("line1: {}", quoted(&a.line1)),
+            format!("city: {}", quoted(&a.city)),
+            format!("postal_code: {}", quoted(&a.postal_code)),
             format!("country: {}", a.country),
         ];
         for (name, value) in [
@@ -160,7 +160,7 @@ pub fn manifest(
             ("tax_id_type", &a.tax_id_type),
         ] {
             if let Some(value) = value {
-                parts.push(format!("{name}: {}", q(value)));
+                parts.push(format!("{name}: {}", quoted(value)));
             }
         }
         let _ = writeln!(out, "address: {{ {} }}", parts.join(", "));
@@ -173,12 +173,12 @@ pub fn manifest(
         );
         for m in members {
             let who = match &m.email {
-                Some(email) => format!("email: {}", q(email)),
-                None => format!("user: {}", q(&m.user_id)),
+                Some(email) => format!("email: {}", quoted(email)),
+                None => format!("user: {}", quoted(&m.user_id)),
             };
             let roles = match m.roles.as_slice() {
-                [one] => format!("role: {}", q(one)),
-                many => format!("roles: {}", list(many.iter().map(|r| q(r)))),
+                [one] => format!("role: {}", quoted(one)),
+                many => format!("roles: {}", list(many.iter().map(|r| quoted(r)))),
             };
             let _ = writeln!(out, "  - {{ {who}, {roles} }}");
         }
@@ -196,9 +196,9 @@ pub fn manifest(
         for l in licenses {
             // A package held by several licenses cannot identify one: use the id.
             let who = if packages[l.package.as_str()] == 1 && !l.package.is_empty() {
-                format!("package: {}", q(&l.package))
+                format!("package: {}", quoted(&l.package))
             } else {
-                format!("id: {}", q(&l.id))
+                format!("id: {}", quoted(&l.id))
             };
             let _ = writeln!(out, "  - {{ {who}, status: {} }}", l.status);
         }

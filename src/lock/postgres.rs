@@ -34,17 +34,13 @@ impl PostgresLocks {
     /// information table exists.
     pub async fn connect(url: &str) -> Result<Self, LockError> {
         let shown = crate::provider::http::redact_url(url);
-        let fail = |what: &str, e: tokio_postgres::Error| LockError::Backend {
-            target: format!("with the Postgres server at {shown}"),
-            message: format!("{what}: {}", postgres_message(&e)),
+        let fail = |what: &str, e: tokio_postgres::Error| {
+            server_error(&shown, format!("{what}: {}", postgres_message(&e)))
         };
         // TLS as the URL's `sslmode` asks (`prefer` by default, `require` to insist), with the
         // server's certificate verified by the platform's roots, as for the vendors' APIs.
-        let tls_config =
-            rustls::ClientConfig::with_platform_verifier().map_err(|e| LockError::Backend {
-                target: format!("with the Postgres server at {shown}"),
-                message: format!("cannot set up TLS: {e}"),
-            })?;
+        let tls_config = rustls::ClientConfig::with_platform_verifier()
+            .map_err(|e| server_error(&shown, format!("cannot set up TLS: {e}")))?;
         let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls_config);
         let (client, connection) = tokio_postgres::connect(url, tls)
             .await
@@ -122,10 +118,7 @@ impl PostgresLocks {
     /// `orgform force-unlock ID`: ends the Postgres session holding the locks of run `id`
     /// (which releases them) and removes its information. Returns the targets it held.
     pub async fn force_unlock(&self, id: &str) -> Result<Vec<String>, LockError> {
-        let fail = |e: tokio_postgres::Error| LockError::Backend {
-            target: format!("with the Postgres server at {}", self.shown),
-            message: postgres_message(&e),
-        };
+        let fail = |e: tokio_postgres::Error| server_error(&self.shown, postgres_message(&e));
         let rows = self
             .client
             .query("SELECT target, backend_pid, info FROM orgform_locks", &[])
@@ -160,6 +153,14 @@ impl PostgresLocks {
 impl Backend for PostgresLocks {
     fn try_lock<'a>(&'a self, target: &'a str, info: &'a LockInfo) -> Attempt<'a> {
         Box::pin(self.try_lock_now(target, info))
+    }
+}
+
+/// A failure of the server itself (not of one target's lock), named by its redacted URL.
+fn server_error(shown: &str, message: String) -> LockError {
+    LockError::Backend {
+        target: format!("with the Postgres server at {shown}"),
+        message,
     }
 }
 

@@ -30,6 +30,19 @@ pub struct IdentityError {
 /// For each manifest key: the index of its live organization and how it was found.
 pub type Matches = BTreeMap<Key, (usize, MatchedBy)>;
 
+/// The organizations without an `id:` pin that no earlier step matched, in order (collected,
+/// so that the caller may add matches while going through them).
+fn unpinned_unmatched<'o>(
+    organizations: &[&'o Organization],
+    matches: &Matches,
+) -> Vec<&'o Organization> {
+    organizations
+        .iter()
+        .copied()
+        .filter(|o| o.id.is_none() && !matches.contains_key(&o.key.value))
+        .collect()
+}
+
 /// Matches `organizations` (all of one provider) against `live`. `complete` says whether
 /// `live` holds every organization, so that a missing pinned id is known to be missing.
 pub fn match_organizations(
@@ -129,12 +142,7 @@ pub fn match_organizations(
     }
     // 2b. Earlier keys: the external id the organization had before its key moved.
     if kind == ProviderKind::Scalekit {
-        let unmatched: Vec<&Organization> = organizations
-            .iter()
-            .copied()
-            .filter(|o| o.id.is_none() && !matches.contains_key(&o.key.value))
-            .collect();
-        for org in unmatched {
+        for org in unpinned_unmatched(organizations, &matches) {
             let candidates: Vec<(usize, &str)> = org
                 .previous_keys
                 .iter()
@@ -176,12 +184,7 @@ pub fn match_organizations(
         }
     }
     // 3. Names, including earlier ones.
-    let unmatched: Vec<&Organization> = organizations
-        .iter()
-        .copied()
-        .filter(|o| o.id.is_none() && !matches.contains_key(&o.key.value))
-        .collect();
-    for org in unmatched {
+    for org in unpinned_unmatched(organizations, &matches) {
         let names = std::iter::once(&org.name).chain(&org.previously);
         let mut candidates: Vec<(usize, MatchedBy)> = Vec::new();
         for (n, name) in names.enumerate() {

@@ -99,21 +99,16 @@ async fn an_apply_finding_the_lock_held_exits_1_naming_the_holder_and_writes_not
     assert_converged(&scenario).await;
 }
 
-#[cfg(unix)]
-#[tokio::test(flavor = "multi_thread")]
-async fn a_killed_holder_releases_its_lock() {
-    let scenario = Scenario::new("nirvana", "").await;
-    scenario.manifest("orgs.yaml", &nirvana_manifests(30));
-    scenario.sandbox.faults(json!({ "latency_ms": 200 })).await;
-    let dir = scenario.dir.path().to_str().unwrap().to_owned();
+/// Runs the binary with `args` and kills it (SIGKILL: no chance to clean up) once the sandbox
+/// has taken two Nirvana creates: a run that dies holding its locks, part-way through.
+pub(super) async fn kill_after_creates(scenario: &Scenario, args: &[&str], envs: &[(&str, &str)]) {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_orgform"))
-        .args(["apply", &dir, "--auto-approve", "--parallelism", "2"])
-        .env("TEST_NIRVANA_KEY", "sandbox-nirvana-key")
+        .args(args)
+        .envs(envs.iter().copied())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // Killed (no chance to clean up) while it holds the lock, part-way through its creates.
     loop {
         tokio::time::sleep(Duration::from_millis(20)).await;
         if scenario.sandbox.count("POST", CREATES, 200).await >= 2 {
@@ -122,6 +117,22 @@ async fn a_killed_holder_releases_its_lock() {
     }
     child.kill().await.unwrap();
     child.wait().await.unwrap();
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_holder_releases_its_lock() {
+    let scenario = Scenario::new("nirvana", "").await;
+    scenario.manifest("orgs.yaml", &nirvana_manifests(30));
+    scenario.sandbox.faults(json!({ "latency_ms": 200 })).await;
+    let dir = scenario.dir.path().to_str().unwrap().to_owned();
+    // Killed (no chance to clean up) while it holds the lock, part-way through its creates.
+    kill_after_creates(
+        &scenario,
+        &["apply", &dir, "--auto-approve", "--parallelism", "2"],
+        &[("TEST_NIRVANA_KEY", "sandbox-nirvana-key")],
+    )
+    .await;
     scenario.sandbox.faults(json!({})).await;
     let (code, stdout, stderr) = run_orgform_async(
         &["apply", &dir, "--auto-approve"],

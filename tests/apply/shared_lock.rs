@@ -86,28 +86,21 @@ async fn a_killed_holder_releases_the_postgres_lock() {
     let Some(url) = postgres() else { return };
     let (scenario, copy) = two_copies(30).await;
     scenario.sandbox.faults(json!({ "latency_ms": 200 })).await;
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_orgform"))
-        .args([
+    super::locks::kill_after_creates(
+        &scenario,
+        &[
             "apply",
             &path(scenario.dir.path()),
             "--auto-approve",
             "--parallelism",
             "2",
-        ])
-        .env("TEST_NIRVANA_KEY", "sandbox-nirvana-key")
-        .env("ORGFORM_LOCK_URL", &url)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    loop {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        if scenario.sandbox.count("POST", CREATES, 200).await >= 2 {
-            break;
-        }
-    }
-    child.kill().await.unwrap();
-    child.wait().await.unwrap();
+        ],
+        &[
+            ("TEST_NIRVANA_KEY", "sandbox-nirvana-key"),
+            ("ORGFORM_LOCK_URL", &url),
+        ],
+    )
+    .await;
     scenario.sandbox.faults(json!({})).await;
     // The server ends the dead run's session, and its lock with it (within a few seconds).
     let (code, stdout, stderr) = run_orgform_async(
