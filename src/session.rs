@@ -50,7 +50,7 @@ impl Session {
     /// Loads the workspace and connects every provider (starting the sandbox if one needs it).
     pub async fn open(
         dir: &Path,
-        env: &dyn Fn(&str) -> Option<String>,
+        env: &crate::manifest::Env,
         overrides: ClientOverrides,
     ) -> Result<Session, Failure> {
         let (desired, workspace) =

@@ -27,7 +27,7 @@ pub struct ApplySettings {
     pub lock_timeout: std::time::Duration,
 }
 
-pub fn run(settings: ApplySettings, env: &dyn Fn(&str) -> Option<String>) -> u8 {
+pub fn run(settings: ApplySettings, env: &crate::manifest::Env) -> u8 {
     let overrides = ClientOverrides {
         parallelism: settings.parallelism,
         ..ClientOverrides::default()

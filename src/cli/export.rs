@@ -27,7 +27,7 @@ pub struct ExportSettings {
 /// Where exported files keep the schemas their first line points at.
 const SCHEMA_DIR: &str = ".orgform/schemas";
 
-pub fn run(settings: ExportSettings, env: &dyn Fn(&str) -> Option<String>) -> u8 {
+pub fn run(settings: ExportSettings, env: &crate::manifest::Env) -> u8 {
     super::with_session(
         &settings.dir,
         env,

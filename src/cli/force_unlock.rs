@@ -15,7 +15,7 @@ use crate::session::{Failure, LOCK_DIR};
 
 use super::exit;
 
-pub fn run(id: &str, dir: &Path, env: &dyn Fn(&str) -> Option<String>) -> u8 {
+pub fn run(id: &str, dir: &Path, env: &crate::manifest::Env) -> u8 {
     let desired = match load_desired_state(dir, env) {
         Ok((desired, _)) => desired,
         Err((errors, _)) => return output::failure(&Failure::Manifest(errors)),

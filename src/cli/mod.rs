@@ -178,7 +178,7 @@ pub mod exit {
 /// reported (exit 1), and the session (and its embedded sandbox) is closed after the work.
 fn with_session(
     dir: &std::path::Path,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &crate::manifest::Env,
     timeout: std::time::Duration,
     mut overrides: crate::provider::settings::ClientOverrides,
     work: impl AsyncFnOnce(&crate::session::Session, &crate::interrupt::Interrupt) -> u8,

@@ -22,7 +22,7 @@ pub struct PlanSettings {
     pub parallelism: Option<u32>,
 }
 
-pub fn run(settings: PlanSettings, env: &dyn Fn(&str) -> Option<String>) -> u8 {
+pub fn run(settings: PlanSettings, env: &crate::manifest::Env) -> u8 {
     let overrides = ClientOverrides {
         parallelism: settings.parallelism,
         ..ClientOverrides::default()

@@ -15,7 +15,7 @@ pub enum ValidateFormat {
     Json,
 }
 
-pub fn run(dir: &Path, format: ValidateFormat, env: &dyn Fn(&str) -> Option<String>) -> u8 {
+pub fn run(dir: &Path, format: ValidateFormat, env: &crate::manifest::Env) -> u8 {
     match (load_desired_state(dir, env), format) {
         (Ok((desired, _)), ValidateFormat::Human) => {
             output::say(&output::validate_summary(&desired.totals()));

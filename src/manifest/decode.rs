@@ -13,7 +13,7 @@ pub struct DecodeCx<'a> {
     pub file: FileId,
     /// The files' texts, so that errors can point inside a scalar (e.g. at one `${VAR}`).
     pub sources: &'a super::Sources,
-    pub env: &'a dyn Fn(&str) -> Option<String>,
+    pub env: &'a crate::manifest::Env,
     pub diags: &'a mut Diagnostics,
 }
 

@@ -157,6 +157,11 @@ impl Diagnostics {
         self.errors.is_empty()
     }
 
+    /// Takes over the errors collected elsewhere (e.g. while decoding one file on its own).
+    pub fn append(&mut self, mut other: Diagnostics) {
+        self.errors.append(&mut other.errors);
+    }
+
     /// Adds `label` at `span` to every error reported since the first `since`, whose place is
     /// in another file than `file` (a template's field, reported for the document using it).
     pub fn point_back_since(&mut self, since: usize, file: super::FileId, span: Span, label: &str) {

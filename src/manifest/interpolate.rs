@@ -3,6 +3,10 @@
 //! `$${` stands for a literal `${`. Any other `$` is kept as written. Values read this way may be
 //! secrets, so errors name the variable but never show a value.
 
+/// Where `${VAR}` values come from: the process environment, or a test's map. `Sync`, so that
+/// manifests can be decoded on several threads.
+pub type Env = dyn Fn(&str) -> Option<String> + Sync;
+
 /// What went wrong while expanding one string.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InterpolationError {
@@ -13,10 +17,7 @@ pub enum InterpolationError {
 }
 
 /// The expanded string, and whether anything came from the environment.
-pub fn interpolate(
-    text: &str,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<(String, bool), Vec<InterpolationError>> {
+pub fn interpolate(text: &str, env: &Env) -> Result<(String, bool), Vec<InterpolationError>> {
     if !text.contains("${") {
         return Ok((text.to_owned(), false));
     }

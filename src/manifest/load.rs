@@ -2,14 +2,17 @@
 
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde_saphyr::{Budget, DuplicateKeyPolicy, Options};
 
 use super::decode::{Decode, DecodeCx};
 use super::diagnostic::{Diagnostics, ManifestError};
 use super::document::{OrganizationDocument, WorkspaceConfig};
+use super::interpolate::Env;
 use super::node::Node;
 use super::source::Sources;
 use super::span::{FileId, Span};
+use super::templates::Template;
 
 /// The name of the workspace's root configuration file.
 pub const CONFIG_FILE: &str = "orgform.yaml";
@@ -43,24 +46,23 @@ pub fn parse_options() -> Options {
     options
 }
 
-/// The workspace as read from disk: every file's text and every document, decoded.
+/// The workspace as read from disk: where it is, every file's text (diagnostics quote them,
+/// and a saved plan records their digest) and `orgform.yaml`. The decoded documents are not kept: each becomes an
+/// organization of the desired state as soon as it is decoded.
 #[derive(Debug)]
 pub struct LoadedWorkspace {
     pub root: PathBuf,
     pub sources: Sources,
     pub config: WorkspaceConfig,
-    pub config_file: FileId,
-    pub documents: Vec<OrganizationDocument>,
 }
 
-/// Reads and decodes a workspace. Problems in any file are collected; decoding goes on with the
-/// other files so that all of them are reported together.
-pub fn load_workspace(
+/// The files of a workspace, read into `sources`: `orgform.yaml` and every manifest, in path
+/// order. What cannot be read is reported; the other files are still read.
+pub fn read_workspace(
     root: &Path,
-    env: &dyn Fn(&str) -> Option<String>,
     sources: &mut Sources,
     diags: &mut Diagnostics,
-) -> Option<(WorkspaceConfig, FileId, Vec<OrganizationDocument>)> {
+) -> (Option<FileId>, Vec<FileId>) {
     let config_path = root.join(CONFIG_FILE);
     if !root.is_dir() {
         diags.push(
@@ -70,94 +72,115 @@ pub fn load_workspace(
             )
             .help("pass the workspace directory, the one that holds orgform.yaml"),
         );
-        return None;
+        return (None, Vec::new());
     }
     if !config_path.is_file() {
         diags.push(
             ManifestError::new("no_workspace", format!("no {CONFIG_FILE} in {}", root.display()))
                 .help("a workspace is a directory with orgform.yaml at its root (see examples/quickstart)"),
         );
-        return None;
+        return (None, Vec::new());
     }
 
     let mut manifest_paths = Vec::new();
     collect_manifests(root, root, &mut manifest_paths, diags);
     manifest_paths.sort();
 
-    let config_file = read_source(&config_path, sources, diags);
-    let manifest_files: Vec<FileId> = manifest_paths
-        .iter()
-        .filter_map(|path| read_source(path, sources, diags))
+    let config_file = read_source(
+        config_path,
+        read_text(&root.join(CONFIG_FILE)),
+        sources,
+        diags,
+    );
+    // Reading is mostly waiting on the file system: all cores wait at once.
+    let texts: Vec<_> = manifest_paths
+        .par_iter()
+        .map(|path| read_text(path))
         .collect();
-    decode_workspace(config_file, &manifest_files, sources, env, diags)
+    let manifest_files = manifest_paths
+        .into_iter()
+        .zip(texts)
+        .filter_map(|(path, text)| read_source(path, text, sources, diags))
+        .collect();
+    (config_file, manifest_files)
 }
 
-/// Decodes files already read into `sources`: the configuration and every manifest.
-pub fn decode_workspace(
-    config_file: Option<FileId>,
-    manifest_files: &[FileId],
+/// Decodes `orgform.yaml`, already read into `sources`.
+pub fn decode_config(
+    file: FileId,
     sources: &Sources,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &Env,
     diags: &mut Diagnostics,
-) -> Option<(WorkspaceConfig, FileId, Vec<OrganizationDocument>)> {
-    let config = config_file.and_then(|file| {
-        let reported = diags.len();
-        let mut docs = parse_documents(file, sources, diags).into_iter();
-        let first = docs.next();
-        if let Some(extra) = docs.next() {
+) -> Option<WorkspaceConfig> {
+    let reported = diags.len();
+    let mut docs = parse_documents(file, sources, diags).into_iter();
+    let first = docs.next();
+    if let Some(extra) = docs.next() {
+        diags.push(
+            ManifestError::new(
+                "multiple_documents",
+                format!("{CONFIG_FILE} must hold a single document"),
+            )
+            .at(
+                Span::new(file, extra.span.offset, extra.span.len),
+                "a second document starts here",
+            )
+            .help("orgform.yaml holds providers and policy only; put organizations in other files"),
+        );
+    }
+    match first {
+        Some(node) => decode_in::<WorkspaceConfig>(file, &node, sources, env, diags),
+        // A syntax error was reported already: the file is broken, not empty.
+        None if diags.len() > reported => None,
+        None => {
             diags.push(
-                ManifestError::new("multiple_documents", format!("{CONFIG_FILE} must hold a single document"))
-                    .at(Span::new(file, extra.span.offset, extra.span.len), "a second document starts here")
-                    .help("orgform.yaml holds providers and policy only; put organizations in other files"),
+                ManifestError::new("missing_field", format!("{CONFIG_FILE} is empty"))
+                    .at(Span::new(file, 0, 0), "expected `providers:`")
+                    .help("declare at least one provider, e.g.\nproviders:\n  main:\n    kind: scalekit\n    sandbox: true"),
             );
-        }
-        match first {
-            Some(node) => decode_in::<WorkspaceConfig>(file, &node, sources, env, diags),
-            // A syntax error was reported already: the file is broken, not empty.
-            None if diags.len() > reported => None,
-            None => {
-                diags.push(
-                    ManifestError::new("missing_field", format!("{CONFIG_FILE} is empty"))
-                        .at(Span::new(file, 0, 0), "expected `providers:`")
-                        .help("declare at least one provider, e.g.\nproviders:\n  main:\n    kind: scalekit\n    sandbox: true"),
-                );
-                None
-            }
-        }
-    });
-
-    let templates = config.as_ref().map_or(&[][..], |c| c.templates.as_slice());
-    let mut documents = Vec::new();
-    for &file in manifest_files {
-        for node in parse_documents(file, sources, diags) {
-            let since = diags.len();
-            let mut cx = DecodeCx {
-                file,
-                sources,
-                env,
-                diags,
-            };
-            let Some((node, uses)) = super::templates::expand(&node, templates, &mut cx) else {
-                if let Some(span) = super::templates::extends_span(&node, &cx) {
-                    diags.point_back_since(since, file, span, "the template is used here");
-                }
-                continue;
-            };
-            documents.extend(OrganizationDocument::decode(&node, &mut cx));
-            // A template's bad field is reported at the template, and at the document using it.
-            if let Some(first_use) = uses.first() {
-                diags.point_back_since(since, file, *first_use, "the template is used here");
-            }
+            None
         }
     }
-    Some((config?, config_file?, documents))
+}
+
+/// Decodes the organization documents of one manifest, with `templates` from `orgform.yaml`.
+/// Files are independent of each other here, so that they can be decoded in parallel.
+pub fn decode_manifest(
+    file: FileId,
+    templates: &[Template],
+    sources: &Sources,
+    env: &Env,
+    diags: &mut Diagnostics,
+) -> Vec<OrganizationDocument> {
+    let mut documents = Vec::new();
+    for node in parse_documents(file, sources, diags) {
+        let since = diags.len();
+        let mut cx = DecodeCx {
+            file,
+            sources,
+            env,
+            diags,
+        };
+        let Some((node, uses)) = super::templates::expand(&node, templates, &mut cx) else {
+            if let Some(span) = super::templates::extends_span(&node, &cx) {
+                diags.point_back_since(since, file, span, "the template is used here");
+            }
+            continue;
+        };
+        documents.extend(OrganizationDocument::decode(&node, &mut cx));
+        // A template's bad field is reported at the template, and at the document using it.
+        if let Some(first_use) = uses.first() {
+            diags.point_back_since(since, file, *first_use, "the template is used here");
+        }
+    }
+    documents
 }
 
 fn decode_in<T: Decode>(
     file: FileId,
     node: &Node,
     sources: &Sources,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &Env,
     diags: &mut Diagnostics,
 ) -> Option<T> {
     let mut cx = DecodeCx {
@@ -287,42 +310,45 @@ fn collect_in(
     }
 }
 
-fn read_source(path: &Path, sources: &mut Sources, diags: &mut Diagnostics) -> Option<FileId> {
-    let too_big = std::fs::metadata(path).map(|m| m.len() > MAX_FILE_BYTES);
-    if let Ok(true) = too_big {
-        diags.push(
-            ManifestError::new(
-                "file_too_large",
-                format!(
-                    "{} is larger than {} MiB",
-                    path.display(),
-                    MAX_FILE_BYTES >> 20
-                ),
-            )
-            .help("split the organizations over several files"),
-        );
-        return None;
+/// A file's bytes, or why they cannot be had; a file over [`MAX_FILE_BYTES`] is not read.
+fn read_text(path: &Path) -> Result<Vec<u8>, ManifestError> {
+    if std::fs::metadata(path).is_ok_and(|m| m.len() > MAX_FILE_BYTES) {
+        return Err(ManifestError::new(
+            "file_too_large",
+            format!(
+                "{} is larger than {} MiB",
+                path.display(),
+                MAX_FILE_BYTES >> 20
+            ),
+        )
+        .help("split the organizations over several files"));
     }
-    match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => Some(sources.add(path.to_path_buf(), text)),
-            Err(e) => {
-                // Keep a lossy copy so that the error can point at the offending byte.
-                let at = e.utf8_error().valid_up_to();
-                let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
-                let file = sources.add(path.to_path_buf(), lossy);
-                diags.push(
-                    ManifestError::new("not_utf8", format!("{} is not UTF-8 text", path.display()))
-                        .at(Span::new(file, at, 1), "invalid UTF-8 here")
-                        .help("save the file as UTF-8"),
-                );
-                None
-            }
-        },
+    std::fs::read(path).map_err(|e| {
+        ManifestError::new("io", format!("cannot read {}: {e}", path.display()))
+            .help("check that the file exists and is readable")
+    })
+}
+
+/// Adds a file read by [`read_text`] to `sources`, if it is UTF-8 text.
+fn read_source(
+    path: PathBuf,
+    bytes: Result<Vec<u8>, ManifestError>,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+) -> Option<FileId> {
+    let bytes = bytes.map_err(|e| diags.push(e)).ok()?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Some(sources.add(path, text)),
         Err(e) => {
+            // Keep a lossy copy so that the error can point at the offending byte.
+            let at = e.utf8_error().valid_up_to();
+            let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let message = format!("{} is not UTF-8 text", path.display());
+            let file = sources.add(path, lossy);
             diags.push(
-                ManifestError::new("io", format!("cannot read {}: {e}", path.display()))
-                    .help("check that the file exists and is readable"),
+                ManifestError::new("not_utf8", message)
+                    .at(Span::new(file, at, 1), "invalid UTF-8 here")
+                    .help("save the file as UTF-8"),
             );
             None
         }

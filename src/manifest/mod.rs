@@ -15,9 +15,10 @@ mod values;
 pub use decode::{Decode, DecodeCx, MapReader, NamedMap};
 pub use diagnostic::{Diagnostics, ManifestError, did_you_mean};
 pub use document::*;
-pub use interpolate::{InterpolationError, interpolate};
+pub use interpolate::{Env, InterpolationError, interpolate};
 pub use load::{
-    CONFIG_FILE, LoadedWorkspace, decode_workspace, load_workspace, parse_documents, parse_options,
+    CONFIG_FILE, LoadedWorkspace, decode_config, decode_manifest, parse_documents, parse_options,
+    read_workspace,
 };
 pub use node::{Node, NodeSpan, Value};
 pub use source::{SourceFile, Sources};

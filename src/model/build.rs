@@ -7,36 +7,34 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+use rayon::prelude::*;
+
 use crate::manifest::{
-    CONFIG_FILE, Diagnostics, DomainType, Email, Key, LoadedWorkspace, ManifestError,
+    CONFIG_FILE, Diagnostics, DomainType, Email, Env, FileId, Key, LoadedWorkspace, ManifestError,
     NirvanaOrgType, NirvanaRole, OrganizationDocument, PingOneOrgType, ProviderConfig,
-    ProviderKind, Sources, Span, Spanned, WorkspaceConfig, decode_workspace, did_you_mean,
-    load_workspace,
+    ProviderKind, Sources, Span, Spanned, WorkspaceConfig, decode_config, decode_manifest,
+    did_you_mean, read_workspace,
 };
 
 use super::desired::*;
-use super::graph::ResourceGraph;
 
 /// Loads and validates a workspace. On failure, returns every diagnostic, in file order.
 pub fn load_desired_state(
     root: &Path,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &Env,
 ) -> Result<(DesiredState, LoadedWorkspace), (Vec<ManifestError>, Sources)> {
     let mut sources = Sources::default();
     let mut diags = Diagnostics::default();
-    let loaded = load_workspace(root, env, &mut sources, &mut diags);
-    let desired = loaded
-        .as_ref()
-        .and_then(|(config, _, documents)| build_desired_state(config, documents, &mut diags));
-    match (desired, loaded) {
-        (Some(desired), Some((config, config_file, documents))) if diags.is_empty() => Ok((
+    let (config_file, manifest_files) = read_workspace(root, &mut sources, &mut diags);
+    let built =
+        config_file.map(|config| desired_state(config, &manifest_files, &sources, env, &mut diags));
+    match built {
+        Some((Some(desired), Some(config))) if diags.is_empty() => Ok((
             desired,
             LoadedWorkspace {
                 root: root.to_path_buf(),
                 sources,
                 config,
-                config_file,
-                documents,
             },
         )),
         _ => {
@@ -51,7 +49,7 @@ pub fn load_desired_state(
 pub fn validate_texts(
     config: &str,
     manifests: &[(&str, &str)],
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &Env,
 ) -> Result<DesiredState, Vec<ManifestError>> {
     let mut sources = Sources::default();
     let mut diags = Diagnostics::default();
@@ -60,16 +58,8 @@ pub fn validate_texts(
         .iter()
         .map(|(path, text)| sources.add((*path).into(), *text))
         .collect();
-    let desired = decode_workspace(
-        Some(config_file),
-        &manifest_files,
-        &sources,
-        env,
-        &mut diags,
-    )
-    .and_then(|(config, _, documents)| build_desired_state(&config, &documents, &mut diags));
-    match desired {
-        Some(desired) if diags.is_empty() => Ok(desired),
+    match desired_state(config_file, &manifest_files, &sources, env, &mut diags) {
+        (Some(desired), _) if diags.is_empty() => Ok(desired),
         _ => Err(diags.finish(&sources)),
     }
 }
@@ -133,47 +123,77 @@ pub const MAX_METADATA: usize = 10;
 /// (pinned with `id:`, which orgform never creates) may declare all ten.
 pub const MAX_DECLARED_METADATA: usize = MAX_METADATA - 1;
 
-pub fn build_desired_state(
-    config: &WorkspaceConfig,
-    documents: &[OrganizationDocument],
+/// The desired state of files read into `sources`. Each manifest is decoded, and each of its
+/// documents checked and turned into an [`Organization`], on its own: files in parallel, with no
+/// document kept after. What needs all organizations (duplicate keys and names) comes after.
+/// When `orgform.yaml` is broken, the manifests are still decoded, so that their problems are
+/// reported too. Returns the desired state if nothing was wrong, and `orgform.yaml` decoded.
+fn desired_state(
+    config_file: FileId,
+    manifest_files: &[FileId],
+    sources: &Sources,
+    env: &Env,
     diags: &mut Diagnostics,
-) -> Option<DesiredState> {
-    let providers = build_providers(config, diags);
-    let policy = build_policy(config);
+) -> (Option<DesiredState>, Option<WorkspaceConfig>) {
+    let config = decode_config(config_file, sources, env, diags);
+    let providers = config.as_ref().map(|c| build_providers(c, diags));
+    let templates = config.as_ref().map_or(&[][..], |c| c.templates.as_slice());
+    let declared = config
+        .as_ref()
+        .map_or(&[][..], |c| c.declared_providers.as_slice());
+    let built: Vec<(Vec<BuiltDocument>, Diagnostics)> = manifest_files
+        .par_iter()
+        .map(|&file| {
+            let mut file_diags = Diagnostics::default();
+            let documents = decode_manifest(file, templates, sources, env, &mut file_diags);
+            let built = documents
+                .into_iter()
+                .map(|document| {
+                    let organization = providers.as_ref().and_then(|providers| {
+                        build_organization(&document, providers, declared, &mut file_diags)
+                    });
+                    (document.organization, organization)
+                })
+                .collect();
+            (built, file_diags)
+        })
+        .collect();
+
     let mut organizations: BTreeMap<Key, Organization> = BTreeMap::new();
     let mut first_key_site: HashMap<Key, Span> = HashMap::new();
-
-    for document in documents {
-        let key = &document.organization;
-        if let Some(first) = first_key_site.get(&key.value) {
-            diags.push(
-                ManifestError::new(
-                    "duplicate_organization",
-                    format!("organization `{}` is declared twice", key.value),
-                )
-                .at(key.span, "declared again here")
-                .also_at(*first, format!("`{}` is first declared here", key.value))
-                .help("each organization key must be unique in the workspace; rename one of them"),
-            );
-            continue;
-        }
-        first_key_site.insert(key.value.clone(), key.span);
-        if let Some(org) =
-            build_organization(document, &providers, &config.declared_providers, diags)
-        {
-            organizations.insert(key.value.clone(), org);
+    for (documents, file_diags) in built {
+        diags.append(file_diags);
+        for (key, organization) in documents {
+            if let Some(first) = first_key_site.get(&key.value) {
+                diags.push(
+                    ManifestError::new(
+                        "duplicate_organization",
+                        format!("organization `{}` is declared twice", key.value),
+                    )
+                    .at(key.span, "declared again here")
+                    .also_at(*first, format!("`{}` is first declared here", key.value))
+                    .help(
+                        "each organization key must be unique in the workspace; rename one of them",
+                    ),
+                );
+                continue;
+            }
+            first_key_site.insert(key.value.clone(), key.span);
+            if let Some(organization) = organization {
+                organizations.insert(key.value, organization);
+            }
         }
     }
+    let (Some(config), Some(providers)) = (config, providers) else {
+        return (None, None);
+    };
+    let policy = build_policy(&config);
     check_unique_per_provider(&organizations, diags);
 
     if !diags.is_empty() {
-        return None;
+        return (None, Some(config));
     }
-    let addresses = organizations
-        .values()
-        .flat_map(Organization::resource_addresses)
-        .collect();
-    Some(DesiredState {
+    let desired = DesiredState {
         providers: providers
             .into_iter()
             .map(|(name, (p, _))| (name, p))
@@ -188,9 +208,12 @@ pub fn build_desired_state(
         },
         templates: config.templates.len(),
         organizations,
-        graph: ResourceGraph::from_addresses(addresses),
-    })
+    };
+    (Some(desired), Some(config))
 }
+
+/// A decoded document's key, and its organization if it passed every check.
+type BuiltDocument = (Spanned<Key>, Option<Organization>);
 
 /// Providers by name, with the span of each name for "did you mean" errors.
 type Providers = BTreeMap<String, (Provider, Span)>;

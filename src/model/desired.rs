@@ -7,8 +7,7 @@ use crate::manifest::{
     ProviderKind, RemovalLimit, ScalekitRegion, Secret, Services, Spanned,
 };
 
-use super::address::{ResourceAddress, ResourceType};
-use super::graph::ResourceGraph;
+use super::address::ResourceAddress;
 
 /// Everything a workspace declares.
 #[derive(Debug, Clone)]
@@ -20,8 +19,6 @@ pub struct DesiredState {
     pub templates: usize,
     /// By key, so iteration is deterministic.
     pub organizations: BTreeMap<Key, Organization>,
-    /// Every resource, with an edge from each organization to its children.
-    pub graph: ResourceGraph,
 }
 
 /// Where `apply` takes its locks besides the local file lock.
@@ -102,38 +99,6 @@ pub struct Organization {
 impl Organization {
     pub fn address(&self) -> ResourceAddress {
         ResourceAddress::organization(self.key.as_str())
-    }
-
-    /// The addresses of this organization and every child it manages, sorted.
-    pub fn resource_addresses(&self) -> Vec<ResourceAddress> {
-        let key = self.key.as_str();
-        let mut out = vec![self.address()];
-        if self.address.is_some() {
-            out.push(ResourceAddress::address(key));
-        }
-        for domain in self.domains.iter().flatten() {
-            out.push(ResourceAddress::child(
-                key,
-                ResourceType::Domain,
-                &domain.name.ascii,
-            ));
-        }
-        for member in self.members.iter().flatten() {
-            out.push(ResourceAddress::child(
-                key,
-                ResourceType::Member,
-                &member.identity.to_string(),
-            ));
-        }
-        for license in self.licenses.iter().flatten() {
-            out.push(ResourceAddress::child(
-                key,
-                ResourceType::License,
-                &license.identity.to_string(),
-            ));
-        }
-        out.sort();
-        out
     }
 }
 

@@ -1,16 +1,12 @@
-//! The validated desired state: typed addresses, organizations and their children, and the
-//! dependency graph that orders work on them.
+//! The validated desired state: typed addresses, organizations and their children. The order of
+//! work on them is the apply executor's, over the plan's steps.
 
 mod address;
 mod build;
 mod desired;
-mod graph;
 mod live;
 
 pub use address::{AddressParseError, ResourceAddress, ResourceType};
-pub use build::{
-    FIELD_SUPPORT, MAX_METADATA, build_desired_state, load_desired_state, validate_texts,
-};
+pub use build::{FIELD_SUPPORT, MAX_METADATA, load_desired_state, validate_texts};
 pub use desired::*;
-pub use graph::ResourceGraph;
 pub use live::*;

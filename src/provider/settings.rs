@@ -38,7 +38,7 @@ fn pingone_tld(region: PingOneRegion) -> &'static str {
 pub fn connect(
     provider: &Provider,
     sandbox: Option<&SandboxEndpoint>,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &crate::manifest::Env,
     overrides: ClientOverrides,
 ) -> Result<HttpClient, SetupError> {
     let fail = |message: String| SetupError {
