@@ -252,8 +252,12 @@ fn collect_in(
             continue;
         }
         let path = entry.path();
-        // Follows symlinks: a dangling or looping one fails here.
-        let metadata = std::fs::metadata(&path);
+        // What a symlink points at needs a look (a dangling or looping one fails here); other
+        // entries say what they are without one, which matters in a workspace of 100,000 files.
+        let metadata = match entry.file_type() {
+            Ok(kind) if !kind.is_symlink() => Ok(kind),
+            _ => std::fs::metadata(&path).map(|m| m.file_type()),
+        };
         let is_dir = metadata.as_ref().is_ok_and(|m| m.is_dir());
         if !is_dir && !is_manifest_name(&os_name) {
             continue;
@@ -312,21 +316,34 @@ fn collect_in(
 
 /// A file's bytes, or why they cannot be had; a file over [`MAX_FILE_BYTES`] is not read.
 fn read_text(path: &Path) -> Result<Vec<u8>, ManifestError> {
-    if std::fs::metadata(path).is_ok_and(|m| m.len() > MAX_FILE_BYTES) {
-        return Err(ManifestError::new(
-            "file_too_large",
-            format!(
-                "{} is larger than {} MiB",
-                path.display(),
-                MAX_FILE_BYTES >> 20
-            ),
-        )
-        .help("split the organizations over several files"));
-    }
-    std::fs::read(path).map_err(|e| {
+    use std::io::Read as _;
+    let cannot_read = |e: std::io::Error| {
         ManifestError::new("io", format!("cannot read {}: {e}", path.display()))
             .help("check that the file exists and is readable")
-    })
+    };
+    let too_large = || {
+        let message = format!(
+            "{} is larger than {} MiB",
+            path.display(),
+            MAX_FILE_BYTES >> 20
+        );
+        ManifestError::new("file_too_large", message)
+            .help("split the organizations over several files")
+    };
+    let file = std::fs::File::open(path).map_err(cannot_read)?;
+    let len = file.metadata().map_err(cannot_read)?.len();
+    if len > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    // Never more than the limit, even from a file that grows while it is read.
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot_read)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    Ok(bytes)
 }
 
 /// Adds a file read by [`read_text`] to `sources`, if it is UTF-8 text.
