@@ -112,3 +112,7 @@ async fn main() {
     );
     running.stop().await;
 }
+
+/// As the orgform binary allocates.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -3,7 +3,7 @@
 //!     cargo run --release --example bench_plan -- [ORGS] [LATENCY_MS] [PARALLELISM] [DIFF_ORGS] [LIMIT]
 //!
 //! Defaults: 2,000 Scalekit organizations x 3 domains x 5 members, 20 ms latency per request,
-//! parallelism 32; the pure diff of 50,000 organizations in memory. LIMIT (requests/s, default
+//! parallelism 32; the pure diff of 50,000 organizations in memory (best of 3). LIMIT (requests/s, default
 //! none) rate-limits the sandbox's Scalekit with no client budget set: the provider's gate has to
 //! find the limit itself.
 
@@ -231,18 +231,24 @@ async fn main() {
             },
         )]),
     };
-    let started = Instant::now();
-    let planned = plan(PlanInput {
-        desired: &desired,
-        live: &live,
-        targets: &[],
-        allow_deletes: None,
-    })
-    .expect("plan");
-    let diff = started.elapsed().as_secs_f64();
-    println!(
-        "pure diff: {diff_orgs} organizations in {diff:.3} s ({} updates)",
-        planned.summary.update
-    );
+    // Best of 3: the first run also pays for the memory the process has not touched yet.
+    let mut diff = f64::MAX;
+    let mut updates = 0;
+    for _ in 0..3 {
+        let started = Instant::now();
+        let planned = plan(PlanInput {
+            desired: &desired,
+            live: &live,
+            targets: &[],
+            allow_deletes: None,
+        })
+        .expect("plan");
+        diff = diff.min(started.elapsed().as_secs_f64());
+        updates = planned.summary.update;
+    }
+    println!("pure diff: {diff_orgs} organizations in {diff:.3} s (best of 3; {updates} updates)");
     running.stop().await;
 }
+/// As the orgform binary allocates.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -365,3 +365,7 @@ async fn main() {
         }
     }
 }
+
+/// As the orgform binary allocates.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -136,3 +136,7 @@ async fn main() {
         failures.load(Ordering::Relaxed)
     );
 }
+
+/// As the orgform binary allocates.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

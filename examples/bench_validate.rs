@@ -93,3 +93,7 @@ fn main() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// As the orgform binary allocates.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -58,21 +58,22 @@ async fn plan_in(session: &Session, settings: &PlanSettings) -> u8 {
         targets: &targets,
         allow_deletes: None,
     };
-    let plan = match plan(input) {
+    let mut plan = match plan(input) {
         Ok(plan) => plan,
         Err(errors) => return output::failure(&session.identity_failure(errors)),
     };
-    let saved = crate::plan::Plan {
-        workspace: Some(session.saved_workspace()),
-        ..plan.clone()
-    };
-    if let Some(path) = &settings.out
-        && let Err(e) = std::fs::write(path, crate::render::render_json(&saved))
-    {
-        return output::failure(&Failure::Usage(format!(
-            "cannot write the plan to {}: {e}",
-            path.display()
-        )));
+    if let Some(path) = &settings.out {
+        // The saved plan says where it was made; the one shown does not. One plan, not a copy:
+        // a plan of 100,000 organizations is hundreds of megabytes.
+        plan.workspace = Some(session.saved_workspace());
+        let written = std::fs::write(path, crate::render::render_json(&plan));
+        plan.workspace = None;
+        if let Err(e) = written {
+            return output::failure(&Failure::Usage(format!(
+                "cannot write the plan to {}: {e}",
+                path.display()
+            )));
+        }
     }
     output::plan(&plan, settings.format);
     if !plan.safety.violations.is_empty() {

@@ -315,11 +315,13 @@ fn collect_in(
 }
 
 /// A file's bytes, or why they cannot be had; a file over [`MAX_FILE_BYTES`] is not read.
-fn read_text(path: &Path) -> Result<Vec<u8>, ManifestError> {
+fn read_text(path: &Path) -> Result<Vec<u8>, Box<ManifestError>> {
     use std::io::Read as _;
     let cannot_read = |e: std::io::Error| {
-        ManifestError::new("io", format!("cannot read {}: {e}", path.display()))
-            .help("check that the file exists and is readable")
+        Box::new(
+            ManifestError::new("io", format!("cannot read {}: {e}", path.display()))
+                .help("check that the file exists and is readable"),
+        )
     };
     let too_large = || {
         let message = format!(
@@ -327,8 +329,10 @@ fn read_text(path: &Path) -> Result<Vec<u8>, ManifestError> {
             path.display(),
             MAX_FILE_BYTES >> 20
         );
-        ManifestError::new("file_too_large", message)
-            .help("split the organizations over several files")
+        Box::new(
+            ManifestError::new("file_too_large", message)
+                .help("split the organizations over several files"),
+        )
     };
     let file = std::fs::File::open(path).map_err(cannot_read)?;
     let len = file.metadata().map_err(cannot_read)?.len();
@@ -349,11 +353,11 @@ fn read_text(path: &Path) -> Result<Vec<u8>, ManifestError> {
 /// Adds a file read by [`read_text`] to `sources`, if it is UTF-8 text.
 fn read_source(
     path: PathBuf,
-    bytes: Result<Vec<u8>, ManifestError>,
+    bytes: Result<Vec<u8>, Box<ManifestError>>,
     sources: &mut Sources,
     diags: &mut Diagnostics,
 ) -> Option<FileId> {
-    let bytes = bytes.map_err(|e| diags.push(e)).ok()?;
+    let bytes = bytes.map_err(|e| diags.push(*e)).ok()?;
     match String::from_utf8(bytes) {
         Ok(text) => Some(sources.add(path, text)),
         Err(e) => {

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 
 use super::identity::{IdentityError, MatchedBy, match_organizations};
@@ -32,6 +33,9 @@ pub struct PlanInput<'a> {
 /// Licenses expiring within this many days are called out as a warning.
 pub const EXPIRY_WARNING_DAYS: i64 = 30;
 
+/// What planning found so far. Each organization is planned into its own, and the results are
+/// appended in organization order, so that the plan does not depend on how work was split.
+#[derive(Default)]
 struct Out {
     changes: Vec<(ResourceAddress, ResourceChange)>,
     warnings: Vec<Warning>,
@@ -40,6 +44,14 @@ struct Out {
 }
 
 impl Out {
+    fn append(&mut self, mut other: Out) {
+        self.changes.append(&mut other.changes);
+        self.warnings.append(&mut other.warnings);
+        // Not `append`, which rebuilds the whole map each time.
+        self.live_members.extend(other.live_members);
+        self.protected.append(&mut other.protected);
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn push(
         &mut self,
@@ -72,12 +84,7 @@ impl Out {
 
 pub fn plan(input: PlanInput) -> Result<Plan, Vec<IdentityError>> {
     let desired = input.desired;
-    let mut out = Out {
-        changes: Vec::new(),
-        warnings: Vec::new(),
-        live_members: BTreeMap::new(),
-        protected: Vec::new(),
-    };
+    let mut out = Out::default();
     let mut errors = Vec::new();
     let selected =
         |key: &str| input.targets.is_empty() || input.targets.iter().any(|t| t.org == key);
@@ -98,11 +105,22 @@ pub fn plan(input: PlanInput) -> Result<Plan, Vec<IdentityError>> {
             live.complete,
         );
         errors.extend(identity_errors);
-        for org in &organizations {
-            let matched = matches
-                .get(&org.key.value)
-                .map(|(i, how)| (&live.organizations[*i], how));
-            plan_organization(org, matched, &input, &mut out);
+        // Organizations are planned independently of each other: on every core at once.
+        let planned: Vec<Out> = organizations
+            .par_iter()
+            .map(|org| {
+                let matched = matches
+                    .get(&org.key.value)
+                    .map(|(i, how)| (&live.organizations[*i], how));
+                let mut planned = Out::default();
+                plan_organization(org, matched, &input, &mut planned);
+                planned
+            })
+            .collect();
+        out.changes
+            .reserve(planned.iter().map(|p| p.changes.len()).sum());
+        for planned in planned {
+            out.append(planned);
         }
         let prune = desired.policy.prune
             && live.complete
@@ -152,7 +170,6 @@ pub fn plan(input: PlanInput) -> Result<Plan, Vec<IdentityError>> {
     if !errors.is_empty() {
         return Err(errors);
     }
-
     let mut changes = out.changes;
     changes.retain(|(address, _)| {
         input.targets.is_empty() || input.targets.iter().any(|t| t.selects(address))

@@ -2,7 +2,7 @@
 //! external id equal to the key, then the name or a `previously` name. Pure, so refresh and
 //! planning agree.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use crate::manifest::{Key, ProviderKind, Span};
 use crate::model::{LiveOrganization, Organization};
@@ -28,7 +28,7 @@ pub struct IdentityError {
 }
 
 /// For each manifest key: the index of its live organization and how it was found.
-pub type Matches = BTreeMap<Key, (usize, MatchedBy)>;
+pub type Matches = HashMap<Key, (usize, MatchedBy)>;
 
 /// The organizations without an `id:` pin that no earlier step matched, in order (collected,
 /// so that the caller may add matches while going through them).
@@ -52,9 +52,9 @@ pub fn match_organizations(
     complete: bool,
 ) -> (Matches, Vec<IdentityError>) {
     // Indexes, so matching stays linear in the number of organizations.
-    let mut by_id: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut by_external_id: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    let mut by_name: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut by_id: HashMap<&str, usize> = HashMap::with_capacity(live.len());
+    let mut by_external_id: HashMap<&str, Vec<usize>> = HashMap::with_capacity(live.len());
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::with_capacity(live.len());
     for (index, l) in live.iter().enumerate() {
         by_id.entry(l.id.as_str()).or_insert(index);
         if let Some(external_id) = &l.external_id {
@@ -65,8 +65,8 @@ pub fn match_organizations(
         }
         by_name.entry(l.name.as_str()).or_default().push(index);
     }
-    let mut matches = Matches::new();
-    let mut claimed: BTreeMap<usize, Key> = BTreeMap::new();
+    let mut matches = Matches::with_capacity(organizations.len());
+    let mut claimed: HashMap<usize, Key> = HashMap::with_capacity(organizations.len());
     let mut errors = Vec::new();
     let mut claim = |org: &Organization,
                      index: usize,
