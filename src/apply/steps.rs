@@ -77,8 +77,8 @@ pub async fn perform(
     }
 }
 
-fn after(change: &ResourceChange) -> &Value {
-    change.after.as_ref().unwrap_or(&Value::Null)
+fn after(change: &ResourceChange) -> Value {
+    change.after.as_ref().map_or(Value::Null, |a| a.value())
 }
 
 /// Scalekit's metadata as it must be: the planned map plus the ownership marker.
@@ -133,7 +133,7 @@ async fn scalekit(
     org_id: Option<&str>,
 ) -> Result<Done, ApiError> {
     let client = &provider.client;
-    let after = after(change);
+    let after = &after(change);
     let resource = change.address.as_str();
     let org = || org_id.ok_or_else(|| missing(client, change, "the organization's id"));
     match (change.resource_type.as_str(), change.action) {
@@ -384,7 +384,7 @@ async fn scalekit(
 
 /// Why a fresh read of an organization about to be pruned forbids the delete, if it does.
 fn delete_refusal(change: &ResourceChange, fresh: &LiveOrganization) -> Option<String> {
-    let before = change.before.as_ref().unwrap_or(&Value::Null);
+    let before = &change.before.as_ref().map_or(Value::Null, |b| b.value());
     if !fresh.owned {
         return Some(format!(
             "organization {} no longer carries orgform's ownership marker",
@@ -523,7 +523,7 @@ async fn nirvana(
     org_id: Option<&str>,
 ) -> Result<Done, ApiError> {
     let client = &provider.client;
-    let after = after(change);
+    let after = &after(change);
     let resource = change.address.as_str();
     match (change.resource_type.as_str(), change.action) {
         ("organization", Action::Create) => {

@@ -8,7 +8,8 @@ use serde_json::{Map, Value, json};
 
 use super::identity::{IdentityError, MatchedBy, match_organizations};
 use super::{
-    Action, FORMAT_VERSION, Plan, Reason, ResourceChange, Summary, Warning, WarningKind, safety,
+    Action, FORMAT_VERSION, Plan, PlanValue, Reason, ResourceChange, Summary, Warning, WarningKind,
+    safety,
 };
 use crate::manifest::ProviderKind;
 use crate::model::{
@@ -71,8 +72,8 @@ impl Out {
             provider: provider.to_owned(),
             action,
             action_reason: reason,
-            before,
-            after,
+            before: before.as_ref().map(PlanValue::new),
+            after: after.as_ref().map(PlanValue::new),
             changed_paths,
             live_id: ids.0.map(str::to_owned),
             organization_id: ids.1.map(str::to_owned),

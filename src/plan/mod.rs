@@ -4,12 +4,13 @@
 mod diff;
 pub mod identity;
 mod safety;
+mod value;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 pub use diff::{PlanInput, plan};
 pub use safety::{Safety, Violation};
+pub use value::PlanValue;
 
 /// The version of the plan JSON format.
 pub const FORMAT_VERSION: &str = "1";
@@ -63,8 +64,8 @@ pub struct ResourceChange {
     pub provider: String,
     pub action: Action,
     pub action_reason: Reason,
-    pub before: Option<Value>,
-    pub after: Option<Value>,
+    pub before: Option<PlanValue>,
+    pub after: Option<PlanValue>,
     pub changed_paths: Vec<String>,
     /// The vendor id of the live object (for organizations, domains and members).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -9,9 +9,8 @@ use super::{at_path, flatten, show, summary_line};
 use crate::plan::{Action, Plan, ResourceChange};
 
 fn diff_lines(change: &ResourceChange) -> Vec<String> {
-    let null = Value::Null;
-    let before = change.before.as_ref().unwrap_or(&null);
-    let after = change.after.as_ref().unwrap_or(&null);
+    let before = &change.before.as_ref().map_or(Value::Null, |v| v.value());
+    let after = &change.after.as_ref().map_or(Value::Null, |v| v.value());
     let mut lines = vec![format!(
         "{} {} ({})",
         match change.action {

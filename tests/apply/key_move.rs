@@ -53,9 +53,12 @@ async fn a_moved_key_updates_the_external_id_in_place() {
     );
     let update = plan.actionable().next().unwrap();
     assert_eq!(update.changed_paths, vec!["external_id".to_owned()]);
-    assert_eq!(update.before.as_ref().unwrap()["external_id"], "globex");
     assert_eq!(
-        update.after.as_ref().unwrap()["external_id"],
+        update.before.as_ref().unwrap().value()["external_id"],
+        "globex"
+    );
+    assert_eq!(
+        update.after.as_ref().unwrap().value()["external_id"],
         "globex-holdings"
     );
     assert!(
