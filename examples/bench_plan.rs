@@ -5,7 +5,8 @@
 //! Defaults: 2,000 Scalekit organizations x 3 domains x 5 members, 20 ms latency per request,
 //! parallelism 32; the pure diff of 50,000 organizations in memory (best of 3). LIMIT (requests/s, default
 //! none) rate-limits the sandbox's Scalekit with no client budget set: the provider's gate has to
-//! find the limit itself.
+//! find the limit itself. `BENCH_WRITE_TO=DIR` writes the seed and workspace for the CLI instead
+//! (see `write_fleet`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -43,15 +44,31 @@ fn manifests(count: usize) -> String {
     text
 }
 
-#[tokio::main]
-async fn main() {
-    let (orgs, latency, parallelism, diff_orgs) =
-        (arg(1, 2000), arg(2, 20), arg(3, 32), arg(4, 50_000));
-    let limit = arg(5, 0);
+/// `BENCH_WRITE_TO=DIR`: writes `DIR/seed.yaml` (for `orgform sandbox serve --seed`) and the
+/// workspace `DIR/ws` (one file per organization, as a GitOps repository holds them, pointing at
+/// `BENCH_SANDBOX_URL`, default `http://127.0.0.1:8765`), so that the CLI's `plan` can be measured
+/// on its own, apart from the sandbox.
+fn write_fleet(dir: &std::path::Path, orgs: usize) {
+    let url = std::env::var("BENCH_SANDBOX_URL").unwrap_or_else(|_| "http://127.0.0.1:8765".into());
+    std::fs::create_dir_all(dir.join("ws/orgs")).unwrap();
+    std::fs::write(dir.join("seed.yaml"), seed(orgs)).unwrap();
+    std::fs::write(
+        dir.join("ws/orgform.yaml"),
+        format!("providers:\n  main:\n    kind: scalekit\n    url: {url}/scalekit\n    client_id: sandbox-client\n    client_secret: sandbox-secret\n    parallelism: 32\n"),
+    )
+    .unwrap();
+    for (i, document) in manifests(orgs).split("---\n").skip(1).enumerate() {
+        std::fs::write(dir.join(format!("ws/orgs/org-{i:06}.yaml")), document).unwrap();
+    }
+    println!(
+        "wrote {orgs} organizations: {}/seed.yaml and {}/ws",
+        dir.display(),
+        dir.display()
+    );
+}
 
-    let running = orgform::sandbox::start(orgform::sandbox::SandboxOptions::default())
-        .await
-        .expect("sandbox starts");
+/// The live state matching [`manifests`]: Scalekit organizations with their domains and users.
+fn seed(orgs: usize) -> String {
     let mut seed = String::from("scalekit:\n  organizations:\n");
     for i in 0..orgs {
         let _ = writeln!(
@@ -69,6 +86,23 @@ async fn main() {
             );
         }
     }
+    seed
+}
+
+#[tokio::main]
+async fn main() {
+    let (orgs, latency, parallelism, diff_orgs) =
+        (arg(1, 2000), arg(2, 20), arg(3, 32), arg(4, 50_000));
+    let limit = arg(5, 0);
+    if let Some(dir) = std::env::var_os("BENCH_WRITE_TO") {
+        write_fleet(std::path::Path::new(&dir), orgs);
+        return;
+    }
+
+    let running = orgform::sandbox::start(orgform::sandbox::SandboxOptions::default())
+        .await
+        .expect("sandbox starts");
+    let seed = seed(orgs);
     let http = reqwest::Client::new();
     let base = running.base_url();
     assert!(
