@@ -404,7 +404,7 @@ fn build_organization(
         description: doc.description.clone(),
         services: doc.services.clone(),
         domains,
-        address: doc.address.clone(),
+        address: doc.address.clone().map(Box::new),
         members,
         licenses,
     })

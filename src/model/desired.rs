@@ -91,7 +91,8 @@ pub struct Organization {
     pub description: Option<Spanned<String>>,
     pub services: Option<Spanned<Services>>,
     pub domains: Option<Vec<Domain>>,
-    pub address: Option<Spanned<Address>>,
+    /// Boxed: most organizations have none, and the rest of the struct stays small.
+    pub address: Option<Box<Spanned<Address>>>,
     pub members: Option<Vec<Member>>,
     pub licenses: Option<Vec<License>>,
 }
