@@ -52,11 +52,7 @@ fn write_fleet(dir: &std::path::Path, orgs: usize) {
     let url = std::env::var("BENCH_SANDBOX_URL").unwrap_or_else(|_| "http://127.0.0.1:8765".into());
     std::fs::create_dir_all(dir.join("ws/orgs")).unwrap();
     std::fs::write(dir.join("seed.yaml"), seed(orgs)).unwrap();
-    std::fs::write(
-        dir.join("ws/orgform.yaml"),
-        format!("providers:\n  main:\n    kind: scalekit\n    url: {url}/scalekit\n    client_id: sandbox-client\n    client_secret: sandbox-secret\n    parallelism: 32\n"),
-    )
-    .unwrap();
+    std::fs::write(dir.join("ws/orgform.yaml"), config(&url, 32)).unwrap();
     for (i, document) in manifests(orgs).split("---\n").skip(1).enumerate() {
         std::fs::write(dir.join(format!("ws/orgs/org-{i:06}.yaml")), document).unwrap();
     }
@@ -65,6 +61,13 @@ fn write_fleet(dir: &std::path::Path, orgs: usize) {
         dir.display(),
         dir.display()
     );
+}
+
+/// `orgform.yaml` for one Scalekit provider at the sandbox `url`.
+fn config(url: &str, parallelism: usize) -> String {
+    format!(
+        "providers:\n  main:\n    kind: scalekit\n    url: {url}/scalekit\n    client_id: sandbox-client\n    client_secret: sandbox-secret\n    parallelism: {parallelism}\n"
+    )
 }
 
 /// The live state matching [`manifests`]: Scalekit organizations with their domains and users.
@@ -115,11 +118,7 @@ async fn main() {
             .is_success()
     );
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("orgform.yaml"),
-        format!("providers:\n  main:\n    kind: scalekit\n    url: {base}/scalekit\n    client_id: sandbox-client\n    client_secret: sandbox-secret\n    parallelism: {parallelism}\n"),
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("orgform.yaml"), config(&base, parallelism)).unwrap();
     std::fs::write(dir.path().join("orgs.yaml"), manifests(orgs)).unwrap();
     let faults = if limit > 0 {
         serde_json::json!({ "latency_ms": latency, "rate_limit": { "scalekit": limit } })

@@ -77,10 +77,6 @@ pub async fn perform(
     }
 }
 
-fn after(change: &ResourceChange) -> Value {
-    change.after.as_ref().map_or(Value::Null, |a| a.value())
-}
-
 /// Scalekit's metadata as it must be: the planned map plus the ownership marker.
 fn scalekit_metadata(after: &Value) -> Map<String, Value> {
     let mut metadata: Map<String, Value> = after["metadata"]
@@ -133,7 +129,7 @@ async fn scalekit(
     org_id: Option<&str>,
 ) -> Result<Done, ApiError> {
     let client = &provider.client;
-    let after = &after(change);
+    let after = &change.after_value();
     let resource = change.address.as_str();
     let org = || org_id.ok_or_else(|| missing(client, change, "the organization's id"));
     match (change.resource_type.as_str(), change.action) {
@@ -384,7 +380,7 @@ async fn scalekit(
 
 /// Why a fresh read of an organization about to be pruned forbids the delete, if it does.
 fn delete_refusal(change: &ResourceChange, fresh: &LiveOrganization) -> Option<String> {
-    let before = &change.before.as_ref().map_or(Value::Null, |b| b.value());
+    let before = &change.before_value();
     if !fresh.owned {
         return Some(format!(
             "organization {} no longer carries orgform's ownership marker",
@@ -523,7 +519,7 @@ async fn nirvana(
     org_id: Option<&str>,
 ) -> Result<Done, ApiError> {
     let client = &provider.client;
-    let after = &after(change);
+    let after = &change.after_value();
     let resource = change.address.as_str();
     match (change.resource_type.as_str(), change.action) {
         ("organization", Action::Create) => {

@@ -86,12 +86,8 @@ pub fn read_workspace(
     collect_manifests(root, root, &mut manifest_paths, diags);
     manifest_paths.sort();
 
-    let config_file = read_source(
-        config_path,
-        read_text(&root.join(CONFIG_FILE)),
-        sources,
-        diags,
-    );
+    let config_text = read_text(&config_path);
+    let config_file = read_source(config_path, config_text, sources, diags);
     // Reading is mostly waiting on the file system: all cores wait at once.
     let texts: Vec<_> = manifest_paths
         .par_iter()
@@ -254,11 +250,11 @@ fn collect_in(
         let path = entry.path();
         // What a symlink points at needs a look (a dangling or looping one fails here); other
         // entries say what they are without one, which matters in a workspace of 100,000 files.
-        let metadata = match entry.file_type() {
+        let kind = match entry.file_type() {
             Ok(kind) if !kind.is_symlink() => Ok(kind),
             _ => std::fs::metadata(&path).map(|m| m.file_type()),
         };
-        let is_dir = metadata.as_ref().is_ok_and(|m| m.is_dir());
+        let is_dir = kind.as_ref().is_ok_and(|k| k.is_dir());
         if !is_dir && !is_manifest_name(&os_name) {
             continue;
         }
@@ -270,8 +266,8 @@ fn collect_in(
             ));
             continue;
         }
-        let metadata = match metadata {
-            Ok(metadata) => metadata,
+        let kind = match kind {
+            Ok(kind) => kind,
             Err(e) => {
                 let what = if entry.file_type().is_ok_and(|t| t.is_symlink()) {
                     format!("a symlink that cannot be followed (dangling or looping): {e}")
@@ -286,7 +282,7 @@ fn collect_in(
                 continue;
             }
         };
-        if metadata.is_dir() {
+        if kind.is_dir() {
             match path.canonicalize() {
                 Ok(canonical) if visited.insert(canonical.clone()) => {
                     collect_in(root, &path, out, visited, diags);
@@ -302,9 +298,9 @@ fn collect_in(
                     "fix or remove the link",
                 )),
             }
-        } else if metadata.is_file() && !(dir == root && os_name == CONFIG_FILE) {
+        } else if kind.is_file() && !(dir == root && os_name == CONFIG_FILE) {
             out.push(path);
-        } else if !metadata.is_file() {
+        } else if !kind.is_file() {
             diags.push(unreadable(
                 &path,
                 "not a regular file",

@@ -78,6 +78,22 @@ pub struct ResourceChange {
     pub message: Option<String>,
 }
 
+impl ResourceChange {
+    /// The live value before the change (`null` for a create), to look into.
+    pub fn before_value(&self) -> serde_json::Value {
+        self.before
+            .as_ref()
+            .map_or(serde_json::Value::Null, PlanValue::value)
+    }
+
+    /// The value after the change (`null` for a delete), to look into.
+    pub fn after_value(&self) -> serde_json::Value {
+        self.after
+            .as_ref()
+            .map_or(serde_json::Value::Null, PlanValue::value)
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     pub create: usize,

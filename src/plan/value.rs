@@ -24,12 +24,6 @@ impl PlanValue {
     }
 }
 
-impl From<Value> for PlanValue {
-    fn from(value: Value) -> Self {
-        Self::new(&value)
-    }
-}
-
 impl Serialize for PlanValue {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.value().serialize(serializer)

@@ -111,22 +111,20 @@ fn render_change(p: &Paint, change: &ResourceChange, out: &mut Vec<String>) {
     ));
     match change.action {
         Action::Create => {
-            for (path, value) in flatten(&change.after.as_ref().map_or(Value::Null, |v| v.value()))
-            {
+            for (path, value) in flatten(&change.after_value()) {
                 let path = clean(&path);
                 out.push(format!("      {} {path} = {}", p.green("+"), show(&value)));
             }
         }
         Action::Delete => {
-            for (path, value) in flatten(&change.before.as_ref().map_or(Value::Null, |v| v.value()))
-            {
+            for (path, value) in flatten(&change.before_value()) {
                 let path = clean(&path);
                 out.push(format!("      {} {path} = {}", p.red("-"), show(&value)));
             }
         }
         Action::Update | Action::Manual => {
-            let before = &change.before.as_ref().map_or(Value::Null, |v| v.value());
-            let after = &change.after.as_ref().map_or(Value::Null, |v| v.value());
+            let before = &change.before_value();
+            let after = &change.after_value();
             for path in &change.changed_paths {
                 changed_value(p, path, at_path(before, path), at_path(after, path), out);
             }

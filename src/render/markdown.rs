@@ -3,14 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
-
 use super::{at_path, flatten, show, summary_line};
 use crate::plan::{Action, Plan, ResourceChange};
 
 fn diff_lines(change: &ResourceChange) -> Vec<String> {
-    let before = &change.before.as_ref().map_or(Value::Null, |v| v.value());
-    let after = &change.after.as_ref().map_or(Value::Null, |v| v.value());
+    let before = &change.before_value();
+    let after = &change.after_value();
     let mut lines = vec![format!(
         "{} {} ({})",
         match change.action {
