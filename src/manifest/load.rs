@@ -27,6 +27,17 @@ pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 /// levels were measured to overflow it).
 pub fn parse_options() -> Options {
     let mut options = Options::default();
+    options.budget = Some(parse_budget());
+    options.alias_limits.max_total_replayed_events = 100_000;
+    options.alias_limits.max_replay_stack_depth = 16;
+    options.duplicate_keys = DuplicateKeyPolicy::PassThrough;
+    options.strict_booleans = true;
+    options.leading_zero_numbers_as_strings = true;
+    options.with_snippet = false;
+    options
+}
+
+pub(super) fn parse_budget() -> Budget {
     let mut budget = Budget::default();
     budget.max_depth = 32;
     // Generous for many organizations in one file; the 64 MiB file limit bounds them anyway.
@@ -36,14 +47,7 @@ pub fn parse_options() -> Options {
     budget.max_anchors = 10_000;
     // Many organizations may share one file (the default allows 1,024 documents).
     budget.max_documents = 1_000_000;
-    options.budget = Some(budget);
-    options.alias_limits.max_total_replayed_events = 100_000;
-    options.alias_limits.max_replay_stack_depth = 16;
-    options.duplicate_keys = DuplicateKeyPolicy::PassThrough;
-    options.strict_booleans = true;
-    options.leading_zero_numbers_as_strings = true;
-    options.with_snippet = false;
-    options
+    budget
 }
 
 /// The workspace as read from disk: where it is, every file's text (diagnostics quote them,
@@ -376,6 +380,9 @@ fn read_source(
 /// location and the file yields nothing: a half-read file must not look like a valid one.
 pub fn parse_documents(file: FileId, sources: &Sources, diags: &mut Diagnostics) -> Vec<Node> {
     let text = &sources.get(file).text;
+    if let Some(documents) = super::plain_yaml::parse_plain(text, &parse_budget()) {
+        return documents;
+    }
     match serde_saphyr::from_str_multiple_with_options::<Node, Vec<Node>>(text, parse_options()) {
         Ok(documents) => documents,
         Err(error) => {

@@ -7,6 +7,7 @@ mod document;
 mod interpolate;
 mod load;
 mod node;
+mod plain_yaml;
 mod source;
 mod span;
 pub mod templates;
