@@ -8,6 +8,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 
 use super::steps::perform;
+use crate::model::ResourceType;
 use crate::plan::{Action, Plan, ResourceChange};
 use crate::provider::AnyProvider;
 
@@ -50,7 +51,10 @@ fn dependencies(steps: &[&ResourceChange]) -> Vec<Vec<usize>> {
     let mut organization_step: BTreeMap<String, usize> = BTreeMap::new();
     let mut child_deletes: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (index, change) in steps.iter().enumerate() {
-        match (change.resource_type == "organization", change.action) {
+        match (
+            change.resource_type == ResourceType::Organization,
+            change.action,
+        ) {
             (true, Action::Create | Action::Update) => {
                 organization_step.insert(change.address.clone(), index);
             }
@@ -63,8 +67,11 @@ fn dependencies(steps: &[&ResourceChange]) -> Vec<Vec<usize>> {
     }
     steps
         .iter()
-        .map(
-            |change| match (change.resource_type == "organization", change.action) {
+        .map(|change| {
+            match (
+                change.resource_type == ResourceType::Organization,
+                change.action,
+            ) {
                 (false, _) => organization_step
                     .get(&organization_of(&change.address))
                     .copied()
@@ -75,8 +82,8 @@ fn dependencies(steps: &[&ResourceChange]) -> Vec<Vec<usize>> {
                     .cloned()
                     .unwrap_or_default(),
                 (true, _) => Vec::new(),
-            },
-        )
+            }
+        })
         .collect()
 }
 
@@ -179,8 +186,8 @@ pub async fn execute_until(
         if let Some(count) = in_flight.get_mut(change.provider.as_str()) {
             *count = count.saturating_sub(1);
         }
-        if let (Outcome::Done(Some(id)), "organization", Action::Create) =
-            (&outcome, change.resource_type.as_str(), change.action)
+        if let (Outcome::Done(Some(id)), ResourceType::Organization, Action::Create) =
+            (&outcome, change.resource_type, change.action)
         {
             created.insert(change.address.clone(), id.clone());
         }
@@ -210,10 +217,10 @@ mod tests {
     use super::*;
     use crate::plan::Reason;
 
-    fn change(address: &str, resource_type: &str, action: Action) -> ResourceChange {
+    fn change(address: &str, resource_type: ResourceType, action: Action) -> ResourceChange {
         ResourceChange {
             address: address.into(),
-            resource_type: resource_type.into(),
+            resource_type,
             provider: "p".into(),
             action,
             action_reason: Reason::NotInLive,
@@ -229,11 +236,11 @@ mod tests {
     #[test]
     fn children_wait_for_parents_and_organization_deletes_for_children() {
         let changes = [
-            change("org.a", "organization", Action::Create),
-            change("org.a.domain[a.io]", "domain", Action::Create),
-            change("org.b.member[x]", "member", Action::Delete),
-            change("org.b", "organization", Action::Delete),
-            change("org.c.domain[c.io]", "domain", Action::Delete),
+            change("org.a", ResourceType::Organization, Action::Create),
+            change("org.a.domain[a.io]", ResourceType::Domain, Action::Create),
+            change("org.b.member[x]", ResourceType::Member, Action::Delete),
+            change("org.b", ResourceType::Organization, Action::Delete),
+            change("org.c.domain[c.io]", ResourceType::Domain, Action::Delete),
         ];
         let steps: Vec<&ResourceChange> = changes.iter().collect();
         assert_eq!(

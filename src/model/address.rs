@@ -4,8 +4,12 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// The kind of a resource, in the order children are listed under their organization.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// The kind of a resource, in the order children are listed under their organization. In plan
+/// JSON it is the `type` of a change, in lower case.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum ResourceType {
     Organization,
     Address,

@@ -31,6 +31,19 @@ pub struct PlanInput<'a> {
     pub allow_deletes: Option<u32>,
 }
 
+/// Organizations planned in parallel before their results are appended to the plan.
+const PLAN_CHUNK: usize = 4096;
+
+/// How many entries an organization's plan has when live state matches (one per resource), so
+/// that its results are held without a growing vector's spare room.
+fn expected_changes(org: &Organization) -> usize {
+    let len = |v: Option<usize>| v.unwrap_or(0);
+    1 + usize::from(org.address.is_some())
+        + len(org.domains.as_ref().map(Vec::len))
+        + len(org.members.as_ref().map(Vec::len))
+        + len(org.licenses.as_ref().map(Vec::len))
+}
+
 /// Licenses expiring within this many days are called out as a warning.
 pub const EXPIRY_WARNING_DAYS: i64 = 30;
 
@@ -38,7 +51,7 @@ pub const EXPIRY_WARNING_DAYS: i64 = 30;
 /// appended in organization order, so that the plan does not depend on how work was split.
 #[derive(Default)]
 struct Out {
-    changes: Vec<(ResourceAddress, ResourceChange)>,
+    changes: Vec<ResourceChange>,
     warnings: Vec<Warning>,
     live_members: BTreeMap<String, usize>,
     protected: Vec<String>,
@@ -66,20 +79,21 @@ impl Out {
         ids: (Option<&str>, Option<&str>),
         message: Option<String>,
     ) {
+        let (before, after) = PlanValue::pair(before.as_ref(), after.as_ref());
         let change = ResourceChange {
             address: address.to_string(),
-            resource_type: address.resource.as_str().to_owned(),
+            resource_type: address.resource,
             provider: provider.to_owned(),
             action,
             action_reason: reason,
-            before: before.as_ref().map(PlanValue::new),
-            after: after.as_ref().map(PlanValue::new),
+            before,
+            after,
             changed_paths,
             live_id: ids.0.map(str::to_owned),
             organization_id: ids.1.map(str::to_owned),
             message,
         };
-        self.changes.push((address, change));
+        self.changes.push(change);
     }
 }
 
@@ -106,22 +120,26 @@ pub fn plan(input: PlanInput) -> Result<Plan, Vec<IdentityError>> {
             live.complete,
         );
         errors.extend(identity_errors);
-        // Organizations are planned independently of each other: on every core at once.
-        let planned: Vec<Out> = organizations
-            .par_iter()
-            .map(|org| {
-                let matched = matches
-                    .get(&org.key.value)
-                    .map(|(i, how)| (&live.organizations[*i], how));
-                let mut planned = Out::default();
-                plan_organization(org, matched, &input, &mut planned);
-                planned
-            })
-            .collect();
+        // Organizations are planned independently of each other: on every core at once, a
+        // chunk at a time, so that only one chunk's results are held twice while appended.
         out.changes
-            .reserve(planned.iter().map(|p| p.changes.len()).sum());
-        for planned in planned {
-            out.append(planned);
+            .reserve(organizations.iter().map(|o| expected_changes(o)).sum());
+        for chunk in organizations.chunks(PLAN_CHUNK) {
+            let planned: Vec<Out> = chunk
+                .par_iter()
+                .map(|org| {
+                    let matched = matches
+                        .get(&org.key.value)
+                        .map(|(i, how)| (&live.organizations[*i], how));
+                    let mut planned = Out::default();
+                    planned.changes.reserve_exact(expected_changes(org));
+                    plan_organization(org, matched, &input, &mut planned);
+                    planned
+                })
+                .collect();
+            for planned in planned {
+                out.append(planned);
+            }
         }
         let prune = desired.policy.prune
             && live.complete
@@ -172,11 +190,14 @@ pub fn plan(input: PlanInput) -> Result<Plan, Vec<IdentityError>> {
         return Err(errors);
     }
     let mut changes = out.changes;
-    changes.retain(|(address, _)| {
-        input.targets.is_empty() || input.targets.iter().any(|t| t.selects(address))
-    });
-    changes.sort_by(|(a, x), (b, y)| (a, x.action).cmp(&(b, y.action)));
-    let changes: Vec<ResourceChange> = changes.into_iter().map(|(_, c)| c).collect();
+    if !input.targets.is_empty() {
+        changes.retain(|change| {
+            let (org, resource, name) = change.address_parts();
+            let address = ResourceAddress::child(org, resource, name);
+            input.targets.iter().any(|t| t.selects(&address))
+        });
+    }
+    changes.sort_by(|x, y| (x.address_parts(), x.action).cmp(&(y.address_parts(), y.action)));
     let mut summary = Summary::default();
     for change in &changes {
         match change.action {

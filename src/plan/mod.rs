@@ -6,6 +6,7 @@ pub mod identity;
 mod safety;
 mod value;
 
+use crate::model::ResourceType;
 use serde::{Deserialize, Serialize};
 
 pub use diff::{PlanInput, plan};
@@ -60,7 +61,7 @@ pub enum Reason {
 pub struct ResourceChange {
     pub address: String,
     #[serde(rename = "type")]
-    pub resource_type: String,
+    pub resource_type: ResourceType,
     pub provider: String,
     pub action: Action,
     pub action_reason: Reason,
@@ -79,6 +80,26 @@ pub struct ResourceChange {
 }
 
 impl ResourceChange {
+    /// The address in its parts (organization key, type, child name), as `ResourceAddress`
+    /// orders them, without holding a second copy of every address. Only an organization's
+    /// own address can have a key with a `.` in it (a pruned organization's external id);
+    /// children belong to manifest organizations, whose keys have none.
+    pub fn address_parts(&self) -> (&str, ResourceType, &str) {
+        let rest = self.address.strip_prefix("org.").unwrap_or(&self.address);
+        let (org, tail) = match self.resource_type {
+            ResourceType::Organization => (rest, ""),
+            _ => rest.split_once('.').unwrap_or((rest, "")),
+        };
+        let name = match self.resource_type {
+            ResourceType::Organization | ResourceType::Address => "",
+            _ => tail
+                .split_once('[')
+                .and_then(|(_, name)| name.strip_suffix(']'))
+                .unwrap_or(tail),
+        };
+        (org, self.resource_type, name)
+    }
+
     /// The live value before the change (`null` for a create), to look into.
     pub fn before_value(&self) -> serde_json::Value {
         self.before
@@ -181,5 +202,42 @@ impl Plan {
         self.resource_changes
             .iter()
             .filter(|c| c.action != Action::NoOp)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ResourceAddress;
+
+    #[test]
+    fn address_parts_order_changes_as_their_typed_addresses_do() {
+        let addresses = [
+            ResourceAddress::organization("acme"),
+            ResourceAddress::address("acme"),
+            ResourceAddress::child("acme", ResourceType::Domain, "acme.io"),
+            ResourceAddress::child("acme", ResourceType::Member, "ada@acme.example"),
+            ResourceAddress::child("acme", ResourceType::License, "INTERNAL"),
+            ResourceAddress::child("acme-2", ResourceType::Member, "usr_[1]"),
+            // A pruned organization's external id may hold anything.
+            ResourceAddress::organization("globex.corp[eu]"),
+        ];
+        for address in &addresses {
+            let change = ResourceChange {
+                address: address.to_string(),
+                resource_type: address.resource,
+                provider: "main".into(),
+                action: Action::NoOp,
+                action_reason: Reason::Unchanged,
+                before: None,
+                after: None,
+                changed_paths: Vec::new(),
+                live_id: None,
+                organization_id: None,
+                message: None,
+            };
+            let (org, resource, name) = change.address_parts();
+            assert_eq!(ResourceAddress::child(org, resource, name), *address);
+        }
     }
 }

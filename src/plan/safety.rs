@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Action, ResourceChange};
 use crate::manifest::RemovalLimit;
-use crate::model::Policy;
+use crate::model::{Policy, ResourceType};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Safety {
@@ -38,7 +38,7 @@ pub fn check(
     let mut violations = Vec::new();
     let deletes: Vec<&ResourceChange> = changes
         .iter()
-        .filter(|c| c.action == Action::Delete && c.resource_type == "organization")
+        .filter(|c| c.action == Action::Delete && c.resource_type == ResourceType::Organization)
         .collect();
     let allowed = allow_deletes.unwrap_or(0).max(policy.max_deletes) as usize;
     if deletes.len() > allowed {
@@ -73,7 +73,7 @@ pub fn check(
     let mut removals: BTreeMap<String, usize> = BTreeMap::new();
     for change in changes
         .iter()
-        .filter(|c| c.action == Action::Delete && c.resource_type == "member")
+        .filter(|c| c.action == Action::Delete && c.resource_type == ResourceType::Member)
     {
         let org = change
             .address
