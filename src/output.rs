@@ -110,7 +110,7 @@ pub fn diagnostics_json(errors: &[ManifestError], sources: &crate::manifest::Sou
             let (file, line, column) = match e.span() {
                 Some(span) => {
                     let text = &sources.get(span.file).text;
-                    let before = text.get(..span.offset).unwrap_or(text);
+                    let before = text.get(..span.offset()).unwrap_or(text);
                     let line = before.matches('\n').count() + 1;
                     let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
                     (

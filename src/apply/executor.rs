@@ -151,19 +151,20 @@ pub async fn execute_until(
                 if stop() {
                     break;
                 }
-                let busy = in_flight.get(steps[index].provider.as_str()).copied();
+                let busy = in_flight.get(&*steps[index].provider).copied();
                 if busy.unwrap_or(0) >= limit(&steps[index].provider) {
                     continue;
                 }
                 if deps[index].iter().all(|d| results[*d].is_some()) {
                     started.insert(index);
                     let change = steps[index];
-                    *in_flight.entry(change.provider.as_str()).or_default() += 1;
-                    let org_id = change
-                        .organization_id
-                        .clone()
-                        .or_else(|| created.get(&organizations[index]).cloned());
-                    let provider = providers.get(&change.provider);
+                    *in_flight.entry(&*change.provider).or_default() += 1;
+                    let org_id = change.organization_id.clone().or_else(|| {
+                        created
+                            .get(&organizations[index])
+                            .map(|id| id.as_str().into())
+                    });
+                    let provider = providers.get(&*change.provider);
                     running.push(async move {
                         let outcome = match provider {
                             Some(provider) => {
@@ -183,7 +184,7 @@ pub async fn execute_until(
             break;
         };
         let change = steps[index];
-        if let Some(count) = in_flight.get_mut(change.provider.as_str()) {
+        if let Some(count) = in_flight.get_mut(&*change.provider) {
             *count = count.saturating_sub(1);
         }
         if let (Outcome::Done(Some(id)), ResourceType::Organization, Action::Create) =

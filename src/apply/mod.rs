@@ -12,7 +12,7 @@ use crate::plan::{Action, Plan, ResourceChange};
 /// The changes of `saved` whose live values moved since it was computed: each is compared with
 /// the same address in `fresh` (the plan of the current live state).
 pub fn moved_since(saved: &Plan, fresh: &Plan) -> Vec<String> {
-    let key = |c: &ResourceChange| (c.address.clone(), c.resource_type.clone());
+    let key = |c: &ResourceChange| (c.address.clone(), c.resource_type);
     let fresh: std::collections::BTreeMap<_, Vec<&ResourceChange>> = fresh
         .resource_changes
         .iter()

@@ -86,7 +86,7 @@ fn config_for(provider: &Provider, workspace: &LoadedWorkspace) -> String {
         .map(|(_, config)| config);
     let raw = |span: Span| -> Option<&str> {
         let source = &workspace.sources.get(span.file).text;
-        source.get(span.offset..span.offset + span.len)
+        source.get(span.offset()..span.offset() + span.len())
     };
     let as_written = |setting: Option<&Spanned<String>>| -> Option<String> {
         let setting = setting?;

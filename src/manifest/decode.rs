@@ -31,7 +31,7 @@ impl DecodeCx<'_> {
         self.sources
             .get(span.file)
             .text
-            .get(span.offset..span.offset + span.len)
+            .get(span.offset()..span.offset() + span.len())
             .unwrap_or_default()
     }
 
@@ -67,7 +67,7 @@ impl DecodeCx<'_> {
         Some(self.text_at(span))
             .and_then(|slice| slice.find(needle))
             .map_or(span, |pos| {
-                Span::new(span.file, span.offset + pos, needle.len())
+                Span::new(span.file, span.offset() + pos, needle.len())
             })
     }
 }

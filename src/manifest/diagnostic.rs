@@ -93,7 +93,7 @@ impl ManifestError {
 
     fn sort_key(&self, sources: &Sources) -> (String, usize) {
         match &self.location {
-            Some((span, _)) => (sources.path(span.file).display().to_string(), span.offset),
+            Some((span, _)) => (sources.path(span.file).display().to_string(), span.offset()),
             None => (String::new(), 0),
         }
     }
@@ -127,7 +127,7 @@ impl miette::Diagnostic for ManifestError {
         self.source.as_ref()?;
         let labeled = LabeledSpan::new_primary_with_span(
             Some(label.clone()),
-            SourceSpan::new(span.offset.into(), span.len),
+            SourceSpan::new(span.offset().into(), span.len()),
         );
         Some(Box::new(std::iter::once(labeled)))
     }

@@ -72,9 +72,10 @@ impl Default for Policy {
 pub struct Organization {
     pub key: Spanned<Key>,
     pub provider: String,
+    // Rarely set text fields are boxed: a fleet holds a hundred thousand of these.
     pub kind: ProviderKind,
     pub name: Spanned<String>,
-    pub id: Option<Spanned<String>>,
+    pub id: Option<Box<Spanned<String>>>,
     pub previously: Vec<Spanned<String>>,
     /// The templates this organization's document extends.
     pub extends: Vec<Spanned<String>>,
@@ -84,11 +85,11 @@ pub struct Organization {
     pub ignore: Vec<Spanned<String>>,
     pub billing_email: Option<Spanned<Option<Email>>>,
     pub metadata: Option<BTreeMap<String, Spanned<String>>>,
-    pub slug: Option<Spanned<String>>,
+    pub slug: Option<Box<Spanned<String>>>,
     pub features: Option<Spanned<Features>>,
     pub region: Option<Spanned<ScalekitRegion>>,
-    pub org_type: Option<Spanned<String>>,
-    pub description: Option<Spanned<String>>,
+    pub org_type: Option<Box<Spanned<String>>>,
+    pub description: Option<Box<Spanned<String>>>,
     pub services: Option<Spanned<Services>>,
     pub domains: Option<Vec<Domain>>,
     /// Boxed: most organizations have none, and the rest of the struct stays small.

@@ -56,7 +56,7 @@ pub struct LiveOrganization {
     pub domains: Option<Vec<LiveDomain>>,
     /// `Some(None)`: fetched, and the organization has no address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<Option<LiveAddress>>,
+    pub address: Option<Option<Box<LiveAddress>>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub members: Option<Vec<LiveMember>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -2,6 +2,7 @@
 //! comes from the live state), ties broken by address.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde_json::{Map, Value, json};
@@ -55,6 +56,17 @@ struct Out {
     warnings: Vec<Warning>,
     live_members: BTreeMap<String, usize>,
     protected: Vec<String>,
+    /// The provider name and organization id of the last change, shared by the next ones.
+    shared: (Option<Arc<str>>, Option<Arc<str>>),
+}
+
+/// `text` as the `Arc` in `last` when it says the same, so that an organization's changes
+/// hold one copy of it.
+fn shared(last: &mut Option<Arc<str>>, text: &str) -> Arc<str> {
+    match last {
+        Some(held) if **held == *text => held.clone(),
+        _ => last.insert(text.into()).clone(),
+    }
 }
 
 impl Out {
@@ -83,14 +95,14 @@ impl Out {
         let change = ResourceChange {
             address: address.to_string(),
             resource_type: address.resource,
-            provider: provider.to_owned(),
+            provider: shared(&mut self.shared.0, provider),
             action,
             action_reason: reason,
             before,
             after,
             changed_paths,
             live_id: ids.0.map(str::to_owned),
-            organization_id: ids.1.map(str::to_owned),
+            organization_id: ids.1.map(|id| shared(&mut self.shared.1, id)),
             message,
         };
         self.changes.push(change);

@@ -7,6 +7,8 @@ mod safety;
 mod value;
 
 use crate::model::ResourceType;
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 pub use diff::{PlanInput, plan};
@@ -62,7 +64,8 @@ pub struct ResourceChange {
     pub address: String,
     #[serde(rename = "type")]
     pub resource_type: ResourceType,
-    pub provider: String,
+    /// Shared: the same few names for every change.
+    pub provider: Arc<str>,
     pub action: Action,
     pub action_reason: Reason,
     pub before: Option<PlanValue>,
@@ -73,7 +76,7 @@ pub struct ResourceChange {
     pub live_id: Option<String>,
     /// The vendor id of the organization a child belongs to, when it exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_id: Option<String>,
+    pub organization_id: Option<Arc<str>>,
     /// For manual actions: what a person must do, and where.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,

@@ -135,7 +135,7 @@ impl Provider for Nirvana {
                 .client
                 .get_optional(&path, &format!("{resource}.address"))
                 .await?;
-            org.address = Some(found.map(address_from));
+            org.address = Some(found.map(|a| Box::new(address_from(a))));
         }
         if needs.members {
             let path = format!("/v1/organizations/{}/memberships", org.id);
