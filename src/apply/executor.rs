@@ -56,7 +56,7 @@ fn dependencies(steps: &[&ResourceChange]) -> Vec<Vec<usize>> {
             change.action,
         ) {
             (true, Action::Create | Action::Update) => {
-                organization_step.insert(change.address.clone(), index);
+                organization_step.insert(change.address.to_string(), index);
             }
             (false, Action::Delete) => child_deletes
                 .entry(organization_of(&change.address))
@@ -78,7 +78,7 @@ fn dependencies(steps: &[&ResourceChange]) -> Vec<Vec<usize>> {
                     .into_iter()
                     .collect(),
                 (true, Action::Delete) => child_deletes
-                    .get(&change.address)
+                    .get(&*change.address)
                     .cloned()
                     .unwrap_or_default(),
                 (true, _) => Vec::new(),
@@ -135,7 +135,7 @@ pub async fn execute_until(
                     .find(|d| results[**d].as_ref().is_some_and(|r| !r.succeeded()));
                 if let Some(blocker) = blocked {
                     let result = StepResult {
-                        address: steps[index].address.clone(),
+                        address: steps[index].address.to_string(),
                         action: steps[index].action,
                         outcome: Outcome::Skipped(format!(
                             "{} did not succeed",
@@ -190,10 +190,10 @@ pub async fn execute_until(
         if let (Outcome::Done(Some(id)), ResourceType::Organization, Action::Create) =
             (&outcome, change.resource_type, change.action)
         {
-            created.insert(change.address.clone(), id.clone());
+            created.insert(change.address.to_string(), id.clone());
         }
         let result = StepResult {
-            address: change.address.clone(),
+            address: change.address.to_string(),
             action: change.action,
             outcome,
         };
@@ -205,7 +205,7 @@ pub async fn execute_until(
         .zip(&steps)
         .map(|(result, change)| {
             result.unwrap_or_else(|| StepResult {
-                address: change.address.clone(),
+                address: change.address.to_string(),
                 action: change.action,
                 outcome: Outcome::NotStarted,
             })

@@ -35,6 +35,6 @@ pub fn moved_since(saved: &Plan, fresh: &Plan) -> Vec<String> {
             });
             !same
         })
-        .map(|c| c.address.clone())
+        .map(|c| c.address.to_string())
         .collect()
 }

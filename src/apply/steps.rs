@@ -113,7 +113,7 @@ fn missing(client: &HttpClient, change: &ResourceChange, what: &str) -> ApiError
     ApiError {
         provider: client.provider.clone(),
         vendor: client.vendor,
-        resource: change.address.clone(),
+        resource: change.address.to_string(),
         method: "-".into(),
         path: "-".into(),
         kind: ApiErrorKind::Decode(format!("the plan lacks {what}")),
@@ -130,7 +130,7 @@ async fn scalekit(
 ) -> Result<Done, ApiError> {
     let client = &provider.client;
     let after = &change.after_value();
-    let resource = change.address.as_str();
+    let resource = &*change.address;
     let org = || org_id.ok_or_else(|| missing(client, change, "the organization's id"));
     match (change.resource_type.as_str(), change.action) {
         ("organization", Action::Create) => {
@@ -520,7 +520,7 @@ async fn nirvana(
 ) -> Result<Done, ApiError> {
     let client = &provider.client;
     let after = &change.after_value();
-    let resource = change.address.as_str();
+    let resource = &*change.address;
     match (change.resource_type.as_str(), change.action) {
         ("organization", Action::Create) => {
             // Nirvana has no look-up by name and no delete: a create on an unproven listing

@@ -61,7 +61,7 @@ pub enum Reason {
 /// One planned change to one resource.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResourceChange {
-    pub address: String,
+    pub address: Box<str>,
     #[serde(rename = "type")]
     pub resource_type: ResourceType,
     /// Shared: the same few names for every change.
@@ -73,13 +73,13 @@ pub struct ResourceChange {
     pub changed_paths: Vec<String>,
     /// The vendor id of the live object (for organizations, domains and members).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub live_id: Option<String>,
+    pub live_id: Option<Box<str>>,
     /// The vendor id of the organization a child belongs to, when it exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization_id: Option<Arc<str>>,
     /// For manual actions: what a person must do, and where.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<Box<str>>,
 }
 
 impl ResourceChange {
@@ -227,7 +227,7 @@ mod tests {
         ];
         for address in &addresses {
             let change = ResourceChange {
-                address: address.to_string(),
+                address: address.to_string().into(),
                 resource_type: address.resource,
                 provider: "main".into(),
                 action: Action::NoOp,

@@ -59,10 +59,10 @@ pub fn check(
         });
     }
     for delete in &deletes {
-        if protected.contains(&delete.address) {
+        if protected.iter().any(|p| **p == *delete.address) {
             violations.push(Violation {
                 rule: "protect".into(),
-                address: Some(delete.address.clone()),
+                address: Some(delete.address.to_string()),
                 message: format!("{} is protected: orgform never deletes it", delete.address),
                 allow_with:
                     "remove `protect: true` from its manifest and apply, or delete it by hand"

@@ -44,7 +44,7 @@ async fn a_moved_key_updates_the_external_id_in_place() {
     let (plan, _) = scenario.plan(&[]).await.expect("plan");
     let actions: Vec<(String, &str)> = plan
         .actionable()
-        .map(|c| (c.address.clone(), c.action.as_str()))
+        .map(|c| (c.address.to_string(), c.action.as_str()))
         .collect();
     assert_eq!(
         actions,

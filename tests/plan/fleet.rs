@@ -83,7 +83,7 @@ async fn target_patterns_select_organizations_and_the_plan_says_it_is_targeted()
         "organization: tenant-a\nname: A\n---\norganization: tenant-b\nname: B\ndomains: [b.example]\n---\norganization: other\nname: Other\n",
     );
     let (plan, _) = scenario.plan(&["org.tenant-*"]).await.expect("plan");
-    let addresses: Vec<&str> = plan.actionable().map(|c| c.address.as_str()).collect();
+    let addresses: Vec<&str> = plan.actionable().map(|c| &*c.address).collect();
     assert_eq!(
         addresses,
         [

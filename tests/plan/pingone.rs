@@ -63,7 +63,7 @@ name: Not In PingOne
     let risk = plan
         .resource_changes
         .iter()
-        .find(|c| c.address == "org.licensing.license[RISKTRIAL]")
+        .find(|c| &*c.address == "org.licensing.license[RISKTRIAL]")
         .unwrap();
     assert_eq!(risk.changed_paths, ["status"]);
     assert!(
@@ -75,7 +75,7 @@ name: Not In PingOne
     let org = plan
         .resource_changes
         .iter()
-        .find(|c| c.address == "org.licensing")
+        .find(|c| &*c.address == "org.licensing")
         .unwrap();
     assert_eq!(org.changed_paths, ["name"], "only the name differs");
     assert_eq!(

@@ -59,7 +59,7 @@ async fn protect_is_recorded_on_organizations_orgform_owns() {
     let update = plan
         .resource_changes
         .iter()
-        .find(|c| c.address == "org.crown")
+        .find(|c| &*c.address == "org.crown")
         .unwrap();
     assert_eq!(update.changed_paths, ["protect"]);
 }

@@ -105,7 +105,7 @@ async fn a_plan_covers_every_action_a_writable_vendor_takes() {
     let acme = plan
         .resource_changes
         .iter()
-        .find(|c| c.address == "org.acme" && c.action == orgform::plan::Action::Update)
+        .find(|c| &*c.address == "org.acme" && c.action == orgform::plan::Action::Update)
         .unwrap();
     assert!(
         !acme

@@ -126,7 +126,7 @@ pub fn actions(plan: &Plan) -> Vec<(String, String, String)> {
         .filter(|c| c.action != orgform::plan::Action::NoOp)
         .map(|c| {
             (
-                c.address.clone(),
+                c.address.to_string(),
                 c.action.as_str().to_owned(),
                 serde_json::to_value(c.action_reason)
                     .unwrap()
