@@ -216,22 +216,9 @@ pub async fn execute_until(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Reason;
 
     fn change(address: &str, resource_type: ResourceType, action: Action) -> ResourceChange {
-        ResourceChange {
-            address: address.into(),
-            resource_type,
-            provider: "p".into(),
-            action,
-            action_reason: Reason::NotInLive,
-            before: None,
-            after: None,
-            changed_paths: Vec::new(),
-            live_id: None,
-            organization_id: None,
-            message: None,
-        }
+        ResourceChange::bare(address, resource_type, action)
     }
 
     #[test]

@@ -99,6 +99,14 @@ pub struct Organization {
 }
 
 impl Organization {
+    /// How many resources it declares: itself, its postal address, domains, members, licenses.
+    pub fn resource_count(&self) -> usize {
+        1 + usize::from(self.address.is_some())
+            + count(&self.domains)
+            + count(&self.members)
+            + count(&self.licenses)
+    }
+
     pub fn address(&self) -> ResourceAddress {
         ResourceAddress::organization(self.key.as_str())
     }
@@ -157,6 +165,11 @@ pub struct License {
     pub min_days_left: Option<u32>,
 }
 
+/// How many entries a managed list has (none when it is absent: unmanaged).
+fn count<T>(list: &Option<Vec<T>>) -> usize {
+    list.as_ref().map_or(0, Vec::len)
+}
+
 /// Counts for `orgform validate`'s summary line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Totals {
@@ -174,16 +187,10 @@ impl DesiredState {
         let orgs = self.organizations.values();
         Totals {
             organizations: self.organizations.len(),
-            domains: orgs
-                .clone()
-                .map(|o| o.domains.as_ref().map_or(0, Vec::len))
-                .sum(),
+            domains: orgs.clone().map(|o| count(&o.domains)).sum(),
             addresses: orgs.clone().filter(|o| o.address.is_some()).count(),
-            members: orgs
-                .clone()
-                .map(|o| o.members.as_ref().map_or(0, Vec::len))
-                .sum(),
-            licenses: orgs.map(|o| o.licenses.as_ref().map_or(0, Vec::len)).sum(),
+            members: orgs.clone().map(|o| count(&o.members)).sum(),
+            licenses: orgs.map(|o| count(&o.licenses)).sum(),
             providers: self.providers.len(),
             templates: self.templates,
         }

@@ -35,16 +35,6 @@ pub struct PlanInput<'a> {
 /// Organizations planned in parallel before their results are appended to the plan.
 const PLAN_CHUNK: usize = 4096;
 
-/// How many entries an organization's plan has when live state matches (one per resource), so
-/// that its results are held without a growing vector's spare room.
-fn expected_changes(org: &Organization) -> usize {
-    let len = |v: Option<usize>| v.unwrap_or(0);
-    1 + usize::from(org.address.is_some())
-        + len(org.domains.as_ref().map(Vec::len))
-        + len(org.members.as_ref().map(Vec::len))
-        + len(org.licenses.as_ref().map(Vec::len))
-}
-
 /// Licenses expiring within this many days are called out as a warning.
 pub const EXPIRY_WARNING_DAYS: i64 = 30;
 
@@ -57,7 +47,8 @@ struct Out {
     live_members: BTreeMap<String, usize>,
     protected: Vec<String>,
     /// The provider name and organization id of the last change, shared by the next ones.
-    shared: (Option<Arc<str>>, Option<Arc<str>>),
+    last_provider: Option<Arc<str>>,
+    last_organization_id: Option<Arc<str>>,
 }
 
 /// `text` as the `Arc` in `last` when it says the same, so that an organization's changes
@@ -96,14 +87,14 @@ impl Out {
             // Exactly sized: a formatted string keeps up to half again as spare room.
             address: address.to_string().into_boxed_str(),
             resource_type: address.resource,
-            provider: shared(&mut self.shared.0, provider),
+            provider: shared(&mut self.last_provider, provider),
             action,
             action_reason: reason,
             before,
             after,
             changed_paths,
             live_id: ids.0.map(Box::from),
-            organization_id: ids.1.map(|id| shared(&mut self.shared.1, id)),
+            organization_id: ids.1.map(|id| shared(&mut self.last_organization_id, id)),
             message: message.map(String::into_boxed_str),
         };
         self.changes.push(change);
@@ -136,7 +127,7 @@ pub fn plan(input: PlanInput) -> Result<Plan, Vec<IdentityError>> {
         // Organizations are planned independently of each other: on every core at once, a
         // chunk at a time, so that only one chunk's results are held twice while appended.
         out.changes
-            .reserve(organizations.iter().map(|o| expected_changes(o)).sum());
+            .reserve(organizations.iter().map(|o| o.resource_count()).sum());
         for chunk in organizations.chunks(PLAN_CHUNK) {
             let planned: Vec<Out> = chunk
                 .par_iter()
@@ -145,7 +136,8 @@ pub fn plan(input: PlanInput) -> Result<Plan, Vec<IdentityError>> {
                         .get(&org.key.value)
                         .map(|(i, how)| (&live.organizations[*i], how));
                     let mut planned = Out::default();
-                    planned.changes.reserve_exact(expected_changes(org));
+                    // One entry per resource when live state matches: no spare room to hold.
+                    planned.changes.reserve_exact(org.resource_count());
                     plan_organization(org, matched, &input, &mut planned);
                     planned
                 })

@@ -83,6 +83,24 @@ pub struct ResourceChange {
 }
 
 impl ResourceChange {
+    /// A change with nothing but its address, type and action, for tests of ordering and steps.
+    #[cfg(test)]
+    pub(crate) fn bare(address: &str, resource_type: ResourceType, action: Action) -> Self {
+        Self {
+            address: address.into(),
+            resource_type,
+            provider: "p".into(),
+            action,
+            action_reason: Reason::NotInLive,
+            before: None,
+            after: None,
+            changed_paths: Vec::new(),
+            live_id: None,
+            organization_id: None,
+            message: None,
+        }
+    }
+
     /// The address in its parts (organization key, type, child name), as `ResourceAddress`
     /// orders them, without holding a second copy of every address. Only an organization's
     /// own address can have a key with a `.` in it (a pruned organization's external id);
@@ -226,19 +244,7 @@ mod tests {
             ResourceAddress::organization("globex.corp[eu]"),
         ];
         for address in &addresses {
-            let change = ResourceChange {
-                address: address.to_string().into(),
-                resource_type: address.resource,
-                provider: "main".into(),
-                action: Action::NoOp,
-                action_reason: Reason::Unchanged,
-                before: None,
-                after: None,
-                changed_paths: Vec::new(),
-                live_id: None,
-                organization_id: None,
-                message: None,
-            };
+            let change = ResourceChange::bare(&address.to_string(), address.resource, Action::NoOp);
             let (org, resource, name) = change.address_parts();
             assert_eq!(ResourceAddress::child(org, resource, name), *address);
         }
