@@ -159,9 +159,7 @@ fn desired_state(
         })
         .collect();
 
-    // Collected first and built into the map at once: a map built from sorted entries fills its
-    // nodes, while one grown by inserts keeps them a third empty on average.
-    let mut organizations: Vec<(Key, Organization)> = Vec::new();
+    let mut organizations: BTreeMap<Key, Organization> = BTreeMap::new();
     let mut first_key_site: HashMap<Key, Span> = HashMap::new();
     for (documents, file_diags) in built {
         diags.append(file_diags);
@@ -182,12 +180,10 @@ fn desired_state(
             }
             first_key_site.insert(key.value.clone(), key.span);
             if let Some(organization) = organization {
-                organizations.push((key.value, organization));
+                organizations.insert(key.value, organization);
             }
         }
     }
-    drop(first_key_site);
-    let organizations: BTreeMap<Key, Organization> = organizations.into_iter().collect();
     let (Some(config), Some(providers)) = (config, providers) else {
         return (None, None);
     };
