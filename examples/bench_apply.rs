@@ -67,6 +67,7 @@ async fn main() {
         live: &live,
         targets: &[],
         allow_deletes: None,
+        keep_no_ops: false,
     })
     .expect("plan");
     let results = execute(&session.providers, &planned, &|_| {}).await;

@@ -179,6 +179,7 @@ async fn main() {
         live: &live,
         targets: &[],
         allow_deletes: None,
+        keep_no_ops: true,
     })
     .expect("plan");
     let wall = started.elapsed().as_secs_f64();
@@ -274,6 +275,7 @@ async fn main() {
             live: &live,
             targets: &[],
             allow_deletes: None,
+            keep_no_ops: true,
         })
         .expect("plan");
         diff = diff.min(started.elapsed().as_secs_f64());

@@ -250,6 +250,7 @@ async fn run(job: Job, count: usize, limit: Option<Limit>, adaptive: bool) -> Me
                 live: &live,
                 targets: &[],
                 allow_deletes: None,
+                keep_no_ops: false,
             })
             .expect("plan");
             if job == Job::Apply {

@@ -103,6 +103,7 @@ async fn apply_in(
         live: &live,
         targets: &targets,
         allow_deletes: settings.allow_deletes,
+        keep_no_ops: false,
     };
     let fresh = match plan(input) {
         Ok(plan) => plan,

@@ -57,6 +57,8 @@ async fn plan_in(session: &Session, settings: &PlanSettings) -> u8 {
         live: &live,
         targets: &targets,
         allow_deletes: None,
+        // Only the JSON plan shows no-ops, and a saved plan is JSON.
+        keep_no_ops: settings.format == Format::Json || settings.out.is_some(),
     };
     let mut plan = match plan(input) {
         Ok(plan) => plan,

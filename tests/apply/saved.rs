@@ -1,8 +1,9 @@
 //! Saved plans record their workspace: `apply --plan FILE` works from any directory, refuses
 //! other manifests, and `show FILE` renders the plan.
 
-use super::support::{Scenario, assert_converged};
+use super::support::{Scenario, apply, assert_converged};
 use crate::support::run_orgform_async;
+use orgform::provider::settings::ClientOverrides;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_saved_plan_applies_from_anywhere_and_shows_as_planned() {
@@ -95,4 +96,54 @@ async fn a_saved_plan_is_refused_for_other_manifests() {
             .await,
         0
     );
+}
+
+/// No-ops are shown only in JSON: the JSON plan and a saved plan list every unchanged
+/// resource, while the plan held for human output (and by apply) keeps none of them.
+#[tokio::test(flavor = "multi_thread")]
+async fn unchanged_resources_are_listed_in_json_and_saved_plans() {
+    let scenario = Scenario::new("scalekit", "").await;
+    scenario.manifest(
+        "acme.yaml",
+        "organization: acme\nname: Acme\ndomains: [acme.example]\n",
+    );
+    let (_, results) = apply(&scenario, ClientOverrides::default()).await;
+    assert!(results.iter().all(|r| r.succeeded()), "{results:#?}");
+    let dir = scenario.dir.path().to_str().unwrap().to_owned();
+    let env = [("TEST_SECRET", "sandbox-secret")];
+    let no_ops = |json: &str| -> Vec<String> {
+        let plan: serde_json::Value = serde_json::from_str(json).unwrap();
+        plan["resource_changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} {}",
+                    c["action"].as_str().unwrap(),
+                    c["address"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let expected = vec![
+        "no-op org.acme".to_owned(),
+        "no-op org.acme.domain[acme.example]".to_owned(),
+    ];
+
+    let (code, json, stderr) = run_orgform_async(&["plan", &dir, "--format", "json"], &env).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(no_ops(&json), expected);
+
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("plan.json");
+    let file = file.to_str().unwrap();
+    let (code, human, stderr) = run_orgform_async(&["plan", &dir, "--out", file], &env).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(human.contains("No changes."), "{human}");
+    assert_eq!(no_ops(&std::fs::read_to_string(file).unwrap()), expected);
+    let (code, shown, stderr) = run_orgform_async(&["show", file, "--format", "json"], &[]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(no_ops(&shown), expected);
+    assert_converged(&scenario).await;
 }

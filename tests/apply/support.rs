@@ -22,6 +22,7 @@ pub async fn apply(scenario: &Scenario, overrides: ClientOverrides) -> (Plan, Ve
         live: &live,
         targets: &[],
         allow_deletes: None,
+        keep_no_ops: false,
     })
     .expect("plan");
     let results = execute(&session.providers, &planned, &|_| {}).await;
