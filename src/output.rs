@@ -193,7 +193,10 @@ pub fn plan(plan: &crate::plan::Plan, format: Format) {
             let color = std::io::stdout().is_terminal() && color_allowed();
             crate::render::render_human_with(plan, color, verbose())
         }
-        Format::Json => crate::render::render_json(plan),
+        Format::Json => {
+            let _ = crate::render::write_json(plan, std::io::stdout().lock());
+            return;
+        }
         Format::Markdown => crate::render::render_markdown(plan),
     };
     let _ = std::io::stdout().lock().write_all(text.as_bytes());

@@ -68,7 +68,8 @@ async fn plan_in(session: &Session, settings: &PlanSettings) -> u8 {
         // The saved plan says where it was made; the one shown does not. One plan, not a copy:
         // a plan of 100,000 organizations is hundreds of megabytes.
         plan.workspace = Some(session.saved_workspace());
-        let written = std::fs::write(path, crate::render::render_json(&plan));
+        let written =
+            std::fs::File::create(path).and_then(|file| crate::render::write_json(&plan, file));
         plan.workspace = None;
         if let Err(e) = written {
             return output::failure(&Failure::Usage(format!(

@@ -9,12 +9,22 @@ pub use human::{render_human, render_human_with};
 pub use markdown::{COMMENT_LIMIT, render_markdown, render_markdown_within};
 
 use crate::plan::Plan;
+use std::io::Write;
 
 /// `--format json`: the plan as the README's Plan section defines it.
 pub fn render_json(plan: &Plan) -> String {
-    let mut text = serde_json::to_string_pretty(plan).expect("a plan serializes");
-    text.push('\n');
-    text
+    let mut text = Vec::new();
+    write_json(plan, &mut text).expect("a plan serializes into memory");
+    String::from_utf8(text).expect("serde_json writes UTF-8")
+}
+
+/// [`render_json`] straight into `out`: the JSON plan of a fleet is hundreds of megabytes,
+/// and building it as one string first would hold it twice.
+pub fn write_json(plan: &Plan, out: impl std::io::Write) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(out);
+    serde_json::to_writer_pretty(&mut out, plan)?;
+    out.write_all(b"\n")?;
+    out.flush()
 }
 
 /// Leaf values of a nested object by dotted path, in key order.
