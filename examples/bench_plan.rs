@@ -251,6 +251,7 @@ async fn main() {
                 user_id: format!("u{i}"),
                 email: Some(format!("a@org{i}.example")),
                 roles: vec!["admin".into()],
+                status: Some("ACTIVE".into()),
             }]),
             ..LiveOrganization::default()
         })

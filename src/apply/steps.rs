@@ -139,6 +139,10 @@ async fn scalekit(
             if let Some(slug) = text(&after["slug"]) {
                 body["slug"] = json!(slug);
             }
+            // The data region can only be chosen now: Scalekit never moves an organization.
+            if let Some(region) = text(&after["region"]) {
+                body["region_code"] = json!(region);
+            }
             // The listing that said "absent" could not be checked against a total: ask directly.
             if !client.listings_proven()
                 && let Some(found) = provider
@@ -155,7 +159,7 @@ async fn scalekit(
                 || async {
                     let path = "/api/v1/organizations";
                     let answer = client
-                        .send_once(Method::POST, path, Some(&body), resource, &[])
+                        .send_once(Method::POST, path, &[], Some(&body), resource, &[])
                         .await?;
                     let created: scalekit_wire::OrganizationAnswer =
                         client.decode(&answer, &Method::POST, path, resource)?;
@@ -289,7 +293,7 @@ async fn scalekit(
                 client,
                 || async {
                     let answer = client
-                        .send_once(Method::POST, &path, Some(&body), resource, &[409])
+                        .send_once(Method::POST, &path, &[], Some(&body), resource, &[409])
                         .await?;
                     if answer.status == 409 {
                         // Already there: fine if it is ours (an earlier attempt), an error otherwise.
@@ -337,11 +341,16 @@ async fn scalekit(
                 .flatten()
                 .map(|r| json!({ "name": r }))
                 .collect();
+            // Always explicit: Scalekit's own default is to e-mail an invitation. A plan
+            // without the field (saved by an older orgform) sends none.
+            let invite = Invitation(after["invite"].as_bool().unwrap_or(false));
             match text(&after["email"]) {
-                Some(email) => scalekit_add_by_email(provider, resource, &org, email, &roles).await,
+                Some(email) => {
+                    scalekit_add_by_email(provider, resource, &org, email, &roles, invite).await
+                }
                 None => {
                     let user = text(&after["user"]).unwrap_or_default();
-                    scalekit_add_membership(client, resource, &org, user, &roles).await
+                    scalekit_add_membership(client, resource, &org, user, &roles, invite).await
                 }
             }
         }
@@ -453,6 +462,16 @@ async fn scalekit_member_id(
         .map(|m| m.user_id))
 }
 
+/// Whether Scalekit e-mails an invitation to a member orgform adds (`send_invitation_email`).
+#[derive(Debug, Clone, Copy)]
+struct Invitation(bool);
+
+impl Invitation {
+    fn query(self) -> [(&'static str, String); 1] {
+        [("send_invitation_email", self.0.to_string())]
+    }
+}
+
 /// Adds a member by e-mail: creates the user in the organization, or, when the environment
 /// already has that user, adds a membership for it.
 async fn scalekit_add_by_email(
@@ -461,6 +480,7 @@ async fn scalekit_add_by_email(
     org: &str,
     email: &str,
     roles: &[Value],
+    invite: Invitation,
 ) -> Result<Done, ApiError> {
     let client = &provider.client;
     let path = format!("/api/v1/organizations/{org}/users");
@@ -469,7 +489,7 @@ async fn scalekit_add_by_email(
         client,
         || async {
             let answer = client
-                .send_once(Method::POST, &path, Some(&body), resource, &[409])
+                .send_once(Method::POST, &path, &invite.query(), Some(&body), resource, &[409])
                 .await?;
             if answer.status != 409 {
                 let created: scalekit_wire::UserAnswer =
@@ -479,7 +499,9 @@ async fn scalekit_add_by_email(
             // The environment has this user already: add a membership for it. The step is done
             // only once the vendor confirmed a write, so a user the search cannot find is an error.
             match provider.find_user_by_email(email, resource).await? {
-                Some(user) => scalekit_add_membership(client, resource, org, &user, roles).await,
+                Some(user) => {
+                    scalekit_add_membership(client, resource, org, &user, roles, invite).await
+                }
                 None => Err(client.failure(&Method::POST, &path, resource, ApiErrorKind::Inconsistent(format!(
                         "the vendor answered 409 (user exists) but no user with e-mail {email} is found by users:search"
                     )))),
@@ -496,6 +518,7 @@ async fn scalekit_add_membership(
     org: &str,
     user: &str,
     roles: &[Value],
+    invite: Invitation,
 ) -> Result<Done, ApiError> {
     let path = format!("/api/v1/memberships/organizations/{org}/users/{user}");
     let body = json!({ "roles": roles });
@@ -504,7 +527,14 @@ async fn scalekit_add_membership(
         // 409: the user is a member already (an earlier attempt went through).
         || async {
             client
-                .send_once(Method::POST, &path, Some(&body), resource, &[409])
+                .send_once(
+                    Method::POST,
+                    &path,
+                    &invite.query(),
+                    Some(&body),
+                    resource,
+                    &[409],
+                )
                 .await
                 .map(|_| Some(user.to_owned()))
         },
@@ -540,7 +570,7 @@ async fn nirvana(
                 || async {
                     let path = "/v1/organizations";
                     let answer = client
-                        .send_once(Method::POST, path, Some(&body), resource, &[])
+                        .send_once(Method::POST, path, &[], Some(&body), resource, &[])
                         .await?;
                     let created: crate::provider::nirvana::wire::Organization =
                         client.decode(&answer, &Method::POST, path, resource)?;
@@ -587,7 +617,7 @@ async fn nirvana(
                 // 409: an address exists already (an earlier attempt went through).
                 || async {
                     client
-                        .send_once(Method::POST, &path, Some(after), resource, &[409])
+                        .send_once(Method::POST, &path, &[], Some(after), resource, &[409])
                         .await
                         .map(|_| None)
                 },

@@ -94,6 +94,11 @@ pub struct ProviderConfig {
     #[serde(default)]
     #[schemars(range(min = 0.01, max = 100000.0))]
     pub requests_per_second: Option<Spanned<f64>>,
+    /// Scalekit only: whether the vendor e-mails an invitation to each member orgform adds
+    /// (default `false`; a member's own `invite` wins). Always sent explicitly: the vendor's
+    /// own default is to send one.
+    #[serde(default)]
+    pub invite_members: Option<Spanned<bool>>,
     /// Where each present key was written, for errors about the key itself.
     #[schemars(skip)]
     pub key_spans: BTreeMap<&'static str, Span>,
@@ -167,7 +172,7 @@ pub struct OrganizationDocument {
     /// Scalekit: organization feature settings.
     #[serde(default)]
     pub features: Option<Spanned<Features>>,
-    /// Scalekit (read-only): data region.
+    /// Scalekit: data region, chosen when orgform creates the organization (read-only after).
     #[serde(default)]
     pub region: Option<Spanned<ScalekitRegion>>,
     /// Nirvana (`company`/`personal`) or PingOne (`PAID`/`TRIAL`/`INTERNAL`), read-only.
@@ -271,6 +276,10 @@ pub struct MemberEntry {
     pub role: Option<Spanned<String>>,
     #[serde(default)]
     pub roles: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Scalekit only: e-mail this member an invitation when orgform adds it (default: the
+    /// provider's `invite_members`, itself `false`). Changes nothing for an existing member.
+    #[serde(default)]
+    pub invite: Option<Spanned<bool>>,
     #[schemars(skip)]
     pub span: Span,
 }
@@ -336,6 +345,7 @@ impl Decode for ProviderConfig {
             client_secret: map.optional("client_secret", cx),
             parallelism: map.optional("parallelism", cx),
             requests_per_second: map.optional("requests_per_second", cx),
+            invite_members: map.optional("invite_members", cx),
             key_spans: key_spans(&map, PROVIDER_FIELDS),
             kind: Spanned::new(ProviderKind::Nirvana, map.span()),
         };
@@ -409,6 +419,7 @@ const PROVIDER_FIELDS: &[&str] = &[
     "client_secret",
     "parallelism",
     "requests_per_second",
+    "invite_members",
 ];
 
 impl Decode for LockConfig {
@@ -650,6 +661,7 @@ impl Decode for MemberEntry {
             email: map.optional("email", cx),
             role: map.optional("role", cx),
             roles: map.optional("roles", cx),
+            invite: map.optional("invite", cx),
             span: map.span(),
         };
         map.finish(cx);

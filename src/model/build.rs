@@ -258,6 +258,7 @@ fn build_providers(config: &WorkspaceConfig, diags: &mut Diagnostics) -> Provide
                 .as_ref()
                 .map_or(DEFAULT_PARALLELISM, |p| p.value),
             requests_per_second: settings.requests_per_second.as_ref().map(|r| r.value),
+            invite_members: settings.invite_members.as_ref().is_some_and(|i| i.value),
         };
         providers.insert(name.value.clone(), (provider, name.span));
     }
@@ -272,6 +273,7 @@ fn check_provider_fields(settings: &ProviderConfig, diags: &mut Diagnostics) {
         ("region", &[ProviderKind::PingOne]),
         ("environment_id", &[ProviderKind::PingOne]),
         ("api_key", &[ProviderKind::Nirvana]),
+        ("invite_members", &[ProviderKind::Scalekit]),
         (
             "client_id",
             &[ProviderKind::Scalekit, ProviderKind::PingOne],
@@ -378,7 +380,10 @@ fn build_organization(
         .as_ref()
         .map(|m| check_metadata(m, doc.id.is_some(), diags));
     let domains = doc.domains.as_ref().map(|d| build_domains(d, kind, diags));
-    let members = doc.members.as_ref().map(|m| build_members(m, kind, diags));
+    let members = doc
+        .members
+        .as_ref()
+        .map(|m| build_members(m, provider, diags));
     let licenses = doc.licenses.as_ref().map(|l| build_licenses(l, diags));
 
     if diags.len() > errors_before {
@@ -617,9 +622,10 @@ fn build_domains(
 
 fn build_members(
     entries: &Spanned<Vec<crate::manifest::MemberEntry>>,
-    kind: ProviderKind,
+    provider: &Provider,
     diags: &mut Diagnostics,
 ) -> Vec<Member> {
+    let kind = provider.kind;
     let mut seen: BTreeMap<MemberIdentity, Span> = BTreeMap::new();
     let mut out = Vec::new();
     for entry in entries.iter() {
@@ -630,6 +636,17 @@ fn build_members(
                 .map(|e| MemberIdentity::Email(Email(e.normalized()))),
             _ => continue, // reported while decoding
         };
+        if let Some(invite) = &entry.invite
+            && kind != ProviderKind::Scalekit
+        {
+            diags.push(unsupported(
+                "invite",
+                kind,
+                &[ProviderKind::Scalekit],
+                invite.span,
+                "member field",
+            ));
+        }
         if kind == ProviderKind::Nirvana
             && let Some(email) = &entry.email
         {
@@ -698,7 +715,15 @@ fn build_members(
         let mut roles: Vec<String> = roles.into_iter().map(|r| r.value).collect();
         roles.sort();
         roles.dedup();
-        out.push(Member { identity, roles });
+        let invite = entry
+            .invite
+            .as_ref()
+            .map_or(provider.invite_members, |i| i.value);
+        out.push(Member {
+            identity,
+            roles,
+            invite,
+        });
     }
     out.sort_by(|a, b| a.identity.cmp(&b.identity));
     out

@@ -44,6 +44,8 @@ pub struct Provider {
     pub client_secret: Option<Secret>,
     pub parallelism: u32,
     pub requests_per_second: Option<f64>,
+    /// Scalekit: the default of each member's `invite` (`invite_members`, default false).
+    pub invite_members: bool,
 }
 
 /// Default for `providers.<name>.parallelism`.
@@ -141,6 +143,9 @@ pub struct Member {
     pub identity: Spanned<MemberIdentity>,
     /// Sorted and unique: role order carries no meaning.
     pub roles: Vec<String>,
+    /// Scalekit: whether adding this member e-mails it an invitation (`send_invitation_email`,
+    /// always sent). A create-time choice, not state: it never makes a difference on its own.
+    pub invite: bool,
 }
 
 /// How a license expectation finds its license.

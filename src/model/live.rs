@@ -101,6 +101,10 @@ pub struct LiveMember {
     pub email: Option<String>,
     /// Sorted.
     pub roles: Vec<String>,
+    /// Scalekit's `membership_status` (`ACTIVE`, `PENDING_INVITE`, `INVITE_EXPIRED`, …): shown
+    /// in plans, never compared (the manifest has nothing to compare it with).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Box<str>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -446,7 +446,7 @@ fn plan_organization(
         }
         let writable: Vec<&Field> = fields
             .iter()
-            .filter(|f| f.access == Access::Write && !f.desired.is_null())
+            .filter(|f| f.access != Access::Read && !f.desired.is_null())
             .collect();
         out.push(
             address,
@@ -806,6 +806,14 @@ fn member_value(identity: &MemberIdentity, roles: &[String]) -> Value {
     }
 }
 
+/// `value` with `key` set, when there is a value to set.
+fn with_field(mut value: Value, key: &str, field: Option<Value>) -> Value {
+    if let (Some(field), Some(map)) = (field, value.as_object_mut()) {
+        map.insert(key.to_owned(), field);
+    }
+    value
+}
+
 fn plan_members(org: &Organization, live: Option<&LiveOrganization>, out: &mut Out) {
     let Some(desired) = &org.members else { return };
     if ignored(org, "members") {
@@ -841,7 +849,12 @@ fn plan_members(org: &Organization, live: Option<&LiveOrganization>, out: &mut O
                 Action::Create,
                 Reason::NotInLive,
                 None,
-                Some(after),
+                // Scalekit e-mails an invitation unless told not to: the plan says which.
+                Some(with_field(
+                    after,
+                    "invite",
+                    (kind == ProviderKind::Scalekit).then(|| json!(m.invite)),
+                )),
                 Vec::new(),
                 (None, org_id),
                 None,
@@ -858,7 +871,10 @@ fn plan_members(org: &Organization, live: Option<&LiveOrganization>, out: &mut O
                 manual(format!("add `{}`", m.identity)),
             ),
             Some(l) => {
-                let before = member_value(&m.identity, &l.roles);
+                // The invitation status is shown on both sides: state to see, not to change.
+                let status = || l.status.as_deref().map(|s| json!(s));
+                let before = with_field(member_value(&m.identity, &l.roles), "status", status());
+                let after = with_field(after, "status", status());
                 let (action, reason, message) = match (l.roles == m.roles, writable) {
                     (true, _) => (Action::NoOp, Reason::Unchanged, None),
                     (false, true) => (Action::Update, Reason::FieldsDiffer, None),
@@ -897,6 +913,7 @@ fn plan_members(org: &Organization, live: Option<&LiveOrganization>, out: &mut O
             Some(email) => json!({ "user": l.user_id, "email": email, "roles": l.roles }),
             None => json!({ "user": l.user_id, "roles": l.roles }),
         };
+        let before = with_field(before, "status", l.status.as_deref().map(|s| json!(s)));
         if writable {
             out.push(
                 address,

@@ -8,6 +8,9 @@ use crate::manifest::ProviderKind;
 pub enum Access {
     /// Created and updated.
     Write,
+    /// Sent when orgform creates the organization, only read afterwards (a later difference
+    /// needs a person): e.g. Scalekit's data region.
+    CreateOnly,
     /// Only read: a difference needs a person.
     Read,
 }
@@ -21,6 +24,7 @@ pub fn field_access(kind: ProviderKind, field: &str) -> Access {
             Scalekit,
             "name" | "metadata" | "slug" | "features" | "domains" | "members" | "protect",
         ) => Access::Write,
+        (Scalekit, "region") => Access::CreateOnly,
         _ => Access::Read,
     }
 }

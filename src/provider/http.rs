@@ -406,11 +406,12 @@ impl HttpClient {
         &self,
         method: Method,
         path: &str,
+        query: &[(&str, String)],
         body: Option<&Value>,
         resource: &str,
         accept: &[u16],
     ) -> Result<Answer, ApiError> {
-        self.send_with(method, path, &[], body, resource, accept, 0)
+        self.send_with(method, path, query, body, resource, accept, 0)
             .await
     }
 

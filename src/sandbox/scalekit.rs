@@ -5,6 +5,10 @@
 //! is 10 for organizations and users and 30 for domains; a duplicate `external_id` or domain
 //! answers 409 (`ALREADY_EXISTS`); an organization domain starts `PENDING` (DNS), an allowed
 //! e-mail domain `AUTO_VERIFIED`; deleting an organization deletes its domains and memberships.
+//! As the vendor documents: `send_invitation_email` absent means true (the membership is
+//! `PENDING_INVITE` until accepted, which the sandbox never does), `region_code` is chosen on
+//! create only (default `US`), a DNS-verified domain carries `txt_record_key`/`_secret`, and
+//! user metadata, profiles and membership metadata/inviters are kept as sent.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -65,6 +69,12 @@ pub fn router() -> Router<Shared> {
             post(create_membership)
                 .patch(update_membership)
                 .delete(delete_membership),
+        )
+        .route(
+            "/api/v1/memberships/organizations/{organization_id}/users:external/{external_id}",
+            post(create_membership_by_external_id)
+                .patch(update_membership_by_external_id)
+                .delete(delete_membership_by_external_id),
         )
 }
 
@@ -207,20 +217,30 @@ fn optional_string<'a>(
 }
 
 fn check_metadata(value: &Value) -> Result<Map<String, Value>, ApiError> {
+    check_string_map("metadata", value, 10)
+}
+
+/// A `{key: string}` map as Scalekit allows it: keys 3-25 characters, values 1-256, at most
+/// `max` pairs.
+fn check_string_map(
+    field: &str,
+    value: &Value,
+    max: usize,
+) -> Result<Map<String, Value>, ApiError> {
     let Value::Object(map) = value else {
-        return Err(invalid("metadata", "must be an object of strings"));
+        return Err(invalid(field, "must be an object of strings"));
     };
-    if map.len() > 10 {
+    if map.len() > max {
         return Err(invalid(
-            "metadata",
-            "at most 10 key-value pairs are allowed",
+            field,
+            format!("at most {max} key-value pairs are allowed"),
         ));
     }
     for (key, value) in map {
         let key_len = key.chars().count();
         if !(3..=25).contains(&key_len) {
             return Err(invalid(
-                "metadata",
+                field,
                 format!("key `{key}` must be 3 to 25 characters"),
             ));
         }
@@ -228,19 +248,115 @@ fn check_metadata(value: &Value) -> Result<Map<String, Value>, ApiError> {
             Value::String(v) if (1..=256).contains(&v.chars().count()) => {}
             Value::String(_) => {
                 return Err(invalid(
-                    "metadata",
+                    field,
                     format!("value of `{key}` must be 1 to 256 characters"),
                 ));
             }
             _ => {
-                return Err(invalid(
-                    "metadata",
-                    format!("value of `{key}` must be a string"),
-                ));
+                return Err(invalid(field, format!("value of `{key}` must be a string")));
             }
         }
     }
     Ok(map.clone())
+}
+
+/// `user_profile` of a user create (`usersCreateUserProfile`), checked and kept as sent;
+/// `email_verified` is the vendor's to set.
+fn check_user_profile(value: Option<&Value>) -> Result<Value, ApiError> {
+    let mut profile = match value {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(map)) => map.clone(),
+        Some(_) => return Err(invalid("user_profile", "must be an object")),
+    };
+    const TEXT: [&str; 8] = [
+        "given_name",
+        "family_name",
+        "name",
+        "gender",
+        "locale",
+        "phone_number",
+        "picture",
+        "preferred_username",
+    ];
+    for (key, value) in &profile {
+        let field = format!("user_profile.{key}");
+        match key.as_str() {
+            k if TEXT.contains(&k) => match value {
+                Value::String(text) if text.chars().count() <= 255 => {}
+                Value::String(_) => return Err(invalid(&field, "must be at most 255 characters")),
+                _ => return Err(invalid(&field, "must be a string")),
+            },
+            "custom_attributes" => {
+                check_string_map(&field, value, 20)?;
+            }
+            "metadata" => {
+                check_string_map(&field, value, 20)?;
+            }
+            "groups" => {
+                let valid = value.as_array().is_some_and(|groups| {
+                    groups.iter().all(|g| {
+                        g.as_str()
+                            .is_some_and(|g| (1..=250).contains(&g.chars().count()))
+                    })
+                });
+                if !valid {
+                    return Err(invalid(&field, "must be a list of 1-250 character names"));
+                }
+            }
+            _ => return Err(invalid(&field, "is not a field of a user profile")),
+        }
+    }
+    profile.insert("email_verified".into(), json!(false));
+    Ok(Value::Object(profile))
+}
+
+/// `send_invitation_email`: the vendor's default, when absent, is to send one.
+fn send_invitation(query: &HashMap<String, String>) -> Result<bool, ApiError> {
+    match query.get("send_invitation_email").map(String::as_str) {
+        None => Ok(true),
+        Some("true") => Ok(true),
+        Some("false") => Ok(false),
+        Some(_) => Err(invalid("send_invitation_email", "must be true or false")),
+    }
+}
+
+/// The fields of a new membership (`v1usersCreateMembership`) besides its roles.
+struct MembershipFields {
+    status: String,
+    metadata: Map<String, Value>,
+    inviter_email: Option<String>,
+}
+
+impl MembershipFields {
+    /// From a request body's membership object: invited ones wait for the user to accept.
+    fn from_request(
+        body: &Map<String, Value>,
+        invited: bool,
+    ) -> Result<MembershipFields, ApiError> {
+        let metadata = match body.get("metadata") {
+            None | Some(Value::Null) => Map::new(),
+            Some(metadata) => check_metadata(metadata)?,
+        };
+        let inviter_email = optional_string(body, "inviter_email")?.map(str::to_owned);
+        if let Some(inviter) = &inviter_email
+            && !is_email(inviter)
+        {
+            return Err(invalid("inviter_email", "must be a valid e-mail address"));
+        }
+        Ok(MembershipFields {
+            status: if invited { "PENDING_INVITE" } else { "ACTIVE" }.to_owned(),
+            metadata,
+            inviter_email,
+        })
+    }
+}
+
+fn is_email(text: &str) -> bool {
+    email_address::EmailAddress::parse_with_options(
+        text,
+        email_address::Options::default().with_required_tld(),
+    )
+    .is_ok()
 }
 
 /// Applies the settable organization fields of `body` to `organization`, validating each.
@@ -339,8 +455,14 @@ async fn create_organization(
     if optional_string(&body, "display_name")?.is_none() {
         return Err(invalid("display_name", "is required"));
     }
+    // The data region is chosen at creation only (the update body has no `region_code`).
+    let region = optional_string(&body, "region_code")?.unwrap_or("US");
+    if !["US", "EU"].contains(&region) {
+        return Err(invalid("region_code", "must be US or EU"));
+    }
     let db = shared.store.lock();
     let mut organization = new_organization(&db)?;
+    organization["region_code"] = json!(region);
     apply_organization_fields(&db, &mut organization, &body)?;
     insert_organization(&db, &organization)?;
     ok(StatusCode::CREATED, json!({ "organization": organization }))
@@ -566,7 +688,7 @@ pub fn insert_domain(
         "ALLOWED_EMAIL_DOMAIN" => ("AUTO_VERIFIED", "NOT_APPLICABLE"),
         _ => ("PENDING", "DNS"),
     };
-    let value = json!({
+    let mut value = json!({
         "id": format!("dom_{}", 88_000_000_000_000_000u64 + n),
         "domain": domain,
         "domain_type": domain_type,
@@ -577,6 +699,12 @@ pub fn insert_domain(
         "create_time": timestamp,
         "update_time": timestamp,
     });
+    // A DNS-verified domain carries the TXT record that proves it: a host and a secret value
+    // (made from the domain's number, so a seeded sandbox is the same every time).
+    if method == "DNS" {
+        value["txt_record_key"] = json!("scalekit-domain-verification");
+        value["txt_record_secret"] = json!(format!("sk-dv-{:016x}", txt_secret(n)));
+    }
     db.insert(
         V,
         "domain",
@@ -586,6 +714,14 @@ pub fn insert_domain(
         &value,
     )?;
     Ok(value)
+}
+
+/// A deterministic, unguessable-looking number for a domain's TXT secret (splitmix64).
+fn txt_secret(n: u64) -> u64 {
+    let mut z = n.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 async fn create_domain(
@@ -742,6 +878,25 @@ pub fn insert_user(
     email: &str,
     external_id: Option<&str>,
 ) -> Result<Value, StoreError> {
+    insert_user_with(
+        db,
+        id,
+        email,
+        external_id,
+        Map::new(),
+        json!({ "email_verified": false }),
+    )
+}
+
+/// [`insert_user`] with the metadata and profile a create request carried.
+fn insert_user_with(
+    db: &Db,
+    id: Option<&str>,
+    email: &str,
+    external_id: Option<&str>,
+    metadata: Map<String, Value>,
+    user_profile: Value,
+) -> Result<Value, StoreError> {
     let id = match id {
         Some(id) => id.to_owned(),
         None => format!(
@@ -753,8 +908,8 @@ pub fn insert_user(
     let mut user = json!({
         "id": id,
         "email": email,
-        "metadata": {},
-        "user_profile": { "email_verified": false },
+        "metadata": metadata,
+        "user_profile": user_profile,
         "create_time": timestamp,
         "update_time": timestamp,
     });
@@ -773,15 +928,37 @@ pub fn insert_membership(
     roles: &[String],
     status: &str,
 ) -> Result<(), StoreError> {
+    let fields = MembershipFields {
+        status: status.to_owned(),
+        metadata: Map::new(),
+        inviter_email: None,
+    };
+    insert_membership_with(db, organization, user_id, roles, &fields)
+}
+
+/// [`insert_membership`] with the fields of a create request.
+fn insert_membership_with(
+    db: &Db,
+    organization: &Value,
+    user_id: &str,
+    roles: &[String],
+    fields: &MembershipFields,
+) -> Result<(), StoreError> {
     let organization_id = organization["id"].as_str().unwrap_or_default();
-    let membership = json!({
+    let mut membership = json!({
         "organization_id": organization_id,
         "display_name": organization["display_name"],
         "roles": role_objects(roles),
-        "membership_status": status,
+        "membership_status": fields.status,
         "join_time": now(),
-        "metadata": {},
+        "metadata": fields.metadata,
     });
+    if fields.status == "PENDING_INVITE" {
+        membership["created_at"] = json!(now());
+    }
+    if let Some(inviter) = &fields.inviter_email {
+        membership["inviter_email"] = json!(inviter);
+    }
     db.insert(
         V,
         "membership",
@@ -836,24 +1013,22 @@ async fn create_user(
     let email = optional_string(&body, "email")?
         .ok_or_else(|| invalid("email", "is required"))?
         .to_owned();
-    if email_address::EmailAddress::parse_with_options(
-        &email,
-        email_address::Options::default().with_required_tld(),
-    )
-    .is_err()
-    {
+    if !is_email(&email) {
         return Err(invalid("email", "must be a valid e-mail address"));
     }
     let external_id = optional_string(&body, "external_id")?.map(str::to_owned);
-    let membership = body
-        .get("membership")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
+    let metadata = match body.get("metadata") {
+        None | Some(Value::Null) => Map::new(),
+        Some(metadata) => check_metadata(metadata)?,
+    };
+    let profile = check_user_profile(body.get("user_profile"))?;
+    let membership = match body.get("membership") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(membership)) => membership.clone(),
+        Some(_) => return Err(invalid("membership", "must be an object")),
+    };
     let roles = roles_field(&membership)?.unwrap_or_else(|| vec!["member".to_owned()]);
-    let invited = query
-        .get("send_invitation_email")
-        .is_some_and(|v| v == "true");
+    let fields = MembershipFields::from_request(&membership, send_invitation(&query)?)?;
     let db = shared.store.lock();
     let organization = load_organization(&db, &organization_id)?;
     if !db
@@ -864,16 +1039,17 @@ async fn create_user(
             "a user with email `{email}` already exists; add it with the memberships API"
         )));
     }
+    if let Some(external_id) = &external_id
+        && user_by_external_id(&db, external_id)?.is_some()
+    {
+        return Err(conflict(format!(
+            "a user with external_id `{external_id}` already exists"
+        )));
+    }
     let user = db.transaction(|db| {
-        let user = insert_user(db, None, &email, external_id.as_deref())?;
-        let status = if invited { "PENDING_INVITE" } else { "ACTIVE" };
-        insert_membership(
-            db,
-            &organization,
-            user["id"].as_str().unwrap_or_default(),
-            &roles,
-            status,
-        )?;
+        let user = insert_user_with(db, None, &email, external_id.as_deref(), metadata, profile)?;
+        let user_id = user["id"].as_str().unwrap_or_default().to_owned();
+        insert_membership_with(db, &organization, &user_id, &roles, &fields)?;
         user_view(db, user)
     })?;
     ok(StatusCode::CREATED, json!({ "user": user }))
@@ -883,33 +1059,97 @@ fn membership_ids(organization_id: &str, user_id: &str) -> String {
     format!("{organization_id}/{user_id}")
 }
 
+/// The user with `external_id`, found by reading every user: the sandbox keeps users by
+/// e-mail, and this look-up serves only the `users:external/…` membership routes.
+fn user_by_external_id(db: &Db, external_id: &str) -> Result<Option<Object>, StoreError> {
+    let mut cursor = 0;
+    loop {
+        let batch = db.list(V, "user", "", cursor, 500)?;
+        let Some(last) = batch.last() else {
+            return Ok(None);
+        };
+        cursor = last.seq;
+        if let Some(user) = batch
+            .into_iter()
+            .find(|u| u.body["external_id"].as_str() == Some(external_id))
+        {
+            return Ok(Some(user));
+        }
+    }
+}
+
+/// How a membership route names its user: `…/users/{id}` or `…/users:external/{external_id}`.
+enum UserRef {
+    Id(String),
+    External(String),
+}
+
+impl UserRef {
+    fn find(&self, db: &Db) -> Result<Object, ApiError> {
+        let found = match self {
+            UserRef::Id(id) => db.get(V, "user", id)?,
+            UserRef::External(external_id) => user_by_external_id(db, external_id)?,
+        };
+        found.ok_or_else(|| not_found("user"))
+    }
+}
+
 async fn create_membership(
     State(shared): State<Shared>,
     headers: HeaderMap,
     Path((organization_id, user_id)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Reply {
-    authorize(&shared, &headers)?;
+    add_membership(
+        &shared,
+        &headers,
+        &organization_id,
+        UserRef::Id(user_id),
+        &query,
+        &body,
+    )
+}
+
+async fn create_membership_by_external_id(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path((organization_id, external_id)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Reply {
+    let user = UserRef::External(external_id);
+    add_membership(&shared, &headers, &organization_id, user, &query, &body)
+}
+
+fn add_membership(
+    shared: &Shared,
+    headers: &HeaderMap,
+    organization_id: &str,
+    user: UserRef,
+    query: &HashMap<String, String>,
+    body: &[u8],
+) -> Reply {
+    authorize(shared, headers)?;
     let body = if body.is_empty() {
         Map::new()
     } else {
-        body_object(&body)?
+        body_object(body)?
     };
     let roles = roles_field(&body)?.unwrap_or_else(|| vec!["member".to_owned()]);
+    let fields = MembershipFields::from_request(&body, send_invitation(query)?)?;
     let db = shared.store.lock();
-    let organization = load_organization(&db, &organization_id)?;
-    let user = db
-        .get(V, "user", &user_id)?
-        .ok_or_else(|| not_found("user"))?;
+    let organization = load_organization(&db, organization_id)?;
+    let user = user.find(&db)?;
     if db
-        .get(V, "membership", &membership_ids(&organization_id, &user_id))?
+        .get(V, "membership", &membership_ids(organization_id, &user.id))?
         .is_some()
     {
         return Err(conflict(
             "the user is already a member of this organization",
         ));
     }
-    insert_membership(&db, &organization, &user_id, &roles, "ACTIVE")?;
+    insert_membership_with(&db, &organization, &user.id, &roles, &fields)?;
     ok(
         StatusCode::CREATED,
         json!({ "user": user_view(&db, user.body)? }),
@@ -922,15 +1162,39 @@ async fn update_membership(
     Path((organization_id, user_id)): Path<(String, String)>,
     body: Bytes,
 ) -> Reply {
-    authorize(&shared, &headers)?;
-    let body = body_object(&body)?;
+    change_membership(
+        &shared,
+        &headers,
+        &organization_id,
+        UserRef::Id(user_id),
+        &body,
+    )
+}
+
+async fn update_membership_by_external_id(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path((organization_id, external_id)): Path<(String, String)>,
+    body: Bytes,
+) -> Reply {
+    let user = UserRef::External(external_id);
+    change_membership(&shared, &headers, &organization_id, user, &body)
+}
+
+fn change_membership(
+    shared: &Shared,
+    headers: &HeaderMap,
+    organization_id: &str,
+    user: UserRef,
+    body: &[u8],
+) -> Reply {
+    authorize(shared, headers)?;
+    let body = body_object(body)?;
     let roles = roles_field(&body)?;
     let db = shared.store.lock();
-    load_organization(&db, &organization_id)?;
-    let user = db
-        .get(V, "user", &user_id)?
-        .ok_or_else(|| not_found("user"))?;
-    let id = membership_ids(&organization_id, &user_id);
+    load_organization(&db, organization_id)?;
+    let user = user.find(&db)?;
+    let id = membership_ids(organization_id, &user.id);
     let mut membership = db
         .get(V, "membership", &id)?
         .ok_or_else(|| not_found("membership"))?
@@ -941,7 +1205,7 @@ async fn update_membership(
     if let Some(metadata) = body.get("metadata").filter(|m| !m.is_null()) {
         membership["metadata"] = Value::Object(check_metadata(metadata)?);
     }
-    db.update(V, "membership", &id, Some(&user_id), &membership)?;
+    db.update(V, "membership", &id, Some(&user.id), &membership)?;
     ok(
         StatusCode::OK,
         json!({ "user": user_view(&db, user.body)? }),
@@ -953,9 +1217,33 @@ async fn delete_membership(
     headers: HeaderMap,
     Path((organization_id, user_id)): Path<(String, String)>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
+    remove_membership(&shared, &headers, &organization_id, UserRef::Id(user_id))
+}
+
+async fn delete_membership_by_external_id(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path((organization_id, external_id)): Path<(String, String)>,
+) -> Reply {
+    let user = UserRef::External(external_id);
+    remove_membership(&shared, &headers, &organization_id, user)
+}
+
+fn remove_membership(
+    shared: &Shared,
+    headers: &HeaderMap,
+    organization_id: &str,
+    user: UserRef,
+) -> Reply {
+    authorize(shared, headers)?;
     let db = shared.store.lock();
-    if !db.delete(V, "membership", &membership_ids(&organization_id, &user_id))? {
+    // A user id that names nobody is a missing membership, as before; an unknown external id
+    // is an unknown user.
+    let user_id = match user {
+        UserRef::Id(id) => id,
+        external => external.find(&db)?.id,
+    };
+    if !db.delete(V, "membership", &membership_ids(organization_id, &user_id))? {
         return Err(not_found("membership"));
     }
     ok(StatusCode::OK, json!({}))

@@ -428,7 +428,10 @@ async fn users_and_memberships_are_added_changed_and_removed() {
     let user_id = user["id"].as_str().unwrap().to_owned();
     assert!(user_id.starts_with("usr_"));
     assert_eq!(user["memberships"][0]["roles"][0]["name"], "admin");
-    assert_eq!(user["memberships"][0]["membership_status"], "ACTIVE");
+    assert_eq!(
+        user["memberships"][0]["membership_status"], "PENDING_INVITE",
+        "no send_invitation_email means the vendor's default: an invitation"
+    );
     let again = sandbox
         .call(
             Method::POST,

@@ -148,6 +148,7 @@ impl Provider for Nirvana {
                         user_id: m.user_id.0,
                         email: None,
                         roles: vec![m.role],
+                        status: None,
                     },
                     &mut |_| {},
                 )

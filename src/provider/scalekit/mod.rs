@@ -79,10 +79,15 @@ pub fn domain_type_from(vendor: &str) -> &'static str {
 
 /// A user as a member of `org_id`: its roles there (sorted).
 pub(crate) fn member_from(user: wire::User, org_id: &str) -> LiveMember {
-    let mut roles: Vec<String> = user
+    let membership = user
         .memberships
         .into_iter()
-        .find(|m| m.organization_id.0 == org_id)
+        .find(|m| m.organization_id.0 == org_id);
+    let status = membership
+        .as_ref()
+        .and_then(|m| present(m.membership_status.clone()))
+        .map(String::into_boxed_str);
+    let mut roles: Vec<String> = membership
         .map(|m| {
             m.roles
                 .into_iter()
@@ -96,6 +101,7 @@ pub(crate) fn member_from(user: wire::User, org_id: &str) -> LiveMember {
         user_id: user.id.0,
         email: present(user.email).map(|e| e.to_lowercase()),
         roles,
+        status,
     }
 }
 

@@ -106,6 +106,8 @@ pub struct Membership {
     pub organization_id: Id,
     #[serde(default, deserialize_with = "null_as_default")]
     pub roles: Vec<Role>,
+    #[serde(default)]
+    pub membership_status: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
