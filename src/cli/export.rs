@@ -134,6 +134,13 @@ fn config_for(provider: &Provider, workspace: &LoadedWorkspace) -> String {
     if let Some(region) = provider.region {
         text.push_str(&format!("    region: {region}\n"));
     }
+    // Written out, so the new workspace shows the choice before its first apply adds anyone.
+    if provider.kind == crate::manifest::ProviderKind::Scalekit {
+        text.push_str(&format!(
+            "    invite_members: {}\n",
+            provider.invite_members
+        ));
+    }
     text
 }
 

@@ -234,7 +234,13 @@ async fn vendor_layer(
     } else {
         response.status().as_u16()
     };
-    lock(&shared.stats).record(vendor.as_str(), &method, &route, &path, status);
+    lock(&shared.stats).record(
+        vendor.as_str(),
+        &method,
+        &route,
+        (&path, query.as_deref()),
+        status,
+    );
     response
 }
 
@@ -274,7 +280,14 @@ async fn unmatched(State(shared): State<Shared>, request: Request) -> Response {
     match Vendor::of_path(&path) {
         Some(vendor) => {
             let method = request.method().as_str().to_owned();
-            lock(&shared.stats).record(vendor.as_str(), &method, "<unmatched>", &path, 404);
+            let query = request.uri().query();
+            lock(&shared.stats).record(
+                vendor.as_str(),
+                &method,
+                "<unmatched>",
+                (&path, query),
+                404,
+            );
             vendor_error(vendor, StatusCode::NOT_FOUND, "no such route").into_response()
         }
         None => (

@@ -39,6 +39,9 @@ pub struct LoggedRequest {
     pub route: String,
     /// The concrete path, e.g. `/scalekit/api/v1/organizations/org_1`.
     pub path: String,
+    /// The query string as sent, e.g. `page_size=100` (tests check what a client asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
     pub status: u16,
     /// When it was answered, in milliseconds since the sandbox started.
     pub ms: u64,
@@ -62,7 +65,14 @@ pub struct RouteCount {
 }
 
 impl Stats {
-    pub fn record(&mut self, vendor: &str, method: &str, route: &str, path: &str, status: u16) {
+    pub fn record(
+        &mut self,
+        vendor: &str,
+        method: &str,
+        route: &str,
+        (path, query): (&str, Option<&str>),
+        status: u16,
+    ) {
         *self
             .counts
             .entry((
@@ -85,6 +95,7 @@ impl Stats {
             method: method.to_owned(),
             route: route.to_owned(),
             path: path.to_owned(),
+            query: query.map(str::to_owned),
             status,
             ms: self.started.elapsed().as_millis() as u64,
         });

@@ -6,6 +6,7 @@ mod support;
 mod converge;
 mod faults;
 mod interrupt;
+mod invitations;
 mod key_move;
 mod locks;
 mod refusals;

@@ -36,3 +36,48 @@ async fn control_characters_from_the_vendor_are_escaped() {
     insta::assert_snapshot!("hygiene_human", human);
     insta::assert_snapshot!("hygiene_markdown", markdown);
 }
+
+/// A domain's TXT record secret is the vendor's to keep: no plan shows it, in any format, even
+/// for a domain the plan deletes.
+#[tokio::test]
+async fn a_domains_txt_record_secret_never_reaches_a_plan() {
+    let scenario = Scenario::new("scalekit", "").await;
+    scenario
+        .sandbox
+        .seed("scalekit:\n  organizations:\n    - { display_name: Acme, external_id: acme, domains: [{ domain: acme.example }, { domain: old.example }] }\n")
+        .await;
+    let auth = scenario.sandbox.scalekit().await;
+    let listed = scenario
+        .sandbox
+        .get("/scalekit/api/v1/organizations:external/acme", &auth)
+        .await;
+    let id = listed.body["organization"]["id"].as_str().unwrap();
+    let domains = scenario
+        .sandbox
+        .get(
+            &format!("/scalekit/api/v1/organizations/{id}/domains"),
+            &auth,
+        )
+        .await;
+    let secrets: Vec<String> = domains.body["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["txt_record_secret"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(secrets.len(), 2);
+    scenario.manifest(
+        "acme.yaml",
+        "organization: acme\nname: Acme\ndomains: [acme.example]\n",
+    );
+    let (plan, _) = scenario.plan(&[]).await.expect("plan");
+    assert_eq!(plan.summary.delete, 1, "old.example is removed");
+    let (human, json) = rendered(&plan);
+    let markdown = orgform::render::render_markdown(&plan);
+    for text in [&human, &json, &markdown] {
+        for secret in &secrets {
+            assert!(!text.contains(secret.as_str()), "{text}");
+        }
+        assert!(!text.contains("txt_record"), "{text}");
+    }
+}

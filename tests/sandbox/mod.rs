@@ -8,3 +8,4 @@ mod nirvana;
 mod persistence;
 mod pingone;
 mod scalekit;
+mod scalekit_fields;
