@@ -161,6 +161,13 @@ pub enum SandboxCommand {
         /// A YAML or JSON fixture to load at start.
         #[arg(long)]
         seed: Option<PathBuf>,
+        /// Nirvana organizations as older API versions show them (`metronome`) or as the
+        /// current SDK does (`billing`).
+        #[arg(long, value_enum, default_value = "metronome")]
+        nirvana_organizations: crate::sandbox::NirvanaOrganizationShape,
+        /// Nirvana error bodies: `{"error": {code, message}}` (`nested`) or `{code, message}` (`flat`).
+        #[arg(long, value_enum, default_value = "nested")]
+        nirvana_errors: crate::sandbox::NirvanaErrorShape,
     },
 }
 
@@ -308,8 +315,25 @@ pub fn main() -> ExitCode {
             &|name| std::env::var(name).ok(),
         ),
         Command::Sandbox {
-            command: SandboxCommand::Serve { addr, db, seed },
-        } => sandbox::serve(sandbox::ServeSettings { addr, db, seed }),
+            command:
+                SandboxCommand::Serve {
+                    addr,
+                    db,
+                    seed,
+                    nirvana_organizations,
+                    nirvana_errors,
+                },
+        } => sandbox::serve(sandbox::ServeSettings {
+            addr,
+            db,
+            seed,
+            shapes: crate::sandbox::Shapes {
+                nirvana: crate::sandbox::NirvanaShapes {
+                    organizations: nirvana_organizations,
+                    errors: nirvana_errors,
+                },
+            },
+        }),
     };
     ExitCode::from(code)
 }

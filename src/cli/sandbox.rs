@@ -12,6 +12,7 @@ pub struct ServeSettings {
     pub addr: String,
     pub db: Option<PathBuf>,
     pub seed: Option<PathBuf>,
+    pub shapes: crate::sandbox::Shapes,
 }
 
 pub fn serve(settings: ServeSettings) -> u8 {
@@ -40,6 +41,7 @@ pub fn serve(settings: ServeSettings) -> u8 {
             addr: settings.addr.clone(),
             db: settings.db.clone(),
             seed,
+            shapes: settings.shapes,
             ..SandboxOptions::default()
         };
         let running = match sandbox::start(options).await {

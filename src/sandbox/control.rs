@@ -13,6 +13,7 @@ use serde_json::json;
 
 use super::faults::FaultConfig;
 use super::seed::{self, Seed};
+use super::shapes::Shapes;
 use super::{Shared, lock};
 
 pub fn router() -> Router<Shared> {
@@ -20,6 +21,7 @@ pub fn router() -> Router<Shared> {
         .route("/stats", get(stats))
         .route("/requests", get(requests))
         .route("/faults", get(get_faults).post(set_faults))
+        .route("/shapes", get(get_shapes).post(set_shapes))
         // Seeds are test data of any size a test or benchmark needs (100,000 organizations are
         // some 30 MB of YAML); every other route keeps axum's 2 MB limit.
         .route(
@@ -47,6 +49,25 @@ async fn stats(State(shared): State<Shared>) -> Response {
 /// Every vendor request in the order answered (the last 200,000).
 async fn requests(State(shared): State<Shared>) -> Response {
     axum::Json(lock(&shared.stats).log()).into_response()
+}
+
+async fn get_shapes(State(shared): State<Shared>) -> Response {
+    axum::Json(shared.shapes()).into_response()
+}
+
+/// Chooses the vendor shapes served from now on (JSON); `{}` restores the defaults.
+async fn set_shapes(State(shared): State<Shared>, body: Bytes) -> Response {
+    let text = String::from_utf8_lossy(&body);
+    let shapes: Shapes = if text.trim().is_empty() {
+        Shapes::default()
+    } else {
+        match serde_json::from_str(&text) {
+            Ok(shapes) => shapes,
+            Err(e) => return bad_request(format!("invalid shapes: {e}")),
+        }
+    };
+    shared.set_shapes(shapes);
+    axum::Json(shapes).into_response()
 }
 
 async fn get_faults(State(shared): State<Shared>) -> Response {

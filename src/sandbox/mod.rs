@@ -14,6 +14,7 @@ mod nirvana;
 mod pingone;
 mod scalekit;
 mod seed;
+mod shapes;
 mod stats;
 mod store;
 
@@ -34,6 +35,7 @@ use serde_json::Value;
 pub use auth::Tokens;
 pub use faults::{Chaos, Decision, FaultConfig, Faults, Mangle, Repeat, Script};
 pub use seed::{Seed, SeedSummary};
+pub use shapes::{NirvanaErrorShape, NirvanaOrganizationShape, NirvanaShapes, Shapes};
 pub use stats::{LoggedRequest, RouteCount, Stats, StatsReport};
 pub use store::{SCHEMA_VERSION, Store, StoreError};
 
@@ -100,6 +102,7 @@ pub struct Sandbox {
     tokens: Mutex<Tokens>,
     faults: Mutex<Faults>,
     stats: Mutex<Stats>,
+    shapes: Mutex<Shapes>,
 }
 
 pub type Shared = Arc<Sandbox>;
@@ -123,12 +126,22 @@ impl Sandbox {
             tokens: Mutex::new(Tokens::default()),
             faults: Mutex::new(Faults::default()),
             stats: Mutex::new(Stats::default()),
+            shapes: Mutex::new(Shapes::default()),
         };
         let first_use = sandbox.store.lock().next_number("default-seed-applied")? == 1;
         if first_use {
             seed::apply(&sandbox.store.lock(), &Seed::default_seed())?;
         }
         Ok(sandbox)
+    }
+
+    /// The vendor shapes served now.
+    pub fn shapes(&self) -> Shapes {
+        *lock(&self.shapes)
+    }
+
+    pub fn set_shapes(&self, shapes: Shapes) {
+        *lock(&self.shapes) = shapes;
     }
 
     pub fn stats(&self) -> StatsReport {
@@ -228,6 +241,10 @@ async fn vendor_layer(
         Decision::Drop => dropped_connection(),
     };
     tokio::time::sleep_until(answer_at).await;
+    let response = match vendor {
+        Vendor::Nirvana => shapes::nirvana_error(shared.shapes().nirvana, response).await,
+        _ => response,
+    };
     // A dropped connection has no status; the log records it as 0.
     let status = if dropped {
         0
@@ -343,6 +360,7 @@ pub struct SandboxOptions {
     pub db: Option<PathBuf>,
     pub seed: Option<Seed>,
     pub credentials: Credentials,
+    pub shapes: Shapes,
 }
 
 impl Default for SandboxOptions {
@@ -352,6 +370,7 @@ impl Default for SandboxOptions {
             db: None,
             seed: None,
             credentials: Credentials::default(),
+            shapes: Shapes::default(),
         }
     }
 }
@@ -359,6 +378,7 @@ impl Default for SandboxOptions {
 /// Starts a sandbox in this process (on the current tokio runtime) and returns once it listens.
 pub async fn start(options: SandboxOptions) -> Result<RunningSandbox, SandboxError> {
     let sandbox = Sandbox::open(options.db.as_deref(), options.credentials)?;
+    sandbox.set_shapes(options.shapes);
     if let Some(seed) = &options.seed {
         seed::apply(&sandbox.store.lock(), seed)?;
     }

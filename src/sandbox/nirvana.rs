@@ -198,7 +198,10 @@ async fn create_organization(
     )?;
     let id = organization["id"].as_str().unwrap_or_default().to_owned();
     db.insert(V, "organization", &id, "", None, &organization)?;
-    ok(StatusCode::OK, organization)
+    ok(
+        StatusCode::OK,
+        shared.shapes().nirvana.organization(organization),
+    )
 }
 
 async fn get_organization(
@@ -207,9 +210,10 @@ async fn get_organization(
     Path(id): Path<String>,
 ) -> Reply {
     authorize(&shared, &headers)?;
+    let organization = load_organization(&shared.store.lock(), &id)?;
     ok(
         StatusCode::OK,
-        load_organization(&shared.store.lock(), &id)?,
+        shared.shapes().nirvana.organization(organization),
     )
 }
 
@@ -233,7 +237,10 @@ async fn update_organization(
     }
     organization["updated_at"] = json!(now());
     db.update(V, "organization", &id, None, &organization)?;
-    ok(StatusCode::OK, organization)
+    ok(
+        StatusCode::OK,
+        shared.shapes().nirvana.organization(organization),
+    )
 }
 
 /// The caller leaves the organization: it no longer sees it, but nothing is deleted.
@@ -265,8 +272,14 @@ fn page_params(query: &HashMap<String, String>) -> Result<(usize, i64), ApiError
     Ok((limit, after))
 }
 
-/// One page of `kind` under `parent` in Nirvana's list shape.
-fn list_page(db: &Db, kind: &str, parent: &str, limit: usize, after: i64) -> Reply {
+/// One page of `kind` under `parent` in Nirvana's list shape, each item shown by `show`.
+fn list_page(
+    db: &Db,
+    (kind, parent): (&str, &str),
+    limit: usize,
+    after: i64,
+    show: impl Fn(Value) -> Value,
+) -> Reply {
     let page = db.page(V, kind, parent, after, limit)?;
     let cursor = |c: Option<i64>| c.map_or(Value::Null, |c| Value::String(encode_cursor(c)));
     let (next_cursor, previous_cursor) = (cursor(page.next), cursor(page.previous));
@@ -274,7 +287,7 @@ fn list_page(db: &Db, kind: &str, parent: &str, limit: usize, after: i64) -> Rep
     ok(
         StatusCode::OK,
         json!({
-            "items": items.into_iter().map(|o| o.body).collect::<Vec<_>>(),
+            "items": items.into_iter().map(|o| show(o.body)).collect::<Vec<_>>(),
             "pagination": {
                 "next_cursor": next_cursor,
                 "previous_cursor": previous_cursor,
@@ -291,7 +304,14 @@ async fn list_organizations(
 ) -> Reply {
     authorize(&shared, &headers)?;
     let (limit, after) = page_params(&query)?;
-    list_page(&shared.store.lock(), "organization", "", limit, after)
+    let shapes = shared.shapes().nirvana;
+    list_page(
+        &shared.store.lock(),
+        ("organization", ""),
+        limit,
+        after,
+        |o| shapes.organization(o),
+    )
 }
 
 fn address_fields(
@@ -450,7 +470,7 @@ async fn list_memberships(
     let (limit, after) = page_params(&query)?;
     let db = shared.store.lock();
     load_organization(&db, &id)?;
-    list_page(&db, "membership", &id, limit, after)
+    list_page(&db, ("membership", &id), limit, after, |m| m)
 }
 
 async fn get_membership(

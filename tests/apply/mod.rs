@@ -9,6 +9,7 @@ mod interrupt;
 mod invitations;
 mod key_move;
 mod locks;
+mod nirvana_versions;
 mod refusals;
 mod saved;
 mod shared_lock;

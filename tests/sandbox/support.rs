@@ -129,6 +129,18 @@ impl TestSandbox {
         body
     }
 
+    /// Chooses the vendor shapes served (`POST /_sandbox/shapes`).
+    pub async fn shapes(&self, config: Value) {
+        let response = self
+            .http
+            .post(self.url("/_sandbox/shapes"))
+            .json(&config)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{config}");
+    }
+
     pub async fn faults(&self, config: Value) {
         let response = self
             .http
