@@ -56,7 +56,8 @@ pub struct Listing<T> {
 }
 
 impl<T: Listed> Listing<T> {
-    /// A listing whose pages were asked to hold at most `page_size` items.
+    /// A listing whose pages were asked to hold at most `page_size` items ([`UNASKED`]: no
+    /// size was asked, so a page of any size is the vendor's own).
     pub fn new(page_size: usize) -> Self {
         Self::with_bound(page_size, MAX_PAGES)
     }
@@ -163,6 +164,9 @@ pub struct Complete<T> {
 /// One page as a vendor file reads it: the items, the link to the next page as given, and the
 /// total the vendor reported.
 pub type Page<T> = (Vec<T>, Option<String>, Option<u64>);
+
+/// The page size of a list whose requests ask none (it documents no such parameter).
+pub const UNASKED: usize = usize::MAX;
 
 /// Reads a paginated list through the accumulator: `fetch` reads the page a link points at
 /// (`None`: the first page) and each page, once checked, goes to `on_page`. Vendor files only

@@ -1,7 +1,9 @@
 //! PingOne: the environment's token endpoint, and read-only organizations and licenses as HAL
 //! collections paged through `_links.next`.
 //!
-//! Unpublished details and the choices made here: `limit` defaults to 100 and may be 1..1000;
+//! Unpublished details and the choices made here: `limit` (organizations only: the licenses
+//! list documents `filter` and `order`, and refuses any other parameter) defaults to 100 and
+//! may be 1..1000;
 //! `count` is the number of matching items and `size` the number in this page; `filter`
 //! accepts `status eq "..."` and `beginsAt lt|gt "..."` joined by `and`.
 
@@ -417,6 +419,19 @@ async fn list_licenses(
     Query(query): Query<HashMap<String, String>>,
 ) -> Reply {
     authorize(&shared, &headers)?;
+    // The licenses list documents `filter` and `order` only (and pages by its own `cursor`
+    // links): a client that sends anything else relies on what the vendor never promised.
+    if let Some(other) = query
+        .keys()
+        .find(|k| !["filter", "order", "cursor"].contains(&k.as_str()))
+    {
+        return Err(invalid(
+            other,
+            &format!(
+                "Unsupported parameter `{other}`: the licenses list takes `filter` and `order`."
+            ),
+        ));
+    }
     let (limit, offset) = limit_and_offset(&query)?;
     let clauses = match query.get("filter") {
         None => Vec::new(),

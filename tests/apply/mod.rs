@@ -1,7 +1,7 @@
 //! `orgform apply` end to end against the sandbox: convergence, faults, crashes, refusals,
 //! ordering.
 
-mod support;
+pub mod support;
 
 mod converge;
 mod faults;

@@ -9,6 +9,7 @@ mod hygiene;
 mod nirvana;
 mod pingone;
 mod progress;
+mod query_parameters;
 mod requests;
 mod robustness;
 mod safety;

@@ -245,13 +245,13 @@ async fn hal_next_links_visit_every_license_and_organization_once() {
 
     for (start, collection, expected) in [
         (
-            format!("/pingone/v1/organizations/{big}/licenses?limit=100"),
+            format!("/pingone/v1/organizations/{big}/licenses"),
             "licenses",
             260,
         ),
         (
             format!(
-                "/pingone/v1/organizations/{big}/licenses?limit=50&filter=status%20eq%20%22ACTIVE%22"
+                "/pingone/v1/organizations/{big}/licenses?filter=status%20eq%20%22ACTIVE%22&order=-beginsAt"
             ),
             "licenses",
             87,
@@ -280,4 +280,14 @@ async fn hal_next_links_visit_every_license_and_organization_once() {
         }
         assert_eq!(seen.len(), expected, "{start}");
     }
+
+    // The licenses list documents `filter` and `order` only: a page size is refused.
+    let sized = sandbox
+        .get(
+            &format!("/pingone/v1/organizations/{big}/licenses?limit=100"),
+            &auth,
+        )
+        .await;
+    assert_eq!(sized.status, 400, "{}", sized.body);
+    assert_matches_spec("pingone", "P1Error", &sized.body);
 }

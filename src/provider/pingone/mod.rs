@@ -4,7 +4,7 @@ pub(crate) mod wire;
 
 use super::error::ApiError;
 use super::http::HttpClient;
-use super::listing::{Listed, follow};
+use super::listing::{Listed, UNASKED, follow};
 use super::{Lookup, Needs, Provider};
 use crate::manifest::ProviderKind;
 use crate::model::{LiveLicense, LiveOrganization};
@@ -37,10 +37,11 @@ pub(crate) fn license_from(license: wire::License) -> LiveLicense {
 
 impl PingOne {
     /// Every item of a HAL collection, following `_links.next` while each link stays on the
-    /// API's origin; the listing accumulator checks every page.
+    /// API's origin; the listing accumulator checks every page against `page_size`, the
+    /// `limit` that `first` asked for ([`UNASKED`] where the list documents none).
     async fn all<E, T>(
         &self,
-        first: String,
+        (first, page_size): (String, usize),
         resource: &str,
         convert: fn(E::Item) -> T,
     ) -> Result<Vec<T>, ApiError>
@@ -64,11 +65,16 @@ impl PingOne {
                 Ok((items.collect(), link, collection.count))
             }
         };
-        Ok(
-            follow(&self.client, &first, resource, PAGE, fetch, &mut |_| {})
-                .await?
-                .items,
+        Ok(follow(
+            &self.client,
+            &first,
+            resource,
+            page_size,
+            fetch,
+            &mut |_| {},
         )
+        .await?
+        .items)
     }
 }
 
@@ -87,7 +93,7 @@ impl Provider for PingOne {
     ) -> Result<Vec<LiveOrganization>, ApiError> {
         let organizations = self
             .all::<wire::Organizations, _>(
-                format!("/v1/organizations?limit={PAGE}"),
+                (format!("/v1/organizations?limit={PAGE}"), PAGE),
                 "organizations (list)",
                 organization_from,
             )
@@ -125,7 +131,8 @@ impl Provider for PingOne {
             let path = format!("/v1/organizations/{}/licenses", org.id);
             let mut licenses = self
                 .all::<wire::Licenses, _>(
-                    format!("{path}?limit={PAGE}"),
+                    // Only `filter` and `order` are documented here: no page size is asked.
+                    (path, UNASKED),
                     &format!("{resource} licenses"),
                     license_from,
                 )
