@@ -11,9 +11,12 @@ use super::support::Scenario;
 use crate::apply::support::{apply, assert_converged};
 use crate::support::vendor_document;
 
+/// An operation of a spec: its method, its path as segments, its query parameters.
+type Operation = (String, Vec<String>, BTreeSet<String>);
+
 /// The query parameters the spec documents per (method, path), paths as segment lists
 /// (`{…}` a wildcard).
-fn documented(spec_file: &str) -> Option<Vec<(String, Vec<String>, BTreeSet<String>)>> {
+fn documented(spec_file: &str) -> Option<Vec<Operation>> {
     let spec: Value = serde_saphyr::from_str(&vendor_document(spec_file)?).unwrap();
     let mut out = Vec::new();
     for (path, item) in spec["paths"].as_object().unwrap() {
@@ -51,9 +54,8 @@ fn segments(path: &str) -> Vec<String> {
 fn same_path(spec: &[String], route: &[String]) -> bool {
     spec.len() == route.len()
         && spec.iter().zip(route).all(|(s, r)| {
+            // A literal segment (`users:external` too) matches itself; a parameter any parameter.
             s == r || (s.starts_with('{') && r.starts_with('{'))
-                // `users:external/{external_id}`-style segments keep their literal prefix.
-                || (s.contains(':') && s == r)
         })
 }
 
