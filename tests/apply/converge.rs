@@ -195,3 +195,30 @@ async fn an_existing_user_beyond_the_first_search_page_is_added_as_a_member() {
     );
     assert_converged(&scenario).await;
 }
+
+/// A Scalekit organization's region can only be chosen when it is created: orgform sends it
+/// then, so a declared region converges instead of staying manual drift for ever.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_declared_region_is_sent_when_the_organization_is_created() {
+    let scenario = Scenario::new("scalekit", "").await;
+    scenario.manifest("euro.yaml", "organization: euro\nname: Euro\nregion: EU\n");
+    let (plan, results) = apply(&scenario, Default::default()).await;
+    assert_eq!(
+        plan.actionable().next().unwrap().after_value()["region"],
+        "EU"
+    );
+    assert!(results.iter().all(|r| r.succeeded()), "{results:#?}");
+    let auth = scenario.sandbox.scalekit().await;
+    let created = scenario
+        .sandbox
+        .get("/scalekit/api/v1/organizations:external/euro", &auth)
+        .await;
+    assert_eq!(created.body["organization"]["region_code"], "EU");
+    assert_converged(&scenario).await;
+
+    // Afterwards the region is read-only: another one is a manual action, not an update.
+    scenario.manifest("euro.yaml", "organization: euro\nname: Euro\nregion: US\n");
+    let (plan, _) = scenario.plan(&[]).await.expect("plan");
+    let change = plan.actionable().next().unwrap();
+    assert_eq!(change.action.as_str(), "manual", "{plan:#?}");
+}
