@@ -196,3 +196,54 @@ fn conveniences_terraform_users_reach_for() {
     let (code, _, _) = run_orgform(&["--no-color", "validate", "examples/quickstart"], &[]);
     assert_eq!(code, 0);
 }
+
+/// `sandbox serve` starts with the Nirvana version asked for on its command line.
+#[tokio::test(flavor = "multi_thread")]
+async fn sandbox_serve_takes_the_nirvana_shapes_from_its_flags() {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_orgform"))
+        .args([
+            "sandbox",
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--nirvana-organizations",
+            "billing",
+            "--nirvana-errors",
+            "flat",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next_line().await.unwrap().expect("a first line");
+    let base = first
+        .strip_prefix("orgform sandbox listening on ")
+        .unwrap_or_else(|| panic!("{first}"))
+        .trim()
+        .to_owned();
+    let http = reqwest::Client::new();
+    let shapes: serde_json::Value = http
+        .get(format!("{base}/_sandbox/shapes"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        shapes,
+        serde_json::json!({ "nirvana": { "organizations": "billing", "errors": "flat" } })
+    );
+    let missing = http
+        .get(format!("{base}/nirvana/v1/organizations/org_nope"))
+        .bearer_auth("sandbox-nirvana-key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let body: serde_json::Value = missing.json().await.unwrap();
+    assert_eq!(body["code"], "not_found", "{body}");
+    child.kill().await.unwrap();
+}
