@@ -7,6 +7,7 @@ use serde_json::json;
 use super::support::{Scenario, apply, assert_converged};
 use crate::support::run_orgform_async;
 use orgform::apply::Outcome;
+use orgform::session::Failure;
 
 const ACME: &str = "organization: acme\nname: Acme\nbilling_email: billing@acme.example\naddress:\n  line1: 1 Main St\n  city: Springfield\n  postal_code: '12345'\n  country: US\n";
 
@@ -74,7 +75,8 @@ async fn the_current_sdks_organization_shape_plans_applies_and_exports() {
     round_trip("billing", "metronome").await;
 }
 
-/// A failed update names the vendor's own message in either error shape, never raw JSON.
+/// A failed update, plan or export names the vendor's own message in either error shape, never
+/// raw JSON.
 #[tokio::test(flavor = "multi_thread")]
 async fn vendor_error_messages_are_read_from_either_body_shape() {
     for errors in ["nested", "flat"] {
@@ -137,6 +139,32 @@ async fn vendor_error_messages_are_read_from_either_body_shape() {
             "{errors}: {failure}"
         );
         assert!(!failure.contains("{\""), "{errors}: raw JSON in {failure}");
+
+        // A refresh that fails: plan and export say the vendor's words too.
+        let forbidden = json!({ "scripts": [{ "method": "GET", "route": "/nirvana/v1/organizations", "nth": 1, "times": 2, "status": 403 }] });
+        sandbox.faults(forbidden.clone()).await;
+        let failure = match scenario.plan(&[]).await {
+            Err(Failure::Api(failures)) => {
+                failures.iter().map(|f| f.to_string()).collect::<String>()
+            }
+            Err(other) => panic!("{errors}: {other:?}"),
+            Ok(_) => panic!("{errors}: the plan succeeds though the listing is refused"),
+        };
+        assert!(
+            failure.contains("forbidden: sandbox fault: scripted failure"),
+            "{errors}: {failure}"
+        );
+        sandbox.faults(forbidden).await;
+        let dir = scenario.dir.path().to_str().unwrap().to_owned();
+        let env = [("TEST_NIRVANA_KEY", "sandbox-nirvana-key")];
+        let (code, stdout, stderr) =
+            run_orgform_async(&["export", &dir, "--provider", "main"], &env).await;
+        assert_eq!(code, 1, "{errors}: {stdout}{stderr}");
+        assert!(
+            stderr.contains("forbidden: sandbox fault: scripted failure"),
+            "{errors}: {stderr}"
+        );
+        assert!(!stderr.contains("{\""), "{errors}: raw JSON in {stderr}");
 
         sandbox.faults(json!({})).await;
         let (_, results) = apply(&scenario, Default::default()).await;
