@@ -8,6 +8,7 @@ mod diagnostics;
 mod distrust;
 mod export;
 mod plan;
+mod recipes;
 mod robustness;
 mod sandbox;
 mod schemas;

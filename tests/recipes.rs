@@ -1,0 +1,563 @@
+//! The CI recipes in `examples/ci/` are part of the product: each GitHub workflow and the GitLab
+//! file is read, and the shell of its steps is run the way that CI system runs it, against the
+//! sandbox, with `orgform` on `PATH` as the freshly built binary and `cargo`, `gh` and `curl`
+//! replaced by recorders. Four cases each: no changes, changes, a failure (the vendor answers
+//! 500) and drift that needs a person (exit 3). Each asserts the job's status and what reached
+//! the summary, comment or note.
+//!
+//! How the two systems run a step, as modelled here:
+//! - GitHub Actions: each `run:` step is a script file run by `bash -e {0}`, or, with
+//!   `shell: bash`, `bash --noprofile --norc -eo pipefail {0}`; `${{ … }}` is substituted
+//!   first; a step runs when its `if:` holds (default `success()`); `GITHUB_OUTPUT` (fresh per
+//!   step), `GITHUB_STEP_SUMMARY` and `GITHUB_ENV` are files.
+//! - GitLab CI: `default.before_script` and the job's `script` lines run in one bash shell with
+//!   `set -e`; the job fails when the shell does.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::sandbox::support::TestSandbox;
+
+/// GitHub's limit on the body of an issue or pull-request comment.
+const GITHUB_COMMENT_LIMIT: usize = 65_536;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Case {
+    NoChanges,
+    Changes,
+    /// The vendor answers 500 to every organization listing.
+    Failure,
+    /// A read-only difference: exit 3 with `--detailed-exitcode`.
+    Manual,
+}
+
+const CASES: [Case; 4] = [Case::NoChanges, Case::Changes, Case::Failure, Case::Manual];
+
+/// A prepared CI workspace: the repository checkout (`tenants/` inside), recorders on `PATH`,
+/// and the sandbox holding the live state.
+struct Checkout {
+    sandbox: TestSandbox,
+    dir: tempfile::TempDir,
+}
+
+impl Checkout {
+    async fn new(case: Case) -> Checkout {
+        let sandbox = TestSandbox::start().await;
+        sandbox
+            .seed("scalekit:\n  organizations:\n    - { display_name: Acme, external_id: acme, metadata: { managed_by: orgform } }\n")
+            .await;
+        let dir = tempfile::tempdir().unwrap();
+        let tenants = dir.path().join("repo/tenants");
+        std::fs::create_dir_all(&tenants).unwrap();
+        // Credentials and the URL come from the job's environment, as in the recipes.
+        std::fs::write(
+            tenants.join("orgform.yaml"),
+            "providers:\n  main:\n    kind: scalekit\n",
+        )
+        .unwrap();
+        let acme = match case {
+            Case::Manual => "organization: acme\nname: Acme\nregion: EU\n",
+            _ => "organization: acme\nname: Acme\n",
+        };
+        std::fs::write(tenants.join("acme.yaml"), acme).unwrap();
+        if case == Case::Changes {
+            std::fs::write(
+                tenants.join("globex.yaml"),
+                "organization: globex\nname: Globex\ndomains: [globex.example]\n",
+            )
+            .unwrap();
+        }
+        if case == Case::Failure {
+            sandbox
+                .faults(json!({ "scripts": [{ "method": "GET", "route": "/scalekit/api/v1/organizations", "nth": 1, "times": 1000, "status": 500 }] }))
+                .await;
+        }
+        let bin = dir.path().join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        for (name, script) in RECORDERS {
+            let path = bin.join(name);
+            std::fs::write(&path, script).unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        std::fs::create_dir_all(dir.path().join("records")).unwrap();
+        std::fs::create_dir_all(dir.path().join("home")).unwrap();
+        Checkout { sandbox, dir }
+    }
+
+    fn repo(&self) -> PathBuf {
+        self.dir.path().join("repo")
+    }
+
+    fn record(&self, name: &str) -> Option<String> {
+        std::fs::read_to_string(self.dir.path().join("records").join(name)).ok()
+    }
+
+    /// The environment every step starts from: a clean `PATH` with the recorders first, then
+    /// `~/.cargo/bin` as on GitHub's runners (empty until `cargo install` puts orgform there).
+    fn base_env(&self) -> Vec<(String, String)> {
+        let home = self.dir.path().join("home");
+        let path = format!(
+            "{}:{}/.cargo/bin:/usr/bin:/bin",
+            self.dir.path().join("bin").display(),
+            home.display()
+        );
+        vec![
+            ("ORGFORM_BUILT".into(), env!("CARGO_BIN_EXE_orgform").into()),
+            ("PATH".into(), path),
+            (
+                "HOME".into(),
+                self.dir.path().join("home").display().to_string(),
+            ),
+            (
+                "RECORDS".into(),
+                self.dir.path().join("records").display().to_string(),
+            ),
+            ("NO_COLOR".into(), "1".into()),
+        ]
+    }
+
+    /// Values of the `${{ … }}` expressions and CI variables the recipes use.
+    fn variables(&self) -> BTreeMap<&'static str, String> {
+        BTreeMap::from([
+            (
+                "vars.SCALEKIT_ENVIRONMENT_URL",
+                self.sandbox.url("/scalekit"),
+            ),
+            ("vars.SCALEKIT_CLIENT_ID", "sandbox-client".into()),
+            ("secrets.SCALEKIT_CLIENT_SECRET", "sandbox-secret".into()),
+            ("secrets.ORGFORM_LOCK_URL", String::new()),
+            (
+                "vars.ORGFORM_GIT_URL",
+                "https://git.example/orgform.git".into(),
+            ),
+            ("vars.ORGFORM_REV", "0123abcd".into()),
+            ("github.event.pull_request.number", "7".into()),
+            ("github.token", "gh-test-token".into()),
+            ("runner.os", "Linux".into()),
+        ])
+    }
+}
+
+/// `cargo`, `gh` and `curl` as recorders: each call is logged; the body of a comment or note
+/// is kept; `cargo install` "installs" the freshly built orgform where it would put it.
+const RECORDERS: [(&str, &str); 3] = [
+    (
+        "cargo",
+        "#!/bin/bash\necho \"cargo $*\" >> \"$RECORDS/calls\"\nroot=\"$HOME/.cargo\"\nwhile [ $# -gt 0 ]; do\n  if [ \"$1\" = --root ]; then root=\"$2\"; fi\n  shift\ndone\nmkdir -p \"$root/bin\" && ln -sf \"$ORGFORM_BUILT\" \"$root/bin/orgform\"\n",
+    ),
+    (
+        "gh",
+        "#!/bin/bash\necho \"gh $*\" >> \"$RECORDS/calls\"\nwhile [ $# -gt 0 ]; do\n  if [ \"$1\" = --body-file ]; then cat \"$2\" > \"$RECORDS/comment.md\"; fi\n  shift\ndone\n",
+    ),
+    (
+        "curl",
+        "#!/bin/bash\necho \"curl $*\" >> \"$RECORDS/calls\"\nwhile [ $# -gt 0 ]; do\n  case \"$1\" in --data-urlencode) f=\"${2#body@}\"; [ \"$f\" != \"$2\" ] && cat \"$f\" > \"$RECORDS/note.md\";; esac\n  shift\ndone\n",
+    ),
+];
+
+/// What one job did.
+#[derive(Debug)]
+struct JobRun {
+    passed: bool,
+    /// Each step that ran: its name and exit status.
+    steps: Vec<(String, i32)>,
+    /// `GITHUB_STEP_SUMMARY` (GitHub) or the job log (GitLab).
+    summary: String,
+    log: String,
+}
+
+fn load(path: &str) -> Value {
+    serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Substitutes `${{ expr }}`; an expression the test does not know fails the test, so a new
+/// recipe is modelled before it is trusted.
+fn substitute(text: &str, variables: &BTreeMap<&'static str, String>) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${{") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find("}}").expect("a closed expression") + start;
+        let expr = rest[start + 3..end].trim();
+        let value = variables
+            .get(expr)
+            .unwrap_or_else(|| panic!("the recipe test does not know `${{{{ {expr} }}}}`"));
+        out.push_str(value);
+        rest = &rest[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A step's `if:`, in the forms the recipes use: `always()`, `success()`, `failure()` and
+/// `steps.ID.outputs.NAME == / != 'VALUE'`, joined by `&&`.
+fn condition_holds(
+    condition: Option<&str>,
+    failed: bool,
+    outputs: &BTreeMap<String, BTreeMap<String, String>>,
+) -> bool {
+    let Some(condition) = condition else {
+        return !failed;
+    };
+    let condition = condition
+        .trim()
+        .trim_start_matches("${{")
+        .trim_end_matches("}}");
+    let mut status_checked = false;
+    let mut holds = true;
+    for term in condition.split("&&").map(str::trim) {
+        match term {
+            "always()" => status_checked = true,
+            "success()" => {
+                status_checked = true;
+                holds &= !failed;
+            }
+            "failure()" => {
+                status_checked = true;
+                holds &= failed;
+            }
+            comparison => {
+                let (left, right, equal) = match comparison.split_once("!=") {
+                    Some((l, r)) => (l, r, false),
+                    None => {
+                        let (l, r) = comparison
+                            .split_once("==")
+                            .unwrap_or_else(|| panic!("unknown condition `{comparison}`"));
+                        (l, r, true)
+                    }
+                };
+                let path: Vec<&str> = left.trim().split('.').collect();
+                let ["steps", id, "outputs", name] = path[..] else {
+                    panic!("unknown condition `{comparison}`");
+                };
+                let value = outputs
+                    .get(id)
+                    .and_then(|o| o.get(name))
+                    .cloned()
+                    .unwrap_or_default();
+                let expected = right.trim().trim_matches('\'');
+                holds &= (value == expected) == equal;
+            }
+        }
+    }
+    if !status_checked {
+        holds &= !failed;
+    }
+    holds
+}
+
+/// `KEY=VALUE` lines of a `GITHUB_OUTPUT` file.
+fn outputs_of(path: &Path) -> BTreeMap<String, String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+fn env_map(value: &Value, variables: &BTreeMap<&'static str, String>) -> Vec<(String, String)> {
+    value
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (k.clone(), substitute(&text, variables))
+        })
+        .collect()
+}
+
+/// Runs the one job of a GitHub workflow as Actions would.
+async fn run_github(workflow: &Value, checkout: &Checkout) -> JobRun {
+    let jobs = workflow["jobs"].as_object().unwrap();
+    assert_eq!(jobs.len(), 1, "one job per workflow");
+    let job = jobs.values().next().unwrap();
+    let variables = checkout.variables();
+    let work = checkout.dir.path();
+    let summary = work.join("summary.md");
+    std::fs::write(&summary, "").unwrap();
+    let mut env = checkout.base_env();
+    env.extend(env_map(&job["env"], &variables));
+    env.push(("GITHUB_STEP_SUMMARY".into(), summary.display().to_string()));
+    env.push((
+        "GITHUB_ENV".into(),
+        work.join("github_env").display().to_string(),
+    ));
+    let mut outputs: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    let mut failed = false;
+    let mut steps = Vec::new();
+    let mut log = String::new();
+    for (n, step) in job["steps"].as_array().unwrap().iter().enumerate() {
+        let name = step["name"].as_str().unwrap_or("(unnamed)").to_owned();
+        if !condition_holds(step["if"].as_str(), failed, &outputs) {
+            continue;
+        }
+        let id = step["id"].as_str().map(str::to_owned);
+        if let Some(action) = step["uses"].as_str() {
+            // Actions are GitHub's own: the checkout is there, the cache misses, an artifact
+            // is kept if its file exists.
+            match action.split('@').next().unwrap() {
+                "actions/checkout" => {}
+                "actions/cache" => {
+                    if let Some(id) = id {
+                        outputs.insert(id, BTreeMap::from([("cache-hit".into(), "false".into())]));
+                    }
+                }
+                "actions/upload-artifact" => {
+                    let path = step["with"]["path"].as_str().unwrap();
+                    log.push_str(&format!(
+                        "artifact {path}: {}\n",
+                        checkout.repo().join(path).exists()
+                    ));
+                }
+                other => panic!("the recipe test does not model the action {other}"),
+            }
+            steps.push((name, 0));
+            continue;
+        }
+        let script = substitute(step["run"].as_str().unwrap(), &variables);
+        let script_file = work.join(format!("step-{n}.sh"));
+        std::fs::write(&script_file, script).unwrap();
+        let output_file = work.join(format!("output-{n}"));
+        std::fs::write(&output_file, "").unwrap();
+        let shell: &[&str] = match step["shell"].as_str() {
+            None => &["bash", "-e"],
+            Some("bash") => &["bash", "--noprofile", "--norc", "-eo", "pipefail"],
+            Some(other) => panic!("the recipe test does not model `shell: {other}`"),
+        };
+        let mut command = tokio::process::Command::new(shell[0]);
+        command
+            .args(&shell[1..])
+            .arg(&script_file)
+            .current_dir(checkout.repo())
+            .env_clear()
+            .envs(env.iter().cloned())
+            .envs(env_map(&step["env"], &variables))
+            .env("GITHUB_OUTPUT", &output_file);
+        let output = command.output().await.unwrap();
+        let code = output.status.code().unwrap_or(-1);
+        log.push_str(&format!(
+            "== {name} (exit {code})\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+        if let Some(id) = id {
+            outputs.insert(id, outputs_of(&output_file));
+        }
+        if code != 0 && step["continue-on-error"] != json!(true) {
+            failed = true;
+        }
+        steps.push((name, code));
+    }
+    JobRun {
+        passed: !failed,
+        steps,
+        summary: std::fs::read_to_string(&summary).unwrap(),
+        log,
+    }
+}
+
+/// Runs one job of the GitLab file as a runner's bash would.
+async fn run_gitlab(pipeline: &Value, job: &str, checkout: &Checkout) -> JobRun {
+    let lines = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .map(|l| l.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let mut script = String::from("set -e\n");
+    for line in lines(&pipeline["default"]["before_script"])
+        .into_iter()
+        .chain(lines(&pipeline[job]["script"]))
+    {
+        script.push_str(line.trim_end());
+        script.push('\n');
+    }
+    let variables = checkout.variables();
+    let work = checkout.dir.path();
+    let script_file = work.join(format!("{job}.sh"));
+    std::fs::write(&script_file, &script).unwrap();
+    let mut env = checkout.base_env();
+    for (name, expr) in [
+        ("SCALEKIT_ENVIRONMENT_URL", "vars.SCALEKIT_ENVIRONMENT_URL"),
+        ("SCALEKIT_CLIENT_ID", "vars.SCALEKIT_CLIENT_ID"),
+        ("SCALEKIT_CLIENT_SECRET", "secrets.SCALEKIT_CLIENT_SECRET"),
+        ("ORGFORM_GIT_URL", "vars.ORGFORM_GIT_URL"),
+        ("ORGFORM_REV", "vars.ORGFORM_REV"),
+    ] {
+        env.push((name.into(), variables[expr].clone()));
+    }
+    env.extend([
+        (
+            "CI_PROJECT_DIR".into(),
+            checkout.repo().display().to_string(),
+        ),
+        (
+            "CI_API_V4_URL".into(),
+            "https://gitlab.example/api/v4".into(),
+        ),
+        ("CI_PROJECT_ID".into(), "42".into()),
+        ("CI_MERGE_REQUEST_IID".into(), "7".into()),
+        ("GITLAB_API_TOKEN".into(), "glpat-test".into()),
+    ]);
+    let output = tokio::process::Command::new("bash")
+        .arg(&script_file)
+        .current_dir(checkout.repo())
+        .env_clear()
+        .envs(env)
+        .output()
+        .await
+        .unwrap();
+    let code = output.status.code().unwrap_or(-1);
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    JobRun {
+        passed: code == 0,
+        steps: vec![(job.to_owned(), code)],
+        summary: log.clone(),
+        log,
+    }
+}
+
+/// What a plan's text says for each case.
+fn says(case: Case, text: &str) -> bool {
+    match case {
+        Case::NoChanges => text.contains("No changes"),
+        Case::Changes => text.contains("to add"),
+        Case::Failure => true,
+        Case::Manual => text.contains("manual"),
+    }
+}
+
+fn assert_no_shell_slips(run: &JobRun) {
+    assert!(
+        !run.log.contains("command not found") && !run.summary.contains("command not found"),
+        "{run:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_github_plan_recipe_comments_every_plan_and_fails_only_on_errors() {
+    let workflow = load("examples/ci/github/orgform-plan.yml");
+    for case in CASES {
+        let checkout = Checkout::new(case).await;
+        let run = run_github(&workflow, &checkout).await;
+        assert_eq!(run.passed, case != Case::Failure, "{case:?}: {run:#?}");
+        assert_no_shell_slips(&run);
+        let comment = checkout.record("comment.md").expect("a comment is posted");
+        assert!(comment.len() <= GITHUB_COMMENT_LIMIT, "{case:?}");
+        assert!(says(case, &comment), "{case:?}: {comment}");
+        assert!(says(case, &run.summary), "{case:?}: {}", run.summary);
+        let calls = checkout.record("calls").unwrap();
+        assert!(
+            calls.contains("gh pr comment 7 --body-file plan.md"),
+            "{calls}"
+        );
+        assert!(
+            calls.contains("cargo install --locked --git https://git.example/orgform.git --rev 0123abcd orgform"),
+            "the cache missed, so orgform is installed at the pinned revision: {calls}"
+        );
+        if case != Case::Failure {
+            assert!(checkout.repo().join("plan.json").is_file(), "{case:?}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_github_apply_recipe_fails_when_apply_does_and_summarises_its_output() {
+    let workflow = load("examples/ci/github/orgform-apply.yml");
+    for case in CASES {
+        let checkout = Checkout::new(case).await;
+        let run = run_github(&workflow, &checkout).await;
+        assert_eq!(run.passed, case != Case::Failure, "{case:?}: {run:#?}");
+        assert_no_shell_slips(&run);
+        let fences = run.summary.lines().filter(|l| *l == "```").count();
+        assert_eq!(fences, 2, "{case:?}: the output is fenced: {}", run.summary);
+        if case == Case::Changes {
+            let auth = checkout.sandbox.scalekit().await;
+            let globex = checkout
+                .sandbox
+                .get("/scalekit/api/v1/organizations:external/globex", &auth)
+                .await;
+            assert_eq!(globex.status, 200, "applied");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_github_drift_recipe_fails_on_any_drift_or_error() {
+    let workflow = load("examples/ci/github/orgform-drift.yml");
+    for case in CASES {
+        let checkout = Checkout::new(case).await;
+        let run = run_github(&workflow, &checkout).await;
+        assert_eq!(run.passed, case == Case::NoChanges, "{case:?}: {run:#?}");
+        assert_no_shell_slips(&run);
+        assert!(says(case, &run.summary), "{case:?}: {}", run.summary);
+        let status = run.steps.last().unwrap().1;
+        let expected = match case {
+            Case::NoChanges => 0,
+            Case::Changes => 2,
+            Case::Failure => 1,
+            Case::Manual => 3,
+        };
+        assert_eq!(status, expected, "{case:?}: {run:#?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_gitlab_jobs_pass_and_fail_as_their_github_counterparts() {
+    let pipeline = load("examples/ci/gitlab/.gitlab-ci.yml");
+    for case in CASES {
+        for job in ["plan", "apply", "drift"] {
+            let checkout = Checkout::new(case).await;
+            let run = run_gitlab(&pipeline, job, &checkout).await;
+            let expected = match job {
+                "drift" => case == Case::NoChanges,
+                _ => case != Case::Failure,
+            };
+            assert_eq!(run.passed, expected, "{job} {case:?}: {run:#?}");
+            assert_no_shell_slips(&run);
+            let calls = checkout.record("calls").unwrap_or_default();
+            assert!(
+                calls.contains("cargo install --locked --git https://git.example/orgform.git --rev 0123abcd --root"),
+                "{job}: the cache is empty, so orgform is installed at the pinned revision: {calls}"
+            );
+            match job {
+                "plan" => {
+                    let note = checkout.record("note.md").expect("a note is posted");
+                    assert!(note.len() <= GITHUB_COMMENT_LIMIT);
+                    assert!(says(case, &note), "{case:?}: {note}");
+                }
+                "drift" => assert!(says(case, &run.log), "{case:?}: {}", run.log),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The harness sees what GitHub would: the apply step as it was before it named `shell: bash`
+/// (`… | tee apply.log` under `bash -e`, without pipefail) passes though orgform fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_pipefail_a_failed_apply_would_go_green() {
+    let mut workflow = load("examples/ci/github/orgform-apply.yml");
+    for step in workflow["jobs"]["apply"]["steps"].as_array_mut().unwrap() {
+        if step["name"] == "Apply" {
+            step.as_object_mut().unwrap().remove("shell");
+        }
+    }
+    let checkout = Checkout::new(Case::Failure).await;
+    let run = run_github(&workflow, &checkout).await;
+    assert!(run.passed, "tee's status hides orgform's: {run:#?}");
+    assert!(run.log.contains("error"), "{}", run.log);
+}
