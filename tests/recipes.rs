@@ -561,3 +561,93 @@ async fn without_pipefail_a_failed_apply_would_go_green() {
     assert!(run.passed, "tee's status hides orgform's: {run:#?}");
     assert!(run.log.contains("error"), "{}", run.log);
 }
+
+/// Every script the recipes hold, as the CI system would run it: `(label, script)`.
+fn recipe_scripts() -> Vec<(String, String)> {
+    let mut scripts = Vec::new();
+    for name in ["orgform-plan.yml", "orgform-apply.yml", "orgform-drift.yml"] {
+        let workflow = load(&format!("examples/ci/github/{name}"));
+        for job in workflow["jobs"].as_object().unwrap().values() {
+            for step in job["steps"].as_array().unwrap() {
+                if let Some(run) = step["run"].as_str() {
+                    // Expressions are GitHub's, not the shell's: shellcheck sees a placeholder.
+                    let placeholders = with_placeholders(run);
+                    scripts.push((
+                        format!("{name}: {}", step["name"].as_str().unwrap_or("?")),
+                        placeholders,
+                    ));
+                }
+            }
+        }
+    }
+    let pipeline = load("examples/ci/gitlab/.gitlab-ci.yml");
+    for (job, body) in pipeline.as_object().unwrap() {
+        let mut script = String::new();
+        for key in ["before_script", "script"] {
+            for line in body[key].as_array().into_iter().flatten() {
+                script.push_str(line.as_str().unwrap().trim_end());
+                script.push('\n');
+            }
+        }
+        if !script.is_empty() {
+            scripts.push((
+                format!(".gitlab-ci.yml: {job}"),
+                format!("set -e\n{script}"),
+            ));
+        }
+    }
+    scripts
+}
+
+/// `${{ expr }}` as a quoted-safe placeholder word.
+fn with_placeholders(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${{") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find("}}").expect("a closed expression") + start;
+        out.push_str("EXPR");
+        rest = &rest[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// shellcheck passes on every step's shell (mandatory in `.ci/run`, which installs it;
+/// skipped with a note where it is not installed).
+#[test]
+fn the_recipes_shell_passes_shellcheck() {
+    let scripts = recipe_scripts();
+    assert!(scripts.len() >= 10, "{}", scripts.len());
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (n, (label, script)) in scripts.iter().enumerate() {
+        let path = dir.path().join(format!("{n}.sh"));
+        std::fs::write(&path, format!("#!/bin/bash\n# {label}\n{script}")).unwrap();
+        files.push(path);
+    }
+    let output = match std::process::Command::new("shellcheck")
+        .args(["--shell=bash", "--format=gcc"])
+        .args(&files)
+        .output()
+    {
+        Ok(output) => output,
+        Err(e) => {
+            let required = std::env::var("ORGFORM_REQUIRE_SHELLCHECK").is_ok_and(|v| v == "1");
+            assert!(!required, "shellcheck: {e} (ORGFORM_REQUIRE_SHELLCHECK=1)");
+            eprintln!("note: shellcheck is not installed ({e}); skipped the recipes' shell check");
+            return;
+        }
+    };
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{report}\n{}",
+        scripts
+            .iter()
+            .enumerate()
+            .map(|(n, (label, _))| format!("{n}.sh = {label}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
