@@ -26,6 +26,7 @@ pub mod output;
 pub mod plan;
 pub mod provider;
 pub mod render;
+pub mod report;
 pub mod sandbox;
 pub mod schema;
 pub mod session;

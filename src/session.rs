@@ -30,6 +30,21 @@ pub enum Failure {
     Lock(Box<crate::lock::LockError>),
 }
 
+impl Failure {
+    /// The failure as plain text, each error on a line (for reports; the terminal gets the
+    /// rendered diagnostics).
+    pub fn plain_text(&self) -> String {
+        let lines: Vec<String> = match self {
+            Failure::Manifest(errors) => errors.iter().map(|e| e.to_string()).collect(),
+            Failure::Setup(errors) => errors.iter().map(|e| e.to_string()).collect(),
+            Failure::Api(errors) => errors.iter().map(|e| e.to_string()).collect(),
+            Failure::Usage(message) | Failure::Sandbox(message) => vec![message.clone()],
+            Failure::Lock(error) => vec![error.to_string()],
+        };
+        lines.join("\n")
+    }
+}
+
 pub struct Session {
     pub desired: DesiredState,
     pub workspace: LoadedWorkspace,

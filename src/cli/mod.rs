@@ -71,6 +71,10 @@ pub enum Command {
         /// Exit 2 when there are changes, 3 when there is drift apply cannot fix.
         #[arg(long)]
         detailed_exitcode: bool,
+        /// Also write a drift report: `junit=FILE` (a test case per organization) or
+        /// `metrics=FILE` (OpenMetrics text for node_exporter or a Pushgateway); repeatable.
+        #[arg(long = "report", value_name = "KIND=FILE")]
+        reports: Vec<crate::report::ReportSpec>,
         /// Requests in flight per provider (overrides orgform.yaml).
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
         parallelism: Option<u32>,
@@ -302,6 +306,7 @@ pub fn main() -> ExitCode {
             out,
             detailed_exitcode,
             parallelism,
+            reports,
         } => plan::run(
             plan::PlanSettings {
                 dir,
@@ -310,6 +315,7 @@ pub fn main() -> ExitCode {
                 out,
                 detailed_exitcode,
                 parallelism,
+                reports,
                 timeout: cli.timeout,
             },
             &|name| std::env::var(name).ok(),

@@ -6,7 +6,9 @@ use crate::output::{self, Format};
 use crate::plan::{PlanInput, plan};
 use crate::provider::RefreshOptions;
 use crate::provider::settings::ClientOverrides;
+use crate::report::{ReportSpec, RunFacts};
 use crate::session::{Failure, Session};
+use std::collections::BTreeMap;
 
 use super::exit;
 
@@ -20,6 +22,8 @@ pub struct PlanSettings {
     pub out: Option<PathBuf>,
     pub detailed_exitcode: bool,
     pub parallelism: Option<u32>,
+    /// `--report KIND=FILE`, in the order given.
+    pub reports: Vec<ReportSpec>,
 }
 
 pub fn run(settings: PlanSettings, env: &crate::manifest::Env) -> u8 {
@@ -27,13 +31,92 @@ pub fn run(settings: PlanSettings, env: &crate::manifest::Env) -> u8 {
         parallelism: settings.parallelism,
         ..ClientOverrides::default()
     };
-    super::with_session(
+    let reported = std::cell::Cell::new(false);
+    let code = super::with_session(
         &settings.dir,
         env,
         settings.timeout,
         overrides,
-        async |session, _interrupt| plan_in(session, &settings).await,
-    )
+        async |session, _interrupt| {
+            reported.set(true);
+            plan_in(session, &settings).await
+        },
+    );
+    if !reported.get() {
+        // The workspace or its providers could not even be opened (the errors are printed):
+        // monitoring still hears that this run failed.
+        let facts = RunFacts {
+            plan: None,
+            organizations: Vec::new(),
+            failure: Some("orgform could not open the workspace or its providers".into()),
+            requests: BTreeMap::new(),
+            refresh_seconds: 0.0,
+            finished_at: unix_now(),
+        };
+        if !write_reports(&settings.reports, &facts) {
+            return exit::ERROR;
+        }
+    }
+    code
+}
+
+fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Writes every report; false (after saying why) when one cannot be written.
+fn write_reports(reports: &[ReportSpec], facts: &RunFacts) -> bool {
+    let mut written = true;
+    for spec in reports {
+        let text = crate::report::render(spec.kind, facts);
+        if let Err(e) = crate::report::write_atomically(&spec.path, &text) {
+            output::fail(&format!(
+                "cannot write the report {}: {e}",
+                spec.path.display()
+            ));
+            written = false;
+        }
+    }
+    written
+}
+
+/// The reports' facts about this session's run.
+fn facts<'a>(
+    session: &Session,
+    plan: Option<&'a crate::plan::Plan>,
+    failure: Option<String>,
+    started: std::time::Instant,
+    targets: &[crate::model::ResourceAddress],
+) -> RunFacts<'a> {
+    let targeted: Vec<String> = targets.iter().map(|t| t.parent().to_string()).collect();
+    let mut organizations: Vec<(String, String)> = session
+        .desired
+        .organizations
+        .values()
+        .map(|o| (o.provider.clone(), o.address().to_string()))
+        .filter(|(_, address)| targeted.is_empty() || targeted.contains(address))
+        .collect();
+    // Live organizations that no manifest declares (a prune's deletes) are checked too.
+    for change in plan.iter().flat_map(|p| p.actionable()) {
+        let address = crate::report::organization_of(&change.address);
+        if !organizations.iter().any(|(_, a)| *a == address) {
+            organizations.push((change.provider.to_string(), address));
+        }
+    }
+    RunFacts {
+        plan,
+        organizations,
+        failure,
+        requests: session
+            .providers
+            .iter()
+            .map(|(name, provider)| (name.clone(), provider.client().gate_report().answered))
+            .collect(),
+        refresh_seconds: started.elapsed().as_secs_f64(),
+        finished_at: unix_now(),
+    }
 }
 
 async fn plan_in(session: &Session, settings: &PlanSettings) -> u8 {
@@ -46,12 +129,22 @@ async fn plan_in(session: &Session, settings: &PlanSettings) -> u8 {
         targets: targets.clone(),
         progress: Some(progress.clone()),
     };
+    let started = std::time::Instant::now();
     let live = session.refresh(&options).await;
     progress.finish_and_clear();
     let live = match live {
         Ok(live) => live,
-        Err(failure) => return output::failure(&failure),
+        Err(failure) => {
+            let code = output::failure(&failure);
+            let reason = failure.plain_text();
+            write_reports(
+                &settings.reports,
+                &facts(session, None, Some(reason), started, &targets),
+            );
+            return code;
+        }
     };
+    let refresh_seconds = started.elapsed().as_secs_f64();
     let input = PlanInput {
         desired: &session.desired,
         live: &live,
@@ -62,8 +155,21 @@ async fn plan_in(session: &Session, settings: &PlanSettings) -> u8 {
     };
     let mut plan = match plan(input) {
         Ok(plan) => plan,
-        Err(errors) => return output::failure(&session.identity_failure(errors)),
+        Err(errors) => {
+            let failure = session.identity_failure(errors);
+            let code = output::failure(&failure);
+            let reason = failure.plain_text();
+            write_reports(
+                &settings.reports,
+                &facts(session, None, Some(reason), started, &targets),
+            );
+            return code;
+        }
     };
+    let mut facts = facts(session, Some(&plan), None, started, &targets);
+    facts.refresh_seconds = refresh_seconds;
+    let reports_written = write_reports(&settings.reports, &facts);
+    drop(facts);
     if let Some(path) = &settings.out {
         // The saved plan says where it was made; the one shown does not. One plan, not a copy:
         // a plan of 100,000 organizations is hundreds of megabytes.
@@ -79,7 +185,7 @@ async fn plan_in(session: &Session, settings: &PlanSettings) -> u8 {
         }
     }
     output::plan(&plan, settings.format);
-    if !plan.safety.violations.is_empty() {
+    if !plan.safety.violations.is_empty() || !reports_written {
         exit::ERROR
     } else if !settings.detailed_exitcode {
         exit::SUCCESS

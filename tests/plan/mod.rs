@@ -10,6 +10,7 @@ mod nirvana;
 mod pingone;
 mod progress;
 mod query_parameters;
+mod reports;
 mod requests;
 mod robustness;
 mod safety;
