@@ -504,7 +504,12 @@ async fn the_github_drift_recipe_fails_on_any_drift_or_error() {
         assert_eq!(run.passed, case == Case::NoChanges, "{case:?}: {run:#?}");
         assert_no_shell_slips(&run);
         assert!(says(case, &run.summary), "{case:?}: {}", run.summary);
-        let status = run.steps.last().unwrap().1;
+        let status = run
+            .steps
+            .iter()
+            .find(|(name, _)| name == "Detect drift")
+            .expect("the drift step ran")
+            .1;
         let expected = match case {
             Case::NoChanges => 0,
             Case::Changes => 2,
@@ -512,6 +517,11 @@ async fn the_github_drift_recipe_fails_on_any_drift_or_error() {
             Case::Manual => 3,
         };
         assert_eq!(status, expected, "{case:?}: {run:#?}");
+        assert!(
+            run.log.contains("artifact drift.xml: true"),
+            "{case:?}: the JUnit report is kept: {}",
+            run.log
+        );
     }
 }
 
@@ -539,7 +549,12 @@ async fn the_gitlab_jobs_pass_and_fail_as_their_github_counterparts() {
                     assert!(note.len() <= GITHUB_COMMENT_LIMIT);
                     assert!(says(case, &note), "{case:?}: {note}");
                 }
-                "drift" => assert!(says(case, &run.log), "{case:?}: {}", run.log),
+                "drift" => {
+                    assert!(says(case, &run.log), "{case:?}: {}", run.log);
+                    let report = std::fs::read_to_string(checkout.repo().join("drift.xml"))
+                        .expect("the JUnit report the pipeline publishes");
+                    assert!(report.contains("<testsuites"), "{report}");
+                }
                 _ => {}
             }
         }
