@@ -561,20 +561,44 @@ async fn the_gitlab_jobs_pass_and_fail_as_their_github_counterparts() {
     }
 }
 
-/// The harness sees what GitHub would: the apply step as it was before it named `shell: bash`
-/// (`… | tee apply.log` under `bash -e`, without pipefail) passes though orgform fails.
+/// The apply recipe as it was first published (commit d644c8c), verbatim: no `shell:`, so a
+/// failed apply piped through `tee` passed, and `echo "```"` inside double quotes started a
+/// command substitution.
+const FIRST_APPLY_RECIPE: &str = r#"name: orgform apply
+on:
+  push:
+    branches: [main]
+jobs:
+  apply:
+    runs-on: ubuntu-latest
+    env:
+      SCALEKIT_ENVIRONMENT_URL: ${{ vars.SCALEKIT_ENVIRONMENT_URL }}
+      SCALEKIT_CLIENT_ID: ${{ vars.SCALEKIT_CLIENT_ID }}
+      SCALEKIT_CLIENT_SECRET: ${{ secrets.SCALEKIT_CLIENT_SECRET }}
+    steps:
+      - uses: actions/checkout@v4
+      - name: Install orgform
+        run: cargo install --locked --git "${{ vars.ORGFORM_GIT_URL }}" orgform
+      - name: Apply
+        run: orgform apply tenants --auto-approve | tee apply.log
+      - name: Summary
+        if: always()
+        run: '[ -f apply.log ] && { echo "```"; cat apply.log; echo "```"; } >> "$GITHUB_STEP_SUMMARY"'
+"#;
+
+/// The harness sees what GitHub saw: run on the first apply recipe, the failure case goes
+/// green and the summary is broken, which is what the apply test above refuses.
 #[tokio::test(flavor = "multi_thread")]
-async fn without_pipefail_a_failed_apply_would_go_green() {
-    let mut workflow = load("examples/ci/github/orgform-apply.yml");
-    for step in workflow["jobs"]["apply"]["steps"].as_array_mut().unwrap() {
-        if step["name"] == "Apply" {
-            step.as_object_mut().unwrap().remove("shell");
-        }
-    }
+async fn the_first_apply_recipe_would_fail_the_recipe_test() {
+    let workflow: Value = serde_saphyr::from_str(FIRST_APPLY_RECIPE).unwrap();
     let checkout = Checkout::new(Case::Failure).await;
     let run = run_github(&workflow, &checkout).await;
-    assert!(run.passed, "tee's status hides orgform's: {run:#?}");
-    assert!(run.log.contains("error"), "{}", run.log);
+    assert!(run.passed, "tee's status hid orgform's: {run:#?}");
+    let apply = run.steps.iter().find(|(name, _)| name == "Apply").unwrap();
+    assert_eq!(apply.1, 0, "{run:#?}");
+    assert!(run.log.contains("error"), "orgform did fail: {}", run.log);
+    let fences = run.summary.lines().filter(|l| *l == "```").count();
+    assert_ne!(fences, 2, "the summary was broken: {}", run.summary);
 }
 
 /// Every script the recipes hold, as the CI system would run it: `(label, script)`.
