@@ -110,6 +110,7 @@ async fn main() {
     let base = running.base_url();
     assert!(
         http.post(format!("{base}/_sandbox/seed"))
+            .header("content-type", "application/yaml")
             .body(seed)
             .send()
             .await

@@ -182,6 +182,7 @@ async fn run(job: Job, count: usize, limit: Option<Limit>, adaptive: bool) -> Me
     for seed in seeds {
         let seeded = http
             .post(format!("{base}/_sandbox/seed"))
+            .header("content-type", "application/yaml")
             .body(seed)
             .send()
             .await

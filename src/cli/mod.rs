@@ -172,6 +172,10 @@ pub enum SandboxCommand {
         /// Nirvana error bodies: `{"error": {code, message}}` (`nested`) or `{code, message}` (`flat`).
         #[arg(long, value_enum, default_value = "nested")]
         nirvana_errors: crate::sandbox::NirvanaErrorShape,
+        /// Require `Authorization: Bearer TOKEN` on the control plane (`/_sandbox/…` but
+        /// `health`); required when `--addr` is not a loopback address.
+        #[arg(long, env = "ORGFORM_SANDBOX_CONTROL_TOKEN", hide_env_values = true)]
+        control_token: Option<String>,
     },
 }
 
@@ -328,11 +332,13 @@ pub fn main() -> ExitCode {
                     seed,
                     nirvana_organizations,
                     nirvana_errors,
+                    control_token,
                 },
         } => sandbox::serve(sandbox::ServeSettings {
             addr,
             db,
             seed,
+            control_token,
             shapes: crate::sandbox::Shapes {
                 nirvana: crate::sandbox::NirvanaShapes {
                     organizations: nirvana_organizations,

@@ -13,9 +13,31 @@ pub struct ServeSettings {
     pub db: Option<PathBuf>,
     pub seed: Option<PathBuf>,
     pub shapes: crate::sandbox::Shapes,
+    pub control_token: Option<String>,
+}
+
+/// Whether `addr` (`host:port`) listens on loopback only.
+fn is_loopback(addr: &str) -> bool {
+    match addr.parse::<std::net::SocketAddr>() {
+        Ok(socket) => socket.ip().is_loopback(),
+        Err(_) => addr
+            .rsplit_once(':')
+            .is_some_and(|(host, _)| host == "localhost"),
+    }
 }
 
 pub fn serve(settings: ServeSettings) -> u8 {
+    if settings.control_token.as_deref().is_some_and(str::is_empty) {
+        output::fail("--control-token is empty");
+        return exit::ERROR;
+    }
+    if settings.control_token.is_none() && !is_loopback(&settings.addr) {
+        output::fail(&format!(
+            "refusing to serve on {} without a control token: anyone who can reach it could wipe or re-seed the sandbox through /_sandbox; pass --control-token TOKEN (or set ORGFORM_SANDBOX_CONTROL_TOKEN), or listen on 127.0.0.1",
+            settings.addr
+        ));
+        return exit::ERROR;
+    }
     let seed = match &settings.seed {
         None => None,
         Some(path) => match std::fs::read_to_string(path)
@@ -42,6 +64,7 @@ pub fn serve(settings: ServeSettings) -> u8 {
             db: settings.db.clone(),
             seed,
             shapes: settings.shapes,
+            control_token: settings.control_token.clone(),
             ..SandboxOptions::default()
         };
         let running = match sandbox::start(options).await {
@@ -72,7 +95,12 @@ pub fn serve(settings: ServeSettings) -> u8 {
             credentials.pingone_client_id,
             credentials.pingone_client_secret
         ));
-        output::say(&format!("  control:   {}/_sandbox/{{stats,requests,faults,seed,reset}}", running.base_url()));
+        let guarded = if settings.control_token.is_some() {
+            " (Authorization: Bearer <control token>)"
+        } else {
+            ""
+        };
+        output::say(&format!("  control:   {}/_sandbox/{{stats,requests,faults,shapes,seed,reset}}{guarded}; health: {}/_sandbox/health", running.base_url(), running.base_url()));
         let _ = tokio::signal::ctrl_c().await;
         running.stop().await;
         exit::SUCCESS

@@ -1,5 +1,11 @@
 //! `/_sandbox/...`: the control plane tests use to read counts, inject faults and load data.
 //! It is not part of any vendor's API and is never counted in `stats`.
+//!
+//! It can wipe and re-seed the sandbox, so it refuses what a web page could send: a request
+//! whose `Origin` is not the sandbox's own (403), and a body that is not JSON or YAML by its
+//! `Content-Type` (415): a cross-origin form post carries one or the other. With a control
+//! token (`sandbox serve --control-token`, required off loopback) every control route but
+//! `/health` needs `Authorization: Bearer TOKEN` (401).
 
 use std::collections::HashMap;
 
@@ -16,7 +22,7 @@ use super::seed::{self, Seed};
 use super::shapes::Shapes;
 use super::{Shared, lock};
 
-pub fn router() -> Router<Shared> {
+pub fn router(shared: Shared) -> Router<Shared> {
     Router::new()
         .route("/stats", get(stats))
         .route("/requests", get(requests))
@@ -29,6 +35,104 @@ pub fn router() -> Router<Shared> {
             post(load_seed).layer(axum::extract::DefaultBodyLimit::max(MAX_SEED_BYTES)),
         )
         .route("/reset", post(reset))
+        .route_layer(axum::middleware::from_fn_with_state(shared, guard))
+        // Open to everyone: CI health checks carry no token.
+        .route("/health", get(health))
+}
+
+/// `GET /_sandbox/health`: the database is open and the routes are served.
+async fn health(State(shared): State<Shared>) -> Response {
+    match shared.store.lock().next_number("health-check") {
+        Ok(_) => axum::Json(json!({ "status": "ok" })).into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({ "status": "unavailable", "error": e.to_string() })),
+        )
+            .into_response(),
+    }
+}
+
+/// Content types of a control request's body: what no HTML form can send.
+const BODY_TYPES: [&str; 4] = [
+    "application/json",
+    "application/yaml",
+    "application/x-yaml",
+    "text/yaml",
+];
+
+/// Refuses browser cross-origin requests and, with a control token, requests without it.
+async fn guard(
+    State(shared): State<Shared>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let headers = request.headers();
+    let text = |name: axum::http::HeaderName| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    if let Some(origin) = text(axum::http::header::ORIGIN) {
+        let own = text(axum::http::header::HOST).map(|host| format!("http://{host}"));
+        if own.as_deref() != Some(origin.as_str()) {
+            return refusal(
+                StatusCode::FORBIDDEN,
+                format!("the control plane takes no requests from other origins ({origin})"),
+            );
+        }
+    }
+    if let Some(token) = &shared.control_token {
+        let given = text(axum::http::header::AUTHORIZATION);
+        let expected = format!("Bearer {token}");
+        let matches = given.is_some_and(|given| {
+            // Compared in constant time: the token guards the whole sandbox.
+            given.len() == expected.len()
+                && given
+                    .bytes()
+                    .zip(expected.bytes())
+                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                    == 0
+        });
+        if !matches {
+            return refusal(
+                StatusCode::UNAUTHORIZED,
+                "the control plane needs `Authorization: Bearer <control token>`".into(),
+            );
+        }
+    }
+    let content_type = text(axum::http::header::CONTENT_TYPE).map(|t| {
+        t.split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase()
+    });
+    // Not read here: each route keeps its own body limit.
+    let empty = axum::body::HttpBody::size_hint(request.body()).exact() == Some(0);
+    let form_type = content_type.as_deref().is_some_and(|t| {
+        matches!(
+            t,
+            "application/x-www-form-urlencoded" | "multipart/form-data" | "text/plain"
+        )
+    });
+    let body_type_ok = content_type
+        .as_deref()
+        .is_some_and(|t| BODY_TYPES.contains(&t));
+    if form_type || (!empty && !body_type_ok) {
+        return refusal(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!(
+                "a control request's body must be JSON or YAML (Content-Type application/json or application/yaml), not {}",
+                content_type.as_deref().unwrap_or("untyped")
+            ),
+        );
+    }
+    next.run(request).await
+}
+
+fn refusal(status: StatusCode, message: String) -> Response {
+    (status, axum::Json(json!({ "error": message }))).into_response()
 }
 
 /// The largest seed the sandbox takes.

@@ -103,6 +103,8 @@ pub struct Sandbox {
     faults: Mutex<Faults>,
     stats: Mutex<Stats>,
     shapes: Mutex<Shapes>,
+    /// When set, the control plane takes only requests that carry it.
+    control_token: Option<String>,
 }
 
 pub type Shared = Arc<Sandbox>;
@@ -127,6 +129,7 @@ impl Sandbox {
             faults: Mutex::new(Faults::default()),
             stats: Mutex::new(Stats::default()),
             shapes: Mutex::new(Shapes::default()),
+            control_token: None,
         };
         let first_use = sandbox.store.lock().next_number("default-seed-applied")? == 1;
         if first_use {
@@ -179,7 +182,7 @@ pub fn router(shared: Shared) -> Router {
         .route_layer(middleware::from_fn_with_state(shared.clone(), vendor_layer));
     Router::new()
         .merge(vendors)
-        .nest("/_sandbox", control::router())
+        .nest("/_sandbox", control::router(shared.clone()))
         .fallback(unmatched)
         .with_state(shared)
 }
@@ -361,6 +364,8 @@ pub struct SandboxOptions {
     pub seed: Option<Seed>,
     pub credentials: Credentials,
     pub shapes: Shapes,
+    /// Required by the control plane (`/_sandbox/…` except `health`) when set.
+    pub control_token: Option<String>,
 }
 
 impl Default for SandboxOptions {
@@ -371,14 +376,16 @@ impl Default for SandboxOptions {
             seed: None,
             credentials: Credentials::default(),
             shapes: Shapes::default(),
+            control_token: None,
         }
     }
 }
 
 /// Starts a sandbox in this process (on the current tokio runtime) and returns once it listens.
 pub async fn start(options: SandboxOptions) -> Result<RunningSandbox, SandboxError> {
-    let sandbox = Sandbox::open(options.db.as_deref(), options.credentials)?;
+    let mut sandbox = Sandbox::open(options.db.as_deref(), options.credentials)?;
     sandbox.set_shapes(options.shapes);
+    sandbox.control_token = options.control_token;
     if let Some(seed) = &options.seed {
         seed::apply(&sandbox.store.lock(), seed)?;
     }

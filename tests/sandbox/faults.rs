@@ -297,6 +297,7 @@ async fn the_readme_examples_are_accepted() {
     let faults = sandbox
         .http
         .post(sandbox.url("/_sandbox/faults"))
+        .header("content-type", "application/yaml")
         .body(block("# POST /_sandbox/faults"))
         .send()
         .await
@@ -308,6 +309,7 @@ async fn the_readme_examples_are_accepted() {
     let hostile = sandbox
         .http
         .post(sandbox.url("/_sandbox/faults"))
+        .header("content-type", "application/yaml")
         .body(block("# POST /_sandbox/faults: hostile vendors"))
         .send()
         .await

@@ -3,6 +3,7 @@
 
 pub mod support;
 
+mod control_plane;
 mod faults;
 mod nirvana;
 mod persistence;

@@ -119,6 +119,7 @@ impl TestSandbox {
         let response = self
             .http
             .post(self.url("/_sandbox/seed"))
+            .header("content-type", "application/yaml")
             .body(fixture.to_owned())
             .send()
             .await

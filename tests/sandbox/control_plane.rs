@@ -1,0 +1,195 @@
+//! The control plane refuses what a web page could send it (a cross-origin request, a form
+//! body) and, with a control token, anyone without it; `/_sandbox/health` answers everyone.
+
+use orgform::sandbox::SandboxOptions;
+use serde_json::{Value, json};
+
+use super::support::TestSandbox;
+use crate::support::run_orgform;
+
+/// What the control routes would show changed: the stats, the faults, the shapes and the
+/// organizations a seed adds.
+async fn state(sandbox: &TestSandbox) -> Value {
+    let auth = sandbox.scalekit().await;
+    let organizations = sandbox
+        .get("/scalekit/api/v1/organizations?page_size=100", &auth)
+        .await
+        .body["total_size"]
+        .clone();
+    let shapes: Value = sandbox
+        .http
+        .get(sandbox.url("/_sandbox/shapes"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    json!({ "faults": sandbox.shown_faults().await, "shapes": shapes, "organizations": organizations })
+}
+
+const ROUTES: [(&str, &str); 4] = [
+    ("/_sandbox/reset?empty=true", ""),
+    (
+        "/_sandbox/seed",
+        "scalekit:\n  organizations:\n    - { display_name: Planted }\n",
+    ),
+    ("/_sandbox/faults", "{\"latency_ms\": 5000}"),
+    ("/_sandbox/shapes", "{\"nirvana\": {\"errors\": \"flat\"}}"),
+];
+
+#[tokio::test]
+async fn browser_requests_to_the_control_plane_are_refused_and_change_nothing() {
+    let sandbox = TestSandbox::start().await;
+    sandbox
+        .seed("scalekit:\n  organizations:\n    - { display_name: Kept }\n")
+        .await;
+    let before = state(&sandbox).await;
+    for (route, body) in ROUTES {
+        // A form on another site, posted by the browser: it carries its Origin.
+        for content_type in [
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "text/plain",
+        ] {
+            let answer = sandbox
+                .http
+                .post(sandbox.url(route))
+                .header("origin", "http://evil.example")
+                .header("content-type", content_type)
+                .body(body.to_owned())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), 403, "{route} {content_type}");
+        }
+        // The same body without an Origin (a page's no-cors request could not drop it, but a
+        // form type alone is refused too).
+        let answer = sandbox
+            .http
+            .post(sandbox.url(route))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 415, "{route}");
+        if !body.is_empty() {
+            let untyped = sandbox
+                .http
+                .post(sandbox.url(route))
+                .body(body.to_owned())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(untyped.status(), 415, "{route}: a body needs its type");
+        }
+        // JSON from another origin is refused as well.
+        let answer = sandbox
+            .http
+            .post(sandbox.url(route))
+            .header("origin", "http://evil.example")
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 403, "{route}");
+    }
+    assert_eq!(state(&sandbox).await, before, "nothing changed");
+
+    // The sandbox's own origin, with a typed body, is served.
+    let own = sandbox.url("");
+    let answer = sandbox
+        .http
+        .post(sandbox.url("/_sandbox/shapes"))
+        .header("origin", own.trim_end_matches('/'))
+        .header("content-type", "application/json")
+        .body("{\"nirvana\": {\"errors\": \"flat\"}}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+}
+
+#[tokio::test]
+async fn with_a_control_token_the_control_plane_needs_it_and_health_does_not() {
+    let sandbox = TestSandbox::start_with(SandboxOptions {
+        control_token: Some("ctl-secret-token".into()),
+        ..SandboxOptions::default()
+    })
+    .await;
+    for (route, body) in ROUTES {
+        for token in [
+            None,
+            Some("wrong-token-value"),
+            Some("ctl-secret-token-but-longer"),
+        ] {
+            let mut request = sandbox
+                .http
+                .post(sandbox.url(route))
+                .header("content-type", "application/yaml")
+                .body(body.to_owned());
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let answer = request.send().await.unwrap();
+            assert_eq!(answer.status(), 401, "{route} {token:?}");
+            let text = answer.text().await.unwrap();
+            assert!(!text.contains("ctl-secret-token"), "{text}");
+        }
+    }
+    for route in ["/_sandbox/stats", "/_sandbox/requests", "/_sandbox/faults"] {
+        let answer = sandbox.http.get(sandbox.url(route)).send().await.unwrap();
+        assert_eq!(answer.status(), 401, "{route}");
+        let answer = sandbox
+            .http
+            .get(sandbox.url(route))
+            .bearer_auth("ctl-secret-token")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200, "{route}");
+    }
+    let answer = sandbox
+        .http
+        .post(sandbox.url("/_sandbox/faults"))
+        .bearer_auth("ctl-secret-token")
+        .json(&json!({ "latency_ms": 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let health = sandbox
+        .http
+        .get(sandbox.url("/_sandbox/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let body: Value = health.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    // The vendor routes keep the vendors' own auth.
+    let auth = sandbox.scalekit().await;
+    let listed = sandbox.get("/scalekit/api/v1/organizations", &auth).await;
+    assert_eq!(listed.status, 200);
+}
+
+#[test]
+fn serving_beyond_loopback_needs_a_control_token() {
+    let (code, stdout, stderr) = run_orgform(
+        &["sandbox", "serve", "--addr", "0.0.0.0:0"],
+        &[("ORGFORM_SANDBOX_CONTROL_TOKEN", "")],
+    );
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("without a control token") || stderr.contains("--control-token is empty"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = run_orgform(&["sandbox", "serve", "--addr", "0.0.0.0:0"], &[]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("refusing to serve on 0.0.0.0:0 without a control token"),
+        "{stderr}"
+    );
+}
