@@ -176,6 +176,14 @@ pub enum SandboxCommand {
         /// `health`); required when `--addr` is not a loopback address.
         #[arg(long, env = "ORGFORM_SANDBOX_CONTROL_TOKEN", hide_env_values = true)]
         control_token: Option<String>,
+        /// Time a connection has to send a complete request head (new, or idle between
+        /// requests) before it is closed.
+        #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
+        header_timeout: std::time::Duration,
+        /// Connections open at once; beyond it the oldest idle one is closed (or, with none
+        /// idle, the new one).
+        #[arg(long, value_name = "N", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=65536))]
+        max_connections: u32,
     },
 }
 
@@ -333,12 +341,18 @@ pub fn main() -> ExitCode {
                     nirvana_organizations,
                     nirvana_errors,
                     control_token,
+                    header_timeout,
+                    max_connections,
                 },
         } => sandbox::serve(sandbox::ServeSettings {
             addr,
             db,
             seed,
             control_token,
+            limits: crate::sandbox::ConnectionLimits {
+                header_timeout,
+                max_connections: max_connections as usize,
+            },
             shapes: crate::sandbox::Shapes {
                 nirvana: crate::sandbox::NirvanaShapes {
                     organizations: nirvana_organizations,

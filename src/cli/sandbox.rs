@@ -14,6 +14,7 @@ pub struct ServeSettings {
     pub seed: Option<PathBuf>,
     pub shapes: crate::sandbox::Shapes,
     pub control_token: Option<String>,
+    pub limits: crate::sandbox::ConnectionLimits,
 }
 
 /// Whether `addr` (`host:port`) listens on loopback only.
@@ -65,6 +66,7 @@ pub fn serve(settings: ServeSettings) -> u8 {
             seed,
             shapes: settings.shapes,
             control_token: settings.control_token.clone(),
+            limits: settings.limits,
             ..SandboxOptions::default()
         };
         let running = match sandbox::start(options).await {

@@ -14,6 +14,7 @@ mod nirvana;
 mod pingone;
 mod scalekit;
 mod seed;
+mod server;
 mod shapes;
 mod stats;
 mod store;
@@ -35,6 +36,7 @@ use serde_json::Value;
 pub use auth::Tokens;
 pub use faults::{Chaos, Decision, FaultConfig, Faults, Mangle, Repeat, Script};
 pub use seed::{Seed, SeedSummary};
+pub use server::ConnectionLimits;
 pub use shapes::{NirvanaErrorShape, NirvanaOrganizationShape, NirvanaShapes, Shapes};
 pub use stats::{LoggedRequest, RouteCount, Stats, StatsReport};
 pub use store::{SCHEMA_VERSION, Store, StoreError};
@@ -366,6 +368,7 @@ pub struct SandboxOptions {
     pub shapes: Shapes,
     /// Required by the control plane (`/_sandbox/…` except `health`) when set.
     pub control_token: Option<String>,
+    pub limits: ConnectionLimits,
 }
 
 impl Default for SandboxOptions {
@@ -377,6 +380,7 @@ impl Default for SandboxOptions {
             credentials: Credentials::default(),
             shapes: Shapes::default(),
             control_token: None,
+            limits: ConnectionLimits::default(),
         }
     }
 }
@@ -390,7 +394,7 @@ pub async fn start(options: SandboxOptions) -> Result<RunningSandbox, SandboxErr
         seed::apply(&sandbox.store.lock(), seed)?;
     }
     let shared = Arc::new(sandbox);
-    let listener = tokio::net::TcpListener::bind(&options.addr)
+    let listener = server::bind(&options.addr)
         .await
         .map_err(|source| SandboxError::Bind {
             addr: options.addr.clone(),
@@ -402,13 +406,8 @@ pub async fn start(options: SandboxOptions) -> Result<RunningSandbox, SandboxErr
     })?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let app = router(shared.clone());
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
-    });
+    let limits = options.limits;
+    let task = tokio::spawn(server::serve(listener, app, limits, rx));
     Ok(RunningSandbox {
         addr,
         shared,

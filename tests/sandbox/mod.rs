@@ -10,3 +10,4 @@ mod persistence;
 mod pingone;
 mod scalekit;
 mod scalekit_fields;
+mod slow_clients;
