@@ -73,8 +73,18 @@ async fn junit_and_metrics_reports_of_every_kind_of_change() {
     let root = document.root_element();
     assert_eq!(root.tag_name().name(), "testsuites");
     let mut cases = BTreeMap::new();
+    // The rules of the common JUnit schema (Jenkins' junit-4.xsd, which GitLab reads too):
+    // `testsuites` holds `testsuite`s, each with `name`, `tests`, `failures` and `errors`; a
+    // `testcase` has `name` and `classname` and holds only skipped / error / failure /
+    // system-out / system-err.
     for suite in root.children().filter(|n| n.is_element()) {
         assert_eq!(suite.tag_name().name(), "testsuite");
+        for attribute in ["name", "tests", "failures", "errors"] {
+            assert!(
+                suite.attribute(attribute).is_some(),
+                "testsuite without {attribute}"
+            );
+        }
         let listed: Vec<_> = suite.children().filter(|n| n.is_element()).collect();
         assert_eq!(
             suite.attribute("tests"),
@@ -90,7 +100,16 @@ async fn junit_and_metrics_reports_of_every_kind_of_change() {
         );
         for case in listed {
             assert_eq!(case.tag_name().name(), "testcase");
+            assert!(case.attribute("name").is_some());
             assert!(case.attribute("classname").is_some());
+            for child in case.children().filter(|n| n.is_element()) {
+                assert!(
+                    ["skipped", "error", "failure", "system-out", "system-err"]
+                        .contains(&child.tag_name().name()),
+                    "testcase holds {}",
+                    child.tag_name().name()
+                );
+            }
             let failure = case
                 .children()
                 .find(|f| f.tag_name().name() == "failure")
