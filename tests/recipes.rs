@@ -176,16 +176,22 @@ fn load(path: &str) -> Value {
 /// Substitutes `${{ expr }}`; an expression the test does not know fails the test, so a new
 /// recipe is modelled before it is trusted.
 fn substitute(text: &str, variables: &BTreeMap<&'static str, String>) -> String {
+    replace_expressions(text, |expr| {
+        variables
+            .get(expr)
+            .unwrap_or_else(|| panic!("the recipe test does not know `${{{{ {expr} }}}}`"))
+            .clone()
+    })
+}
+
+/// `text` with each `${{ expr }}` replaced by `value(expr)`.
+fn replace_expressions(text: &str, value: impl Fn(&str) -> String) -> String {
     let mut out = String::new();
     let mut rest = text;
     while let Some(start) = rest.find("${{") {
         out.push_str(&rest[..start]);
         let end = rest[start..].find("}}").expect("a closed expression") + start;
-        let expr = rest[start + 3..end].trim();
-        let value = variables
-            .get(expr)
-            .unwrap_or_else(|| panic!("the recipe test does not know `${{{{ {expr} }}}}`"));
-        out.push_str(value);
+        out.push_str(&value(rest[start + 3..end].trim()));
         rest = &rest[end + 2..];
     }
     out.push_str(rest);
@@ -610,10 +616,9 @@ fn recipe_scripts() -> Vec<(String, String)> {
             for step in job["steps"].as_array().unwrap() {
                 if let Some(run) = step["run"].as_str() {
                     // Expressions are GitHub's, not the shell's: shellcheck sees a placeholder.
-                    let placeholders = with_placeholders(run);
                     scripts.push((
                         format!("{name}: {}", step["name"].as_str().unwrap_or("?")),
-                        placeholders,
+                        replace_expressions(run, |_| "EXPR".into()),
                     ));
                 }
             }
@@ -636,20 +641,6 @@ fn recipe_scripts() -> Vec<(String, String)> {
         }
     }
     scripts
-}
-
-/// `${{ expr }}` as a quoted-safe placeholder word.
-fn with_placeholders(text: &str) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("${{") {
-        out.push_str(&rest[..start]);
-        let end = rest[start..].find("}}").expect("a closed expression") + start;
-        out.push_str("EXPR");
-        rest = &rest[end + 2..];
-    }
-    out.push_str(rest);
-    out
 }
 
 /// shellcheck passes on every step's shell (mandatory in `.ci/run`, which installs it;

@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 
 use super::steps::perform;
-use crate::model::ResourceType;
+use crate::model::{ResourceAddress, ResourceType};
 use crate::plan::{Action, Plan, ResourceChange};
 use crate::provider::AnyProvider;
 
@@ -37,14 +37,6 @@ impl StepResult {
     }
 }
 
-/// The organization address (`org.<key>`) of any resource address.
-fn organization_of(address: &str) -> String {
-    address
-        .parse::<crate::model::ResourceAddress>()
-        .map(|a| a.parent().to_string())
-        .unwrap_or_else(|_| address.to_owned())
-}
-
 /// The indexes each step waits for: a child waits for its organization's create or update; an
 /// organization's delete waits for its children's deletes.
 fn dependencies(steps: &[&ResourceChange]) -> Vec<Vec<usize>> {
@@ -59,7 +51,7 @@ fn dependencies(steps: &[&ResourceChange]) -> Vec<Vec<usize>> {
                 organization_step.insert(change.address.to_string(), index);
             }
             (false, Action::Delete) => child_deletes
-                .entry(organization_of(&change.address))
+                .entry(ResourceAddress::organization_of(&change.address))
                 .or_default()
                 .push(index),
             _ => {}
@@ -73,7 +65,7 @@ fn dependencies(steps: &[&ResourceChange]) -> Vec<Vec<usize>> {
                 change.action,
             ) {
                 (false, _) => organization_step
-                    .get(&organization_of(&change.address))
+                    .get(&ResourceAddress::organization_of(&change.address))
                     .copied()
                     .into_iter()
                     .collect(),
@@ -111,7 +103,10 @@ pub async fn execute_until(
         .filter(|c| matches!(c.action, Action::Create | Action::Update | Action::Delete))
         .collect();
     let deps = dependencies(&steps);
-    let organizations: Vec<String> = steps.iter().map(|c| organization_of(&c.address)).collect();
+    let organizations: Vec<String> = steps
+        .iter()
+        .map(|c| ResourceAddress::organization_of(&c.address))
+        .collect();
     let mut results: Vec<Option<StepResult>> = vec![None; steps.len()];
     let mut started: BTreeSet<usize> = BTreeSet::new();
     let mut created: BTreeMap<String, String> = BTreeMap::new();

@@ -87,7 +87,7 @@ fn facts<'a>(
     session: &Session,
     plan: Option<&'a crate::plan::Plan>,
     failure: Option<String>,
-    started: std::time::Instant,
+    refresh_seconds: f64,
     targets: &[crate::model::ResourceAddress],
 ) -> RunFacts<'a> {
     let targeted: Vec<String> = targets.iter().map(|t| t.parent().to_string()).collect();
@@ -100,7 +100,7 @@ fn facts<'a>(
         .collect();
     // Live organizations that no manifest declares (a prune's deletes) are checked too.
     for change in plan.iter().flat_map(|p| p.actionable()) {
-        let address = crate::report::organization_of(&change.address);
+        let address = crate::model::ResourceAddress::organization_of(&change.address);
         if !organizations.iter().any(|(_, a)| *a == address) {
             organizations.push((change.provider.to_string(), address));
         }
@@ -114,7 +114,7 @@ fn facts<'a>(
             .iter()
             .map(|(name, provider)| (name.clone(), provider.client().gate_report().answered))
             .collect(),
-        refresh_seconds: started.elapsed().as_secs_f64(),
+        refresh_seconds,
         finished_at: unix_now(),
     }
 }
@@ -132,19 +132,19 @@ async fn plan_in(session: &Session, settings: &PlanSettings) -> u8 {
     let started = std::time::Instant::now();
     let live = session.refresh(&options).await;
     progress.finish_and_clear();
+    let refresh_seconds = started.elapsed().as_secs_f64();
+    // A run that fails still reports, so that monitoring hears of it.
+    let failed = |failure: Failure| {
+        let code = output::failure(&failure);
+        let reason = Some(failure.plain_text());
+        let facts = facts(session, None, reason, refresh_seconds, &targets);
+        write_reports(&settings.reports, &facts);
+        code
+    };
     let live = match live {
         Ok(live) => live,
-        Err(failure) => {
-            let code = output::failure(&failure);
-            let reason = failure.plain_text();
-            write_reports(
-                &settings.reports,
-                &facts(session, None, Some(reason), started, &targets),
-            );
-            return code;
-        }
+        Err(failure) => return failed(failure),
     };
-    let refresh_seconds = started.elapsed().as_secs_f64();
     let input = PlanInput {
         desired: &session.desired,
         live: &live,
@@ -155,21 +155,12 @@ async fn plan_in(session: &Session, settings: &PlanSettings) -> u8 {
     };
     let mut plan = match plan(input) {
         Ok(plan) => plan,
-        Err(errors) => {
-            let failure = session.identity_failure(errors);
-            let code = output::failure(&failure);
-            let reason = failure.plain_text();
-            write_reports(
-                &settings.reports,
-                &facts(session, None, Some(reason), started, &targets),
-            );
-            return code;
-        }
+        Err(errors) => return failed(session.identity_failure(errors)),
     };
-    let mut facts = facts(session, Some(&plan), None, started, &targets);
-    facts.refresh_seconds = refresh_seconds;
-    let reports_written = write_reports(&settings.reports, &facts);
-    drop(facts);
+    let reports_written = write_reports(
+        &settings.reports,
+        &facts(session, Some(&plan), None, refresh_seconds, &targets),
+    );
     if let Some(path) = &settings.out {
         // The saved plan says where it was made; the one shown does not. One plan, not a copy:
         // a plan of 100,000 organizations is hundreds of megabytes.

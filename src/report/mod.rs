@@ -98,14 +98,6 @@ pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     })
 }
 
-/// The organization address (`org.<key>`) of a resource address.
-pub(crate) fn organization_of(address: &str) -> String {
-    address
-        .parse::<crate::model::ResourceAddress>()
-        .map(|a| a.parent().to_string())
-        .unwrap_or_else(|_| address.to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -159,16 +159,25 @@ async fn get_shapes(State(shared): State<Shared>) -> Response {
     axum::Json(shared.shapes()).into_response()
 }
 
+/// A control body parsed by `parse`: an empty one is the default (no faults, default shapes);
+/// the error is the answer's message.
+fn settings<T: Default, E: std::fmt::Display>(
+    body: &[u8],
+    what: &str,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<T, String> {
+    let text = String::from_utf8_lossy(body);
+    if text.trim().is_empty() {
+        return Ok(T::default());
+    }
+    parse(&text).map_err(|e| format!("invalid {what}: {e}"))
+}
+
 /// Chooses the vendor shapes served from now on (JSON); `{}` restores the defaults.
 async fn set_shapes(State(shared): State<Shared>, body: Bytes) -> Response {
-    let text = String::from_utf8_lossy(&body);
-    let shapes: Shapes = if text.trim().is_empty() {
-        Shapes::default()
-    } else {
-        match serde_json::from_str(&text) {
-            Ok(shapes) => shapes,
-            Err(e) => return bad_request(format!("invalid shapes: {e}")),
-        }
+    let shapes: Shapes = match settings(&body, "shapes", |t| serde_json::from_str(t)) {
+        Ok(shapes) => shapes,
+        Err(why) => return bad_request(why),
     };
     shared.set_shapes(shapes);
     axum::Json(shapes).into_response()
@@ -180,15 +189,11 @@ async fn get_faults(State(shared): State<Shared>) -> Response {
 
 /// Replaces the fault configuration (JSON or YAML); `{}` removes every fault.
 async fn set_faults(State(shared): State<Shared>, body: Bytes) -> Response {
-    let text = String::from_utf8_lossy(&body);
-    let config: FaultConfig = if text.trim().is_empty() {
-        FaultConfig::default()
-    } else {
-        match serde_saphyr::from_str(&text) {
+    let config: FaultConfig =
+        match settings(&body, "fault configuration", |t| serde_saphyr::from_str(t)) {
             Ok(config) => config,
-            Err(e) => return bad_request(format!("invalid fault configuration: {e}")),
-        }
-    };
+            Err(why) => return bad_request(why),
+        };
     if let Err(why) = config.check() {
         return bad_request(format!("invalid fault configuration: {why}"));
     }

@@ -260,7 +260,8 @@ async fn vendor_layer(
         vendor.as_str(),
         &method,
         &route,
-        (&path, query.as_deref()),
+        &path,
+        query.as_deref(),
         status,
     );
     response
@@ -303,13 +304,7 @@ async fn unmatched(State(shared): State<Shared>, request: Request) -> Response {
         Some(vendor) => {
             let method = request.method().as_str().to_owned();
             let query = request.uri().query();
-            lock(&shared.stats).record(
-                vendor.as_str(),
-                &method,
-                "<unmatched>",
-                (&path, query),
-                404,
-            );
+            lock(&shared.stats).record(vendor.as_str(), &method, "<unmatched>", &path, query, 404);
             vendor_error(vendor, StatusCode::NOT_FOUND, "no such route").into_response()
         }
         None => (

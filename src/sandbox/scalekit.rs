@@ -66,15 +66,15 @@ pub fn router() -> Router<Shared> {
         .route("/api/v1/users:search", get(search_users))
         .route(
             "/api/v1/memberships/organizations/{organization_id}/users/{id}",
-            post(create_membership)
-                .patch(update_membership)
-                .delete(delete_membership),
+            post(create_membership::<ById>)
+                .patch(update_membership::<ById>)
+                .delete(delete_membership::<ById>),
         )
         .route(
             "/api/v1/memberships/organizations/{organization_id}/users:external/{external_id}",
-            post(create_membership_by_external_id)
-                .patch(update_membership_by_external_id)
-                .delete(delete_membership_by_external_id),
+            post(create_membership::<ByExternalId>)
+                .patch(update_membership::<ByExternalId>)
+                .delete(delete_membership::<ByExternalId>),
         )
 }
 
@@ -1084,6 +1084,29 @@ enum UserRef {
     External(String),
 }
 
+/// Which of the two kinds of membership route a handler serves.
+trait UserKey {
+    fn user(key: String) -> UserRef;
+}
+
+/// `…/users/{id}`.
+struct ById;
+
+/// `…/users:external/{external_id}`.
+struct ByExternalId;
+
+impl UserKey for ById {
+    fn user(key: String) -> UserRef {
+        UserRef::Id(key)
+    }
+}
+
+impl UserKey for ByExternalId {
+    fn user(key: String) -> UserRef {
+        UserRef::External(key)
+    }
+}
+
 impl UserRef {
     fn find(&self, db: &Db) -> Result<Object, ApiError> {
         let found = match self {
@@ -1094,55 +1117,26 @@ impl UserRef {
     }
 }
 
-async fn create_membership(
+async fn create_membership<K: UserKey>(
     State(shared): State<Shared>,
     headers: HeaderMap,
-    Path((organization_id, user_id)): Path<(String, String)>,
+    Path((organization_id, key)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Reply {
-    add_membership(
-        &shared,
-        &headers,
-        &organization_id,
-        UserRef::Id(user_id),
-        &query,
-        &body,
-    )
-}
-
-async fn create_membership_by_external_id(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
-    Path((organization_id, external_id)): Path<(String, String)>,
-    Query(query): Query<HashMap<String, String>>,
-    body: Bytes,
-) -> Reply {
-    let user = UserRef::External(external_id);
-    add_membership(&shared, &headers, &organization_id, user, &query, &body)
-}
-
-fn add_membership(
-    shared: &Shared,
-    headers: &HeaderMap,
-    organization_id: &str,
-    user: UserRef,
-    query: &HashMap<String, String>,
-    body: &[u8],
-) -> Reply {
-    authorize(shared, headers)?;
+    authorize(&shared, &headers)?;
     let body = if body.is_empty() {
         Map::new()
     } else {
-        body_object(body)?
+        body_object(&body)?
     };
     let roles = roles_field(&body)?.unwrap_or_else(|| vec!["member".to_owned()]);
-    let fields = MembershipFields::from_request(&body, send_invitation(query)?)?;
+    let fields = MembershipFields::from_request(&body, send_invitation(&query)?)?;
     let db = shared.store.lock();
-    let organization = load_organization(&db, organization_id)?;
-    let user = user.find(&db)?;
+    let organization = load_organization(&db, &organization_id)?;
+    let user = K::user(key).find(&db)?;
     if db
-        .get(V, "membership", &membership_ids(organization_id, &user.id))?
+        .get(V, "membership", &membership_ids(&organization_id, &user.id))?
         .is_some()
     {
         return Err(conflict(
@@ -1156,45 +1150,19 @@ fn add_membership(
     )
 }
 
-async fn update_membership(
+async fn update_membership<K: UserKey>(
     State(shared): State<Shared>,
     headers: HeaderMap,
-    Path((organization_id, user_id)): Path<(String, String)>,
+    Path((organization_id, key)): Path<(String, String)>,
     body: Bytes,
 ) -> Reply {
-    change_membership(
-        &shared,
-        &headers,
-        &organization_id,
-        UserRef::Id(user_id),
-        &body,
-    )
-}
-
-async fn update_membership_by_external_id(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
-    Path((organization_id, external_id)): Path<(String, String)>,
-    body: Bytes,
-) -> Reply {
-    let user = UserRef::External(external_id);
-    change_membership(&shared, &headers, &organization_id, user, &body)
-}
-
-fn change_membership(
-    shared: &Shared,
-    headers: &HeaderMap,
-    organization_id: &str,
-    user: UserRef,
-    body: &[u8],
-) -> Reply {
-    authorize(shared, headers)?;
-    let body = body_object(body)?;
+    authorize(&shared, &headers)?;
+    let body = body_object(&body)?;
     let roles = roles_field(&body)?;
     let db = shared.store.lock();
-    load_organization(&db, organization_id)?;
-    let user = user.find(&db)?;
-    let id = membership_ids(organization_id, &user.id);
+    load_organization(&db, &organization_id)?;
+    let user = K::user(key).find(&db)?;
+    let id = membership_ids(&organization_id, &user.id);
     let mut membership = db
         .get(V, "membership", &id)?
         .ok_or_else(|| not_found("membership"))?
@@ -1212,38 +1180,20 @@ fn change_membership(
     )
 }
 
-async fn delete_membership(
+async fn delete_membership<K: UserKey>(
     State(shared): State<Shared>,
     headers: HeaderMap,
-    Path((organization_id, user_id)): Path<(String, String)>,
+    Path((organization_id, key)): Path<(String, String)>,
 ) -> Reply {
-    remove_membership(&shared, &headers, &organization_id, UserRef::Id(user_id))
-}
-
-async fn delete_membership_by_external_id(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
-    Path((organization_id, external_id)): Path<(String, String)>,
-) -> Reply {
-    let user = UserRef::External(external_id);
-    remove_membership(&shared, &headers, &organization_id, user)
-}
-
-fn remove_membership(
-    shared: &Shared,
-    headers: &HeaderMap,
-    organization_id: &str,
-    user: UserRef,
-) -> Reply {
-    authorize(shared, headers)?;
+    authorize(&shared, &headers)?;
     let db = shared.store.lock();
     // A user id that names nobody is a missing membership, as before; an unknown external id
     // is an unknown user.
-    let user_id = match user {
+    let user_id = match K::user(key) {
         UserRef::Id(id) => id,
         external => external.find(&db)?.id,
     };
-    if !db.delete(V, "membership", &membership_ids(organization_id, &user_id))? {
+    if !db.delete(V, "membership", &membership_ids(&organization_id, &user_id))? {
         return Err(not_found("membership"));
     }
     ok(StatusCode::OK, json!({}))

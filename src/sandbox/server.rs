@@ -18,6 +18,8 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::task::AbortHandle;
 
+use super::lock;
+
 /// Connection settings of `sandbox serve` (and of the embedded sandbox).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnectionLimits {
@@ -48,12 +50,6 @@ struct Connections {
     next_id: u64,
     /// By id, so the first entry is the oldest.
     open: BTreeMap<u64, Open>,
-}
-
-fn lock(connections: &Mutex<Connections>) -> std::sync::MutexGuard<'_, Connections> {
-    connections
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A listener on `addr` whose accept queue holds a flood's worth of connections (the kernel's

@@ -70,7 +70,8 @@ impl Stats {
         vendor: &str,
         method: &str,
         route: &str,
-        (path, query): (&str, Option<&str>),
+        path: &str,
+        query: Option<&str>,
         status: u16,
     ) {
         *self

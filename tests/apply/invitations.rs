@@ -8,6 +8,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::support::{Scenario, apply, assert_converged};
+use crate::sandbox::support::membership_in;
 
 /// The membership status of each member of `org` (by external id), by e-mail.
 async fn statuses(scenario: &Scenario, org: &str) -> BTreeMap<String, String> {
@@ -35,12 +36,7 @@ async fn statuses(scenario: &Scenario, org: &str) -> BTreeMap<String, String> {
         .unwrap()
         .iter()
         .map(|u| {
-            let membership = u["memberships"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|m| m["organization_id"] == json!(id))
-                .unwrap();
+            let membership = membership_in(u, &id);
             (
                 u["email"].as_str().unwrap().to_owned(),
                 membership["membership_status"].as_str().unwrap().to_owned(),
@@ -76,6 +72,16 @@ async fn invitation_flags(scenario: &Scenario, from: usize) -> Vec<(String, Opti
             (kind.to_owned(), flag)
         })
         .collect()
+}
+
+/// Applies, and answers the (sorted) invitation flags of the creates that apply sent.
+async fn apply_and_read_flags(scenario: &Scenario) -> Vec<(String, Option<String>)> {
+    let logged = scenario.sandbox.requests().await.len();
+    let (_, results) = apply(scenario, Default::default()).await;
+    assert!(results.iter().all(|r| r.succeeded()), "{results:#?}");
+    let mut flags = invitation_flags(scenario, logged).await;
+    flags.sort();
+    flags
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -129,11 +135,7 @@ async fn every_member_create_says_whether_to_send_an_invitation() {
             ),
         ]
     );
-    let logged = sandbox.requests().await.len();
-    let (_, results) = apply(&scenario, Default::default()).await;
-    assert!(results.iter().all(|r| r.succeeded()), "{results:#?}");
-    let mut flags = invitation_flags(&scenario, logged).await;
-    flags.sort();
+    let flags = apply_and_read_flags(&scenario).await;
     assert_eq!(
         flags,
         vec![
@@ -177,11 +179,7 @@ async fn every_member_create_says_whether_to_send_an_invitation() {
         "globex.yaml",
         "organization: globex\nname: Globex\nmembers:\n  - { email: dave@globex.example, role: admin }\n  - { email: erin@globex.example, role: member, invite: false }\n  - { email: grace@acme.example, role: member }\n",
     );
-    let logged = sandbox.requests().await.len();
-    let (_, results) = apply(&scenario, Default::default()).await;
-    assert!(results.iter().all(|r| r.succeeded()), "{results:#?}");
-    let mut flags = invitation_flags(&scenario, logged).await;
-    flags.sort();
+    let flags = apply_and_read_flags(&scenario).await;
     assert_eq!(
         flags,
         vec![

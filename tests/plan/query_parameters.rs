@@ -26,14 +26,13 @@ fn documented(spec_file: &str) -> Option<Vec<Operation>> {
             .flatten()
             .collect();
         for (method, operation) in item.as_object().unwrap() {
-            let Some(params) = operation["parameters"].as_array() else {
-                if operation.is_object() && method != "parameters" {
-                    out.push((method.to_uppercase(), segments(path), BTreeSet::new()));
-                }
-                continue;
-            };
-            let query = params
-                .iter()
+            if method == "parameters" || !operation.is_object() {
+                continue; // the path's shared parameters, or a summary or description
+            }
+            let query = operation["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
                 .chain(shared.iter().copied())
                 .filter(|p| p["in"] == "query")
                 .map(|p| p["name"].as_str().unwrap().to_owned())

@@ -16,16 +16,7 @@ async fn state(sandbox: &TestSandbox) -> Value {
         .await
         .body["total_size"]
         .clone();
-    let shapes: Value = sandbox
-        .http
-        .get(sandbox.url("/_sandbox/shapes"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    json!({ "faults": sandbox.shown_faults().await, "shapes": shapes, "organizations": organizations })
+    json!({ "faults": sandbox.shown_faults().await, "shapes": sandbox.shown_shapes().await, "organizations": organizations })
 }
 
 const ROUTES: [(&str, &str); 4] = [
@@ -37,6 +28,26 @@ const ROUTES: [(&str, &str); 4] = [
     ("/_sandbox/faults", "{\"latency_ms\": 5000}"),
     ("/_sandbox/shapes", "{\"nirvana\": {\"errors\": \"flat\"}}"),
 ];
+
+/// POSTs `body` to `route` with the `Origin` and `Content-Type` given; the answer's status.
+async fn post(
+    sandbox: &TestSandbox,
+    route: &str,
+    origin: Option<&str>,
+    content_type: Option<&str>,
+    body: &str,
+) -> reqwest::StatusCode {
+    let mut request = sandbox.http.post(sandbox.url(route)).body(body.to_owned());
+    if let Some(origin) = origin {
+        request = request.header("origin", origin);
+    }
+    if let Some(content_type) = content_type {
+        request = request.header("content-type", content_type);
+    }
+    request.send().await.unwrap().status()
+}
+
+const EVIL: Option<&str> = Some("http://evil.example");
 
 #[tokio::test]
 async fn browser_requests_to_the_control_plane_are_refused_and_change_nothing() {
@@ -52,64 +63,44 @@ async fn browser_requests_to_the_control_plane_are_refused_and_change_nothing() 
             "multipart/form-data; boundary=x",
             "text/plain",
         ] {
-            let answer = sandbox
-                .http
-                .post(sandbox.url(route))
-                .header("origin", "http://evil.example")
-                .header("content-type", content_type)
-                .body(body.to_owned())
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(answer.status(), 403, "{route} {content_type}");
+            let status = post(&sandbox, route, EVIL, Some(content_type), body).await;
+            assert_eq!(status, 403, "{route} {content_type}");
         }
         // The same body without an Origin (a page's no-cors request could not drop it, but a
         // form type alone is refused too).
-        let answer = sandbox
-            .http
-            .post(sandbox.url(route))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body.to_owned())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(answer.status(), 415, "{route}");
+        let form = Some("application/x-www-form-urlencoded");
+        assert_eq!(
+            post(&sandbox, route, None, form, body).await,
+            415,
+            "{route}"
+        );
         if !body.is_empty() {
-            let untyped = sandbox
-                .http
-                .post(sandbox.url(route))
-                .body(body.to_owned())
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(untyped.status(), 415, "{route}: a body needs its type");
+            let untyped = post(&sandbox, route, None, None, body).await;
+            assert_eq!(untyped, 415, "{route}: a body needs its type");
         }
         // JSON from another origin is refused as well.
-        let answer = sandbox
-            .http
-            .post(sandbox.url(route))
-            .header("origin", "http://evil.example")
-            .header("content-type", "application/json")
-            .body(body.to_owned())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(answer.status(), 403, "{route}");
+        let json = Some("application/json");
+        assert_eq!(
+            post(&sandbox, route, EVIL, json, body).await,
+            403,
+            "{route}"
+        );
     }
     assert_eq!(state(&sandbox).await, before, "nothing changed");
 
     // The sandbox's own origin, with a typed body, is served.
     let own = sandbox.url("");
-    let answer = sandbox
-        .http
-        .post(sandbox.url("/_sandbox/shapes"))
-        .header("origin", own.trim_end_matches('/'))
-        .header("content-type", "application/json")
-        .body("{\"nirvana\": {\"errors\": \"flat\"}}")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 200);
+    let origin = Some(own.trim_end_matches('/'));
+    let shapes = "{\"nirvana\": {\"errors\": \"flat\"}}";
+    let status = post(
+        &sandbox,
+        "/_sandbox/shapes",
+        origin,
+        Some("application/json"),
+        shapes,
+    )
+    .await;
+    assert_eq!(status, 200);
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::support::{Auth, TestSandbox, assert_matches_spec};
+use super::support::{Auth, TestSandbox, assert_matches_spec, membership_in};
 
 const ORGS: &str = "/scalekit/api/v1/organizations";
 
@@ -476,13 +476,7 @@ async fn users_and_memberships_are_added_changed_and_removed() {
         .await;
     assert_eq!(changed.status, 200);
     assert_matches_spec("scalekit", "usersUpdateMembershipResponse", &changed.body);
-    let beta_membership = changed.body["user"]["memberships"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["organization_id"] == json!(beta_id))
-        .unwrap()
-        .clone();
+    let beta_membership = membership_in(&changed.body["user"], beta_id).clone();
     let roles: Vec<&str> = beta_membership["roles"]
         .as_array()
         .unwrap()

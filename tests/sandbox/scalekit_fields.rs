@@ -6,7 +6,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::support::{Auth, TestSandbox, assert_matches_spec};
+use super::support::{Auth, TestSandbox, assert_matches_spec, membership_in};
 
 const ORGS: &str = "/scalekit/api/v1/organizations";
 const MEMBERSHIPS: &str = "/scalekit/api/v1/memberships/organizations";
@@ -19,16 +19,6 @@ async fn organization(sandbox: &TestSandbox, auth: &Auth, body: Value) -> String
         .as_str()
         .unwrap()
         .to_owned()
-}
-
-/// The membership of `user` in `org`.
-fn membership<'a>(user: &'a Value, org: &str) -> &'a Value {
-    user["memberships"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["organization_id"] == json!(org))
-        .expect("a membership in the organization")
 }
 
 #[tokio::test]
@@ -85,7 +75,7 @@ async fn a_created_user_keeps_its_metadata_profile_and_membership_fields() {
         json!({ "clearance": "level2" })
     );
     assert_eq!(user["user_profile"]["email_verified"], false);
-    let member = membership(user, &acme);
+    let member = membership_in(user, &acme);
     assert_eq!(member["metadata"], json!({ "cost_centre": "cc-42" }));
     assert_eq!(member["inviter_email"], "grace@acme.example");
     assert_eq!(member["membership_status"], "ACTIVE");
@@ -126,7 +116,9 @@ async fn added(sandbox: &TestSandbox, auth: &Auth, path: String, body: Value) ->
     assert_eq!(answer.status, 201, "{path}: {}", answer.body);
     let user = &answer.body["user"];
     let org = path.split('/').find(|s| s.starts_with("org_")).unwrap();
-    let status = membership(user, org)["membership_status"].as_str().unwrap();
+    let status = membership_in(user, org)["membership_status"]
+        .as_str()
+        .unwrap();
     (user["id"].as_str().unwrap().to_owned(), status.to_owned())
 }
 
@@ -174,7 +166,7 @@ async fn an_absent_send_invitation_email_sends_one_as_the_vendor_does() {
     .await;
     assert_eq!(status, "PENDING_INVITE");
     let listed = sandbox.get(&format!("{ORGS}/{beta}/users"), &auth).await;
-    let member = membership(&listed.body["users"][0], &beta);
+    let member = membership_in(&listed.body["users"][0], &beta);
     assert_eq!(member["metadata"], json!({ "team_name": "blue" }));
     assert_eq!(member["inviter_email"], "cy@acme.example");
     let bad = sandbox
@@ -254,7 +246,7 @@ async fn memberships_are_managed_by_the_users_external_id() {
     assert_eq!(added.status, 201, "{}", added.body);
     assert_matches_spec("scalekit", "usersCreateMembershipResponse", &added.body);
     assert_eq!(
-        membership(&added.body["user"], &beta)["membership_status"],
+        membership_in(&added.body["user"], &beta)["membership_status"],
         "ACTIVE"
     );
     let again = sandbox
@@ -273,7 +265,7 @@ async fn memberships_are_managed_by_the_users_external_id() {
     assert_eq!(changed.status, 200, "{}", changed.body);
     assert_matches_spec("scalekit", "usersUpdateMembershipResponse", &changed.body);
     assert_eq!(
-        membership(&changed.body["user"], &beta)["roles"][0]["name"],
+        membership_in(&changed.body["user"], &beta)["roles"][0]["name"],
         "admin"
     );
 

@@ -153,40 +153,35 @@ impl TestSandbox {
         assert_eq!(response.status(), 200);
     }
 
-    pub async fn stats(&self) -> Value {
+    /// The JSON a control route answers to GET.
+    async fn control(&self, path: &str) -> Value {
         self.http
-            .get(self.url("/_sandbox/stats"))
+            .get(self.url(path))
             .send()
             .await
             .unwrap()
             .json()
             .await
             .unwrap()
+    }
+
+    pub async fn stats(&self) -> Value {
+        self.control("/_sandbox/stats").await
     }
 
     /// The faults in force (`GET /_sandbox/faults`).
     pub async fn shown_faults(&self) -> Value {
-        self.http
-            .get(self.url("/_sandbox/faults"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        self.control("/_sandbox/faults").await
+    }
+
+    /// The vendor shapes served (`GET /_sandbox/shapes`).
+    pub async fn shown_shapes(&self) -> Value {
+        self.control("/_sandbox/shapes").await
     }
 
     /// The request log (`GET /_sandbox/requests`): every vendor request in answer order.
     pub async fn requests(&self) -> Vec<Value> {
-        let log: Value = self
-            .http
-            .get(self.url("/_sandbox/requests"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let log = self.control("/_sandbox/requests").await;
         log.as_array().expect("a list").clone()
     }
 
@@ -205,6 +200,16 @@ impl TestSandbox {
             .map(|r| r["count"].as_u64().unwrap())
             .sum()
     }
+}
+
+/// A Scalekit user's membership in the organization `org` (by id).
+pub fn membership_in<'a>(user: &'a Value, org: &str) -> &'a Value {
+    user["memberships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["organization_id"] == json!(org))
+        .expect("a membership in the organization")
 }
 
 /// Key sets, for checking vendor shapes field by field.

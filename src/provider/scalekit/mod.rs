@@ -79,21 +79,14 @@ pub fn domain_type_from(vendor: &str) -> &'static str {
 
 /// A user as a member of `org_id`: its roles there (sorted).
 pub(crate) fn member_from(user: wire::User, org_id: &str) -> LiveMember {
-    let membership = user
+    let (mut roles, status): (Vec<String>, _) = user
         .memberships
         .into_iter()
-        .find(|m| m.organization_id.0 == org_id);
-    let status = membership
-        .as_ref()
-        .and_then(|m| present(m.membership_status.clone()))
-        .map(String::into_boxed_str);
-    let mut roles: Vec<String> = membership
+        .find(|m| m.organization_id.0 == org_id)
         .map(|m| {
-            m.roles
-                .into_iter()
-                .map(|r| r.name)
-                .filter(|r| !r.is_empty())
-                .collect()
+            let roles = m.roles.into_iter().map(|r| r.name);
+            let status = present(m.membership_status).map(String::into_boxed_str);
+            (roles.filter(|r| !r.is_empty()).collect(), status)
         })
         .unwrap_or_default();
     roles.sort();
