@@ -100,7 +100,7 @@ async fn world(vendor: &str) -> Scenario {
 }
 
 /// Every request that changed something (token requests aside), from the sandbox's log.
-async fn writes(scenario: &Scenario) -> Vec<String> {
+pub async fn writes(scenario: &Scenario) -> Vec<String> {
     scenario
         .sandbox
         .requests()
@@ -112,7 +112,7 @@ async fn writes(scenario: &Scenario) -> Vec<String> {
 }
 
 /// Runs the binary with a bound on its time, so a hang fails the test instead of stalling it.
-async fn orgform(args: &[&str]) -> (i32, String, String) {
+pub async fn orgform(args: &[&str]) -> (i32, String, String) {
     let credentials = [
         ("TEST_SECRET", "sandbox-secret"),
         ("TEST_NIRVANA_KEY", "sandbox-nirvana-key"),

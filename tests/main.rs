@@ -7,6 +7,7 @@ mod cli;
 mod diagnostics;
 mod distrust;
 mod export;
+mod handed;
 mod plan;
 mod recipes;
 mod robustness;

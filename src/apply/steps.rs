@@ -11,6 +11,9 @@ use serde_json::{Map, Value, json};
 use super::retry::{Retry, decide};
 use crate::model::LiveOrganization;
 use crate::plan::{Action, ResourceChange};
+use crate::provider::nirvana::routes as nirvana_routes;
+use crate::provider::route::VendorPath;
+use crate::provider::scalekit::routes as scalekit_routes;
 use crate::provider::scalekit::wire as scalekit_wire;
 use crate::provider::scalekit::{OWNER_KEY, OWNER_VALUE, OWNER_VALUE_PROTECTED};
 use crate::provider::{
@@ -149,7 +152,7 @@ async fn scalekit(
                     .get_organization(&Lookup::ExternalId(key.clone()))
                     .await?
             {
-                return Err(client.failure(&Method::GET, &format!("/api/v1/organizations:external/{key}"), resource, ApiErrorKind::Inconsistent(format!(
+                return Err(client.failure(&Method::GET, scalekit_routes::ORGANIZATION_BY_EXTERNAL_ID, resource, ApiErrorKind::Inconsistent(format!(
                         "organization {} with external id `{key}` exists though the listing did not show it; not creating a second one (run plan again)",
                         found.id
                     ))));
@@ -157,12 +160,12 @@ async fn scalekit(
             let id = create_idempotently(
                 client,
                 || async {
-                    let path = "/api/v1/organizations";
+                    let path = VendorPath::fixed(scalekit_routes::ORGANIZATIONS);
                     let answer = client
-                        .send_once(Method::POST, path, &[], Some(&body), resource, &[])
+                        .send_once(Method::POST, &path, &[], Some(&body), resource, &[])
                         .await?;
                     let created: scalekit_wire::OrganizationAnswer =
-                        client.decode(&answer, &Method::POST, path, resource)?;
+                        client.decode(&answer, &Method::POST, path.as_str(), resource)?;
                     Ok(Some(created.organization.id.0))
                 },
                 || async {
@@ -174,7 +177,8 @@ async fn scalekit(
             )
             .await?;
             if let (Some(id), Some(features)) = (&id, scalekit_features(after)) {
-                let path = format!("/api/v1/organizations/{id}/settings");
+                let path =
+                    client.route(&Method::PATCH, scalekit_routes::SETTINGS, &[id], resource)?;
                 client
                     .send(Method::PATCH, &path, &[], Some(&features), resource, &[])
                     .await?;
@@ -206,7 +210,12 @@ async fn scalekit(
                 body.insert("metadata".into(), Value::Object(scalekit_metadata(after)));
             }
             if !body.is_empty() {
-                let path = format!("/api/v1/organizations/{id}");
+                let path = client.route(
+                    &Method::PATCH,
+                    scalekit_routes::ORGANIZATION,
+                    &[id],
+                    resource,
+                )?;
                 client
                     .send(
                         Method::PATCH,
@@ -221,7 +230,8 @@ async fn scalekit(
             if changed("features")
                 && let Some(features) = scalekit_features(after)
             {
-                let path = format!("/api/v1/organizations/{id}/settings");
+                let path =
+                    client.route(&Method::PATCH, scalekit_routes::SETTINGS, &[id], resource)?;
                 client
                     .send(Method::PATCH, &path, &[], Some(&features), resource, &[])
                     .await?;
@@ -241,23 +251,22 @@ async fn scalekit(
             else {
                 return Ok(None);
             };
+            let path = client.route(
+                &Method::DELETE,
+                scalekit_routes::ORGANIZATION,
+                &[id],
+                resource,
+            )?;
             if let Some(why) = delete_refusal(change, &fresh) {
                 return Err(client.failure(
                     &Method::GET,
-                    &format!("/api/v1/organizations/{id}"),
+                    path.as_str(),
                     resource,
                     ApiErrorKind::Inconsistent(format!("{why}; refusing to delete it")),
                 ));
             }
             client
-                .send(
-                    Method::DELETE,
-                    &format!("/api/v1/organizations/{id}"),
-                    &[],
-                    None,
-                    resource,
-                    &[404],
-                )
+                .send(Method::DELETE, &path, &[], None, resource, &[404])
                 .await?;
             Ok(None)
         }
@@ -269,7 +278,7 @@ async fn scalekit(
             } else {
                 "ORGANIZATION_DOMAIN"
             };
-            let path = format!("/api/v1/organizations/{org}/domains");
+            let path = client.route(&Method::POST, scalekit_routes::DOMAINS, &[org], resource)?;
             let body = json!({ "domain": name, "domain_type": domain_type });
             let find = || async {
                 let live = read(
@@ -301,7 +310,7 @@ async fn scalekit(
                             Some(id) => Ok(Some(id)),
                             None => Err(client.failure(
                                 &Method::POST,
-                                &path,
+                                path.as_str(),
                                 resource,
                                 ApiErrorKind::Status {
                                     status: 409,
@@ -312,7 +321,7 @@ async fn scalekit(
                         };
                     }
                     let created: scalekit_wire::DomainAnswer =
-                        client.decode(&answer, &Method::POST, &path, resource)?;
+                        client.decode(&answer, &Method::POST, path.as_str(), resource)?;
                     Ok(Some(created.domain.id.0))
                 },
                 find,
@@ -321,15 +330,14 @@ async fn scalekit(
         }
         ("domain", Action::Delete) => {
             let (org, id) = (org()?, change.live_id.as_deref().unwrap_or_default());
+            let path = client.route(
+                &Method::DELETE,
+                scalekit_routes::DOMAIN,
+                &[org, id],
+                resource,
+            )?;
             client
-                .send(
-                    Method::DELETE,
-                    &format!("/api/v1/organizations/{org}/domains/{id}"),
-                    &[],
-                    None,
-                    resource,
-                    &[404],
-                )
+                .send(Method::DELETE, &path, &[], None, resource, &[404])
                 .await?;
             Ok(None)
         }
@@ -362,7 +370,12 @@ async fn scalekit(
                 .flatten()
                 .map(|r| json!({ "name": r }))
                 .collect();
-            let path = format!("/api/v1/memberships/organizations/{org}/users/{user}");
+            let path = client.route(
+                &Method::PATCH,
+                scalekit_routes::MEMBERSHIP,
+                &[org, user],
+                resource,
+            )?;
             client
                 .send(
                     Method::PATCH,
@@ -377,7 +390,12 @@ async fn scalekit(
         }
         ("member", Action::Delete) => {
             let (org, user) = (org()?, change.live_id.as_deref().unwrap_or_default());
-            let path = format!("/api/v1/memberships/organizations/{org}/users/{user}");
+            let path = client.route(
+                &Method::DELETE,
+                scalekit_routes::MEMBERSHIP,
+                &[org, user],
+                resource,
+            )?;
             client
                 .send(Method::DELETE, &path, &[], None, resource, &[404])
                 .await?;
@@ -483,7 +501,7 @@ async fn scalekit_add_by_email(
     invite: Invitation,
 ) -> Result<Done, ApiError> {
     let client = &provider.client;
-    let path = format!("/api/v1/organizations/{org}/users");
+    let path = client.route(&Method::POST, scalekit_routes::USERS, &[org], resource)?;
     let body = json!({ "email": email, "membership": { "roles": roles } });
     create_idempotently(
         client,
@@ -493,7 +511,7 @@ async fn scalekit_add_by_email(
                 .await?;
             if answer.status != 409 {
                 let created: scalekit_wire::UserAnswer =
-                    client.decode(&answer, &Method::POST, &path, resource)?;
+                    client.decode(&answer, &Method::POST, path.as_str(), resource)?;
                 return Ok(Some(created.user.id.0));
             }
             // The environment has this user already: add a membership for it. The step is done
@@ -502,7 +520,7 @@ async fn scalekit_add_by_email(
                 Some(user) => {
                     scalekit_add_membership(client, resource, org, &user, roles, invite).await
                 }
-                None => Err(client.failure(&Method::POST, &path, resource, ApiErrorKind::Inconsistent(format!(
+                None => Err(client.failure(&Method::POST, path.as_str(), resource, ApiErrorKind::Inconsistent(format!(
                         "the vendor answered 409 (user exists) but no user with e-mail {email} is found by users:search"
                     )))),
             }
@@ -520,7 +538,12 @@ async fn scalekit_add_membership(
     roles: &[Value],
     invite: Invitation,
 ) -> Result<Done, ApiError> {
-    let path = format!("/api/v1/memberships/organizations/{org}/users/{user}");
+    let path = client.route(
+        &Method::POST,
+        scalekit_routes::MEMBERSHIP,
+        &[org, user],
+        resource,
+    )?;
     let body = json!({ "roles": roles });
     create_idempotently(
         client,
@@ -556,7 +579,7 @@ async fn nirvana(
             // Nirvana has no look-up by name and no delete: a create on an unproven listing
             // could make a duplicate that can never be removed.
             if !client.listings_proven() {
-                return Err(client.failure(&Method::GET, "/v1/organizations", resource, ApiErrorKind::Inconsistent(
+                return Err(client.failure(&Method::GET, nirvana_routes::ORGANIZATIONS, resource, ApiErrorKind::Inconsistent(
                         "the organization listing reported no total_count, so it cannot prove the organization is absent; not creating it (Nirvana organizations cannot be deleted)".into(),
                     )));
             }
@@ -568,12 +591,12 @@ async fn nirvana(
             create_idempotently(
                 client,
                 || async {
-                    let path = "/v1/organizations";
+                    let path = VendorPath::fixed(nirvana_routes::ORGANIZATIONS);
                     let answer = client
-                        .send_once(Method::POST, path, &[], Some(&body), resource, &[])
+                        .send_once(Method::POST, &path, &[], Some(&body), resource, &[])
                         .await?;
                     let created: crate::provider::nirvana::wire::Organization =
-                        client.decode(&answer, &Method::POST, path, resource)?;
+                        client.decode(&answer, &Method::POST, path.as_str(), resource)?;
                     Ok(Some(created.id.0))
                 },
                 // Nirvana has no search: list, and accept only a single organization of that name.
@@ -597,10 +620,16 @@ async fn nirvana(
                     body.insert(field.into(), after[field].clone());
                 }
             }
+            let path = client.route(
+                &Method::PATCH,
+                nirvana_routes::ORGANIZATION,
+                &[id],
+                resource,
+            )?;
             client
                 .send(
                     Method::PATCH,
-                    &format!("/v1/organizations/{id}"),
+                    &path,
                     &[],
                     Some(&Value::Object(body)),
                     resource,
@@ -611,7 +640,7 @@ async fn nirvana(
         }
         ("address", Action::Create) => {
             let org = org_id.ok_or_else(|| missing(client, change, "the organization's id"))?;
-            let path = format!("/v1/organizations/{org}/address");
+            let path = client.route(&Method::POST, nirvana_routes::ADDRESS, &[org], resource)?;
             create_idempotently(
                 client,
                 // 409: an address exists already (an earlier attempt went through).
@@ -636,10 +665,11 @@ async fn nirvana(
                 .iter()
                 .map(|p| (p.clone(), after[p].clone()))
                 .collect();
+            let path = client.route(&Method::PATCH, nirvana_routes::ADDRESS, &[org], resource)?;
             client
                 .send(
                     Method::PATCH,
-                    &format!("/v1/organizations/{org}/address"),
+                    &path,
                     &[],
                     Some(&Value::Object(body)),
                     resource,

@@ -2,10 +2,10 @@
 
 use std::path::PathBuf;
 
-use crate::apply::{execute_until, moved_since};
+use crate::apply::execute_until;
 use crate::interrupt::{EXIT_INTERRUPTED, Interrupt};
 use crate::output;
-use crate::plan::{Plan, PlanInput, plan};
+use crate::plan::{Plan, PlanInput, plan, verify_saved};
 use crate::provider::RefreshOptions;
 use crate::provider::settings::ClientOverrides;
 use crate::session::{Failure, Session};
@@ -54,8 +54,11 @@ pub fn run(settings: ApplySettings, env: &crate::manifest::Env) -> u8 {
 pub(super) fn read_saved(path: &std::path::Path) -> Result<Plan, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::Usage(format!("cannot read the plan {}: {e}", path.display())))?;
-    serde_json::from_str(&text)
-        .map_err(|e| Failure::Usage(format!("{} is not an orgform plan: {e}", path.display())))
+    let mut plan: Plan = serde_json::from_str(&text)
+        .map_err(|e| Failure::Usage(format!("{} is not an orgform plan: {e}", path.display())))?;
+    // The file's own summary is not evidence: what `show` and `apply` print counts the changes.
+    plan.summary = crate::plan::Summary::of(&plan.resource_changes);
+    Ok(plan)
 }
 
 async fn apply_in(
@@ -64,18 +67,11 @@ async fn apply_in(
     saved: Option<Plan>,
     interrupt: &Interrupt,
 ) -> u8 {
-    if let Some(recorded) = saved.as_ref().and_then(|s| s.workspace.as_ref())
-        && recorded.manifests_sha256 != session.saved_workspace().manifests_sha256
-    {
-        return output::failure(&Failure::Usage(format!(
-            "the saved plan was made from other manifests than those in {} (orgform.yaml or a manifest changed since); nothing was changed. Run `orgform plan --out` again.",
-            session.workspace.root.display()
-        )));
-    }
-    let targets = if saved.is_some() {
-        Ok(Vec::new())
-    } else {
-        session.targets(&settings.targets)
+    // A saved plan is re-planned with the targets it was made for, and apply runs only what
+    // both agree on (`verify_saved`).
+    let targets = match &saved {
+        Some(saved) => session.targets(&saved.targets),
+        None => session.targets(&settings.targets),
     };
     let targets = match targets {
         Ok(targets) => targets,
@@ -111,16 +107,14 @@ async fn apply_in(
     };
     let planned = match saved {
         Some(saved) => {
-            let moved = moved_since(&saved, &fresh);
-            if !moved.is_empty() {
-                return output::failure(&Failure::Usage(format!(
-                    "the saved plan is stale: live state or manifests changed for {}; nothing was changed. Run `orgform plan --out` again.",
-                    moved.join(", ")
-                )));
-            }
-            Plan {
-                safety: fresh.safety.clone(),
-                ..saved
+            let digest = session.saved_workspace().manifests_sha256;
+            match verify_saved(&saved, &fresh, &digest) {
+                Ok(verified) => verified,
+                Err(broken) => {
+                    return output::failure(&Failure::Usage(format!(
+                        "{broken}; nothing was changed. Run `orgform plan --out` again."
+                    )));
+                }
             }
         }
         None => fresh,

@@ -300,6 +300,17 @@ fn check_provider_fields(settings: &ProviderConfig, diags: &mut Diagnostics) {
     }
 }
 
+/// An id orgform will put into a request path: it must be one opaque vendor id.
+fn check_vendor_id(id: &Spanned<String>, what: &str, diags: &mut Diagnostics) {
+    if let Err(why) = crate::provider::route::plausible_id(&id.value) {
+        diags.push(
+            ManifestError::new("invalid_value", format!("{what} is not a vendor id"))
+                .at(id.span, why)
+                .help("vendor ids are 1 to 128 ASCII letters, digits, `-`, `_` or `.`, as the vendor shows them (e.g. org_59615193906282635)"),
+        );
+    }
+}
+
 fn unsupported(
     field: &str,
     kind: ProviderKind,
@@ -374,6 +385,9 @@ fn build_organization(
     }
     for path in doc.ignore.iter().flatten() {
         check_ignore_path(path, kind, diags);
+    }
+    if let Some(id) = &doc.id {
+        check_vendor_id(id, "`id`", diags);
     }
     let metadata = doc
         .metadata
@@ -630,7 +644,10 @@ fn build_members(
     let mut out = Vec::new();
     for entry in entries.iter() {
         let identity = match (&entry.user, &entry.email) {
-            (Some(user), None) => user.clone().map(MemberIdentity::User),
+            (Some(user), None) => {
+                check_vendor_id(user, "a member's `user`", diags);
+                user.clone().map(MemberIdentity::User)
+            }
             (None, Some(email)) => email
                 .clone()
                 .map(|e| MemberIdentity::Email(Email(e.normalized()))),

@@ -215,16 +215,7 @@ pub fn plan(input: PlanInput) -> Result<Plan, Vec<IdentityError>> {
     // not depend on it (the same input always sorts the same way).
     changes
         .sort_unstable_by(|x, y| (x.address_parts(), x.action).cmp(&(y.address_parts(), y.action)));
-    let mut summary = Summary::default();
-    for change in &changes {
-        match change.action {
-            Action::Create => summary.create += 1,
-            Action::Update => summary.update += 1,
-            Action::Delete => summary.delete += 1,
-            Action::Manual => summary.manual += 1,
-            Action::NoOp => {}
-        }
-    }
+    let summary = Summary::of(&changes);
     let safety = safety::check(
         &changes,
         &desired.policy,

@@ -4,6 +4,7 @@
 mod diff;
 pub mod identity;
 mod safety;
+mod sealed;
 mod value;
 
 use crate::model::ResourceType;
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 pub use diff::{PlanInput, plan};
 pub use safety::{Safety, Violation};
+pub use sealed::{SealBroken, verify_saved};
 pub use value::PlanValue;
 
 /// The version of the plan JSON format.
@@ -142,6 +144,23 @@ pub struct Summary {
     pub update: usize,
     pub delete: usize,
     pub manual: usize,
+}
+
+impl Summary {
+    /// The counts of `changes`: always derived, never taken from a file.
+    pub fn of(changes: &[ResourceChange]) -> Summary {
+        let mut summary = Summary::default();
+        for change in changes {
+            match change.action {
+                Action::Create => summary.create += 1,
+                Action::Update => summary.update += 1,
+                Action::Delete => summary.delete += 1,
+                Action::Manual => summary.manual += 1,
+                Action::NoOp => {}
+            }
+        }
+        summary
+    }
 }
 
 /// Something a reviewer should know that is not a change (e.g. an unverified domain).

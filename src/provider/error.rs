@@ -48,6 +48,8 @@ pub enum ApiErrorKind {
     TooLarge { size: String, cap: usize },
     /// The run's deadline (`--timeout`) passed before the request was answered.
     Deadline,
+    /// The request was not sent: an id cannot be a path segment of its route.
+    BadPath(String),
 }
 
 impl ApiError {
@@ -64,7 +66,8 @@ impl ApiError {
             | ApiErrorKind::Redirect { .. }
             | ApiErrorKind::RetryAfterTooLong { .. }
             | ApiErrorKind::TooLarge { .. }
-            | ApiErrorKind::Deadline => false,
+            | ApiErrorKind::Deadline
+            | ApiErrorKind::BadPath(_) => false,
         }
     }
 
@@ -114,6 +117,7 @@ impl fmt::Display for ApiError {
                 f,
                 "was cut off: the run's deadline (--timeout) passed; a write cut off this way may or may not have taken effect"
             )?,
+            ApiErrorKind::BadPath(e) => write!(f, "was not sent: {e}")?,
         }
         if self.attempts > 1 {
             write!(f, " (after {} attempts)", self.attempts)?;

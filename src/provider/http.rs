@@ -19,6 +19,7 @@ use serde_json::Value;
 use tokio::sync::{Mutex, Semaphore};
 
 use super::error::{ApiError, ApiErrorKind, vendor_message};
+use super::route::VendorPath;
 use crate::manifest::Secret;
 
 /// How requests are authenticated.
@@ -259,6 +260,27 @@ impl HttpClient {
         self.error(method, path_only(path), resource, kind, 1)
     }
 
+    /// The path of `template` filled with `segments` (each an opaque, percent-encoded path
+    /// segment), or an error naming the request that was not sent because a segment cannot be
+    /// one (empty, `.` or `..`).
+    pub fn route(
+        &self,
+        method: &Method,
+        template: &'static str,
+        segments: &[&str],
+        resource: &str,
+    ) -> Result<VendorPath, ApiError> {
+        VendorPath::new(template, segments).map_err(|bad| {
+            self.error(
+                method,
+                template,
+                resource,
+                ApiErrorKind::BadPath(bad.to_string()),
+                0,
+            )
+        })
+    }
+
     /// An error for a vendor answer that contradicts itself or what was asked.
     pub fn inconsistent(
         &self,
@@ -297,20 +319,20 @@ impl HttpClient {
     /// `GET path`, decoded as `T`.
     pub async fn get<T: serde::de::DeserializeOwned>(
         &self,
-        path: &str,
+        path: &VendorPath,
         query: &[(&str, String)],
         resource: &str,
     ) -> Result<T, ApiError> {
         let answer = self
             .send(Method::GET, path, query, None, resource, &[])
             .await?;
-        self.decode(&answer, &Method::GET, path, resource)
+        self.decode(&answer, &Method::GET, path.as_str(), resource)
     }
 
     /// `GET path`, decoded as `T`, or `None` when the vendor answers 404.
     pub async fn get_optional<T: serde::de::DeserializeOwned>(
         &self,
-        path: &str,
+        path: &VendorPath,
         resource: &str,
     ) -> Result<Option<T>, ApiError> {
         let answer = self
@@ -319,13 +341,14 @@ impl HttpClient {
         if answer.status == StatusCode::NOT_FOUND {
             return Ok(None);
         }
-        self.decode(&answer, &Method::GET, path, resource).map(Some)
+        self.decode(&answer, &Method::GET, path.as_str(), resource)
+            .map(Some)
     }
 
     /// The path (and query) below the base URL that a vendor's pagination link points at, if
     /// it is a clean absolute URL on the API's own origin and under its base path; otherwise
     /// why it is refused. Following a link elsewhere would send the bearer token there.
-    pub fn path_of_link(&self, href: &str) -> Result<String, String> {
+    pub fn path_of_link(&self, href: &str) -> Result<VendorPath, String> {
         let refuse = |why: &str| {
             Err(format!(
                 "refused the next-page link `{}`: {why}",
@@ -352,10 +375,10 @@ impl HttpClient {
         else {
             return refuse("it leaves the API's base path");
         };
-        Ok(match link.query() {
+        Ok(VendorPath::from_checked_link(match link.query() {
             Some(query) => format!("{rest}?{query}"),
             None => rest.to_owned(),
-        })
+        }))
     }
 
     fn error(
@@ -382,7 +405,7 @@ impl HttpClient {
     pub async fn send(
         &self,
         method: Method,
-        path: &str,
+        path: &VendorPath,
         query: &[(&str, String)],
         body: Option<&Value>,
         resource: &str,
@@ -405,7 +428,7 @@ impl HttpClient {
     pub async fn send_once(
         &self,
         method: Method,
-        path: &str,
+        path: &VendorPath,
         query: &[(&str, String)],
         body: Option<&Value>,
         resource: &str,
@@ -424,7 +447,7 @@ impl HttpClient {
     async fn send_with(
         &self,
         method: Method,
-        path: &str,
+        path: &VendorPath,
         query: &[(&str, String)],
         body: Option<&Value>,
         resource: &str,
@@ -447,7 +470,7 @@ impl HttpClient {
         result.map_err(|a| {
             self.error(
                 &method,
-                path_only(path),
+                path_only(path.as_str()),
                 resource,
                 a.kind,
                 attempts.load(std::sync::atomic::Ordering::Relaxed),
@@ -460,7 +483,7 @@ impl HttpClient {
         &self,
         attempts: &std::sync::atomic::AtomicU32,
         method: &Method,
-        path: &str,
+        path: &VendorPath,
         query: &[(&str, String)],
         body: Option<&Value>,
         accept: &[u16],
@@ -520,7 +543,7 @@ impl HttpClient {
     async fn attempt(
         &self,
         method: &Method,
-        path: &str,
+        path: &VendorPath,
         query: &[(&str, String)],
         body: Option<&Value>,
         accept: &[u16],
@@ -544,7 +567,10 @@ impl HttpClient {
                     &self.writes
                 };
                 let mut request = http
-                    .request(method.clone(), format!("{}{path}", self.base_url))
+                    .request(
+                        method.clone(),
+                        format!("{}{}", self.base_url, path.as_str()),
+                    )
                     .bearer_auth(token.expose());
                 if !query.is_empty() {
                     request = request.query(query);
@@ -560,7 +586,7 @@ impl HttpClient {
                     vendor = self.vendor,
                     provider = %self.provider,
                     method = %method,
-                    path = path_only(path),
+                    path = path_only(path.as_str()),
                     status = answered.as_ref().map_or(0, |r| r.status().as_u16()),
                     ms = sent.elapsed().as_millis() as u64,
                     attempt,
@@ -759,7 +785,7 @@ impl HttpClient {
 /// An OAuth token answer; `access_token` must be a non-empty string.
 #[derive(serde::Deserialize)]
 pub(crate) struct TokenAnswer {
-    access_token: super::wire::Id,
+    access_token: super::wire::NonEmpty,
     #[serde(default)]
     expires_in: Option<u64>,
 }
@@ -907,12 +933,15 @@ mod tests {
     fn pagination_links_stay_on_the_api_origin_and_path() {
         let c = client("https://api.pingone.com");
         assert_eq!(
-            c.path_of_link("https://api.pingone.com/v1/organizations?cursor=2"),
+            c.path_of_link("https://api.pingone.com/v1/organizations?cursor=2")
+                .map(|p| p.to_string()),
             Ok("/v1/organizations?cursor=2".into())
         );
         let sandbox = client("http://127.0.0.1:8765/pingone");
         assert_eq!(
-            sandbox.path_of_link("http://127.0.0.1:8765/pingone/v1/x?cursor=2"),
+            sandbox
+                .path_of_link("http://127.0.0.1:8765/pingone/v1/x?cursor=2")
+                .map(|p| p.to_string()),
             Ok("/v1/x?cursor=2".into())
         );
         for refused in [

@@ -7,8 +7,9 @@ pub mod gate;
 pub mod http;
 pub mod listing;
 pub(crate) mod nirvana;
-mod pingone;
+pub(crate) mod pingone;
 mod refresh;
+pub mod route;
 pub mod scalekit;
 pub mod settings;
 pub mod wire;
@@ -75,7 +76,7 @@ pub use scalekit::Scalekit;
 /// error when the vendor answers with another object than the one asked for.
 pub(crate) async fn look_up<W: serde::de::DeserializeOwned>(
     client: &HttpClient,
-    path: String,
+    path: route::VendorPath,
     resource: &str,
     lookup: &Lookup,
     convert: fn(W) -> LiveOrganization,
@@ -88,7 +89,7 @@ pub(crate) async fn look_up<W: serde::de::DeserializeOwned>(
     };
     match found.map(convert) {
         Some(org) if !answers(&org) => Err(client.inconsistent(
-            &path,
+            path.as_str(),
             "organization (lookup)",
             format!(
                 "asked for {lookup:?}, the vendor answered with organization {} (external id {:?})",

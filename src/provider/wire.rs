@@ -10,7 +10,10 @@ use std::fmt;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
-/// A vendor id or other identity string: present, a string, and not empty.
+/// A vendor's id for an object: present, a string, and plausible as an id
+/// ([`plausible_id`](super::route::plausible_id)). Ids are pasted into request paths later, so
+/// one holding `/`, `..`, `?`, `#` or `%` is a vendor answering nonsense: the answer is refused
+/// where it is decoded, and nothing is planned from it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
 pub struct Id(pub String);
@@ -24,6 +27,12 @@ impl<'de> Deserialize<'de> for Id {
                 &"a non-empty identifier",
             ));
         }
+        if let Err(why) = super::route::plausible_id(&text) {
+            return Err(de::Error::custom(format_args!(
+                "{:?} is not a plausible id ({why})",
+                text.chars().take(140).collect::<String>()
+            )));
+        }
         Ok(Id(text))
     }
 }
@@ -31,6 +40,23 @@ impl<'de> Deserialize<'de> for Id {
 impl fmt::Display for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// A string that must be present and not empty, but is never put into a path (a token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NonEmpty(pub String);
+
+impl<'de> Deserialize<'de> for NonEmpty {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        if text.is_empty() {
+            return Err(de::Error::invalid_value(
+                de::Unexpected::Str(""),
+                &"a non-empty string",
+            ));
+        }
+        Ok(NonEmpty(text))
     }
 }
 
@@ -103,6 +129,9 @@ mod tests {
     fn ids_must_be_non_empty_strings() {
         assert_eq!(decode(json!({ "id": "org_1" })).unwrap().id.0, "org_1");
         assert!(decode(json!({ "id": "" })).is_err());
+        for bad in ["../../org_9?", "a/b", "a#b", "a%2Fb", "..", "a\\b", "é"] {
+            assert!(decode(json!({ "id": bad })).is_err(), "{bad}");
+        }
         assert!(decode(json!({ "id": 42 })).is_err());
         assert!(decode(json!({})).is_err());
     }

@@ -5,6 +5,7 @@ pub mod wire;
 use super::error::ApiError;
 use super::http::HttpClient;
 use super::listing::{Complete, Listed, follow};
+use super::route::VendorPath;
 use super::{Lookup, Needs, Provider, normalize_domain};
 use crate::manifest::ProviderKind;
 use crate::model::{LiveAddress, LiveDomain, LiveMember, LiveOrganization};
@@ -12,8 +13,25 @@ use crate::model::{LiveAddress, LiveDomain, LiveMember, LiveOrganization};
 /// The largest page Nirvana allows.
 pub const PAGE: usize = 100;
 
-/// The organization list: the listing whose completeness decides whether creates look first.
-const ORGANIZATIONS: &str = "/v1/organizations";
+/// Every route orgform sends Nirvana requests to; ids fill the `{}` holes, each as one
+/// percent-encoded segment ([`VendorPath`]).
+pub mod routes {
+    /// The organization list (and create): the listing whose completeness decides whether
+    /// creates look first.
+    pub const ORGANIZATIONS: &str = "/v1/organizations";
+    pub const ORGANIZATION: &str = "/v1/organizations/{}";
+    pub const ADDRESS: &str = "/v1/organizations/{}/address";
+    pub const MEMBERSHIPS: &str = "/v1/organizations/{}/memberships";
+}
+
+/// The routes, for the property test of path building.
+#[cfg(test)]
+pub const ROUTES: &[&str] = &[
+    routes::ORGANIZATIONS,
+    routes::ORGANIZATION,
+    routes::ADDRESS,
+    routes::MEMBERSHIPS,
+];
 
 pub struct Nirvana {
     pub client: HttpClient,
@@ -59,7 +77,7 @@ impl Nirvana {
     /// `on_page` sees each page once the listing accumulator checked it.
     async fn each_page<W: serde::de::DeserializeOwned, T: Listed>(
         &self,
-        path: &str,
+        path: &VendorPath,
         resource: &str,
         convert: fn(W) -> T,
         on_page: &mut dyn FnMut(&[T]),
@@ -75,7 +93,7 @@ impl Nirvana {
                 page.pagination.total_count,
             ))
         };
-        follow(&self.client, path, resource, PAGE, fetch, on_page).await
+        follow(&self.client, path.as_str(), resource, PAGE, fetch, on_page).await
     }
 }
 
@@ -94,7 +112,7 @@ impl Provider for Nirvana {
     ) -> Result<Vec<LiveOrganization>, ApiError> {
         let listed = self
             .each_page(
-                ORGANIZATIONS,
+                &VendorPath::fixed(routes::ORGANIZATIONS),
                 "organizations (list)",
                 organization_from,
                 on_page,
@@ -111,8 +129,13 @@ impl Provider for Nirvana {
         let Lookup::Id(id) = lookup else {
             return Ok(None);
         };
-        let path = format!("/v1/organizations/{id}");
         let resource = format!("organization {id}");
+        let path = self.client.route(
+            &reqwest::Method::GET,
+            routes::ORGANIZATION,
+            &[id],
+            &resource,
+        )?;
         super::look_up::<wire::Organization>(
             &self.client,
             path,
@@ -130,15 +153,23 @@ impl Provider for Nirvana {
         resource: &str,
     ) -> Result<(), ApiError> {
         if needs.address {
-            let path = format!("/v1/organizations/{}/address", org.id);
-            let found: Option<wire::Address> = self
-                .client
-                .get_optional(&path, &format!("{resource}.address"))
-                .await?;
+            let resource = format!("{resource}.address");
+            let path = self.client.route(
+                &reqwest::Method::GET,
+                routes::ADDRESS,
+                &[&org.id],
+                &resource,
+            )?;
+            let found: Option<wire::Address> = self.client.get_optional(&path, &resource).await?;
             org.address = Some(found.map(|a| Box::new(address_from(a))));
         }
         if needs.members {
-            let path = format!("/v1/organizations/{}/memberships", org.id);
+            let path = self.client.route(
+                &reqwest::Method::GET,
+                routes::MEMBERSHIPS,
+                &[&org.id],
+                resource,
+            )?;
             // Listed by user id: a user with two memberships is an inconsistent answer.
             let mut members = self
                 .each_page(

@@ -5,12 +5,26 @@ pub(crate) mod wire;
 use super::error::ApiError;
 use super::http::HttpClient;
 use super::listing::{Listed, UNASKED, follow};
+use super::route::VendorPath;
 use super::{Lookup, Needs, Provider};
 use crate::manifest::ProviderKind;
 use crate::model::{LiveLicense, LiveOrganization};
 
 /// Page size requested; PingOne publishes no maximum, 100 is what its own tools use.
 pub const PAGE: usize = 100;
+
+/// Every route orgform sends PingOne requests to; ids fill the `{}` holes, each as one
+/// percent-encoded segment ([`VendorPath`]). Later pages come from checked `_links.next`.
+pub mod routes {
+    /// The first page of the organization list (`limit` is [`super::PAGE`]).
+    pub const ORGANIZATIONS_FIRST_PAGE: &str = "/v1/organizations?limit=100";
+    pub const ORGANIZATION: &str = "/v1/organizations/{}";
+    pub const LICENSES: &str = "/v1/organizations/{}/licenses";
+}
+
+/// The routes with holes, for the property test of path building.
+#[cfg(test)]
+pub const ROUTES: &[&str] = &[routes::ORGANIZATION, routes::LICENSES];
 
 pub struct PingOne {
     pub client: HttpClient,
@@ -41,7 +55,7 @@ impl PingOne {
     /// `limit` that `first` asked for ([`UNASKED`] where the list documents none).
     async fn all<E, T>(
         &self,
-        (first, page_size): (String, usize),
+        (first, page_size): (VendorPath, usize),
         resource: &str,
         convert: fn(E::Item) -> T,
     ) -> Result<Vec<T>, ApiError>
@@ -57,7 +71,7 @@ impl PingOne {
                     Some(href) => self
                         .client
                         .path_of_link(&href)
-                        .map_err(|why| self.client.inconsistent(first, resource, why))?,
+                        .map_err(|why| self.client.inconsistent(first.as_str(), resource, why))?,
                 };
                 let collection: wire::Collection<E> = self.client.get(&path, &[], resource).await?;
                 let items = collection.embedded.into_items().into_iter().map(convert);
@@ -67,7 +81,7 @@ impl PingOne {
         };
         Ok(follow(
             &self.client,
-            &first,
+            first.as_str(),
             resource,
             page_size,
             fetch,
@@ -93,7 +107,7 @@ impl Provider for PingOne {
     ) -> Result<Vec<LiveOrganization>, ApiError> {
         let organizations = self
             .all::<wire::Organizations, _>(
-                (format!("/v1/organizations?limit={PAGE}"), PAGE),
+                (VendorPath::fixed(routes::ORGANIZATIONS_FIRST_PAGE), PAGE),
                 "organizations (list)",
                 organization_from,
             )
@@ -109,8 +123,13 @@ impl Provider for PingOne {
         let Lookup::Id(id) = lookup else {
             return Ok(None);
         };
-        let path = format!("/v1/organizations/{id}");
         let resource = format!("organization {id}");
+        let path = self.client.route(
+            &reqwest::Method::GET,
+            routes::ORGANIZATION,
+            &[id],
+            &resource,
+        )?;
         super::look_up::<wire::Organization>(
             &self.client,
             path,
@@ -128,7 +147,12 @@ impl Provider for PingOne {
         resource: &str,
     ) -> Result<(), ApiError> {
         if needs.licenses {
-            let path = format!("/v1/organizations/{}/licenses", org.id);
+            let path = self.client.route(
+                &reqwest::Method::GET,
+                routes::LICENSES,
+                &[&org.id],
+                resource,
+            )?;
             let mut licenses = self
                 .all::<wire::Licenses, _>(
                     // Only `filter` and `order` are documented here: no page size is asked.

@@ -5,6 +5,7 @@ pub mod wire;
 use super::error::ApiError;
 use super::http::HttpClient;
 use super::listing::{Complete, Listed, follow};
+use super::route::VendorPath;
 use super::{Lookup, Needs, Provider, normalize_domain};
 use crate::manifest::ProviderKind;
 use crate::model::{LiveDomain, LiveMember, LiveOrganization};
@@ -18,8 +19,35 @@ pub const OWNER_VALUE: &str = "orgform";
 /// The marker's value when the manifest says `protect: true`: prune never deletes it.
 pub const OWNER_VALUE_PROTECTED: &str = "orgform:protected";
 
-/// The organization list: the listing whose completeness decides whether creates look first.
-const ORGANIZATIONS: &str = "/api/v1/organizations";
+/// Every route orgform sends Scalekit requests to; ids fill the `{}` holes, each as one
+/// percent-encoded segment ([`VendorPath`]).
+pub mod routes {
+    /// The organization list (and create): the listing whose completeness decides whether
+    /// creates look first.
+    pub const ORGANIZATIONS: &str = "/api/v1/organizations";
+    pub const ORGANIZATION: &str = "/api/v1/organizations/{}";
+    pub const ORGANIZATION_BY_EXTERNAL_ID: &str = "/api/v1/organizations:external/{}";
+    pub const SETTINGS: &str = "/api/v1/organizations/{}/settings";
+    pub const DOMAINS: &str = "/api/v1/organizations/{}/domains";
+    pub const DOMAIN: &str = "/api/v1/organizations/{}/domains/{}";
+    pub const USERS: &str = "/api/v1/organizations/{}/users";
+    pub const USER_SEARCH: &str = "/api/v1/users:search";
+    pub const MEMBERSHIP: &str = "/api/v1/memberships/organizations/{}/users/{}";
+}
+
+/// The routes, for the property test of path building.
+#[cfg(test)]
+pub const ROUTES: &[&str] = &[
+    routes::ORGANIZATIONS,
+    routes::ORGANIZATION,
+    routes::ORGANIZATION_BY_EXTERNAL_ID,
+    routes::SETTINGS,
+    routes::DOMAINS,
+    routes::DOMAIN,
+    routes::USERS,
+    routes::USER_SEARCH,
+    routes::MEMBERSHIP,
+];
 
 pub struct Scalekit {
     pub client: HttpClient,
@@ -121,7 +149,7 @@ impl Scalekit {
     /// listing accumulator checked it.
     async fn each_page<P, W, T>(
         &self,
-        path: &str,
+        path: &VendorPath,
         query: &[(&str, String)],
         page_size: usize,
         resource: &str,
@@ -140,13 +168,23 @@ impl Scalekit {
             let (items, next, total) = page.into_parts();
             Ok((items.into_iter().map(convert).collect(), next, total))
         };
-        follow(&self.client, path, resource, page_size, fetch, on_page).await
+        follow(
+            &self.client,
+            path.as_str(),
+            resource,
+            page_size,
+            fetch,
+            on_page,
+        )
+        .await
     }
 
     /// Every domain of an organization. Domains come by page number with no total: a page
     /// shorter than asked for is the end, and the page number plays the next link.
     async fn domains(&self, org_id: &str, resource: &str) -> Result<Vec<LiveDomain>, ApiError> {
-        let path = format!("/api/v1/organizations/{org_id}/domains");
+        let path =
+            self.client
+                .route(&reqwest::Method::GET, routes::DOMAINS, &[org_id], resource)?;
         let fetch = |number: Option<String>| {
             let path = &path;
             async move {
@@ -161,11 +199,16 @@ impl Scalekit {
                 Ok((items, next, None))
             }
         };
-        Ok(
-            follow(&self.client, &path, resource, PAGE, fetch, &mut |_| {})
-                .await?
-                .items,
+        Ok(follow(
+            &self.client,
+            path.as_str(),
+            resource,
+            PAGE,
+            fetch,
+            &mut |_| {},
         )
+        .await?
+        .items)
     }
 
     /// The id of the environment's user with `email`, searching every page of `users:search`.
@@ -176,7 +219,7 @@ impl Scalekit {
     ) -> Result<Option<String>, ApiError> {
         let users = self
             .each_page::<wire::UserPage, _, _>(
-                "/api/v1/users:search",
+                &VendorPath::fixed(routes::USER_SEARCH),
                 &[("query", email.to_owned())],
                 30,
                 resource,
@@ -217,7 +260,7 @@ impl Provider for Scalekit {
     ) -> Result<Vec<LiveOrganization>, ApiError> {
         let listed = self
             .each_page::<wire::OrganizationPage, _, _>(
-                ORGANIZATIONS,
+                &VendorPath::fixed(routes::ORGANIZATIONS),
                 &[],
                 PAGE,
                 "organizations (list)",
@@ -233,17 +276,17 @@ impl Provider for Scalekit {
         &self,
         lookup: &Lookup,
     ) -> Result<Option<LiveOrganization>, ApiError> {
-        let path = match lookup {
-            Lookup::Id(id) => format!("/api/v1/organizations/{id}"),
-            Lookup::ExternalId(key) => format!("/api/v1/organizations:external/{key}"),
+        let (route, segment) = match lookup {
+            Lookup::Id(id) => (routes::ORGANIZATION, id),
+            Lookup::ExternalId(key) => (routes::ORGANIZATION_BY_EXTERNAL_ID, key),
         };
-        super::look_up::<wire::OrganizationAnswer>(
-            &self.client,
-            path,
-            "organization (lookup)",
-            lookup,
-            |answer| organization_from(answer.organization),
-        )
+        let resource = "organization (lookup)";
+        let path = self
+            .client
+            .route(&reqwest::Method::GET, route, &[segment], resource)?;
+        super::look_up::<wire::OrganizationAnswer>(&self.client, path, resource, lookup, |answer| {
+            organization_from(answer.organization)
+        })
         .await
     }
 
@@ -261,7 +304,9 @@ impl Provider for Scalekit {
             org.domains = Some(domains);
         }
         if needs.members {
-            let path = format!("/api/v1/organizations/{}/users", org.id);
+            let path =
+                self.client
+                    .route(&reqwest::Method::GET, routes::USERS, &[&org.id], resource)?;
             let org_id = org.id.clone();
             let mut members = self
                 .each_page::<wire::UserPage, _, _>(

@@ -1,0 +1,8 @@
+//! What orgform is handed besides vendor listings, each checked at the edge where it enters:
+//! ids it puts into request paths, saved plans, the files and symlinks where it writes, names
+//! it compares, secrets in connection strings, and what reviewers read.
+
+mod ids;
+mod saved_plans;
+
+pub use crate::distrust::{orgform, writes};
