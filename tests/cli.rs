@@ -93,6 +93,19 @@ fn usage_errors_exit_1_even_under_detailed_exitcode() {
         &["plan", "--detailed-exitcode", "--parallelism", "0"],
         &["no-such-command"],
         &[],
+        // Durations past the clock's range: a usage error, not an overflow panic (exit 101).
+        &[
+            "apply",
+            "--lock-timeout",
+            "18446744073709551615s",
+            "examples/quickstart",
+        ],
+        &[
+            "plan",
+            "--timeout",
+            "600000000000000s",
+            "examples/quickstart",
+        ],
     ] {
         let (code, stdout, stderr) = run_orgform(args, &[]);
         assert_eq!(code, 1, "{args:?}: {stdout}{stderr}");

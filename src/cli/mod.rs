@@ -41,8 +41,23 @@ pub struct Cli {
     pub no_color: bool,
     /// End the run after this long (e.g. `90s`, `20m`, `2h`): requests still unanswered then
     /// fail, and apply reports every step.
-    #[arg(long, global = true, value_name = "DURATION", default_value = "1h", value_parser = humantime::parse_duration)]
+    #[arg(long, global = true, value_name = "DURATION", default_value = "1h", value_parser = duration)]
     pub timeout: std::time::Duration,
+}
+
+/// The longest duration a flag takes: past it, adding it to the clock could overflow.
+const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(365 * 24 * 3600);
+
+/// A duration flag (`90s`, `20m`, `2h`), at most a year: a longer one is a usage error rather
+/// than an overflow of the clock.
+fn duration(text: &str) -> Result<std::time::Duration, String> {
+    let parsed = humantime::parse_duration(text).map_err(|e| e.to_string())?;
+    if parsed > MAX_DURATION {
+        return Err(format!(
+            "{text} is longer than orgform waits (at most 365 days)"
+        ));
+    }
+    Ok(parsed)
 }
 
 #[derive(Debug, Subcommand)]
@@ -100,7 +115,7 @@ pub enum Command {
         plan: Option<PathBuf>,
         /// Wait this long (e.g. `30s`, `10m`) for another apply's lock on a provider target;
         /// `0s` (the default) fails at once, saying who holds it.
-        #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
+        #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = duration)]
         lock_timeout: std::time::Duration,
     },
     /// Write manifests for the live organizations of a provider (adoption).
@@ -176,9 +191,13 @@ pub enum SandboxCommand {
         /// `health`); required when `--addr` is not a loopback address.
         #[arg(long, env = "ORGFORM_SANDBOX_CONTROL_TOKEN", hide_env_values = true)]
         control_token: Option<String>,
+        /// A host name the control plane answers to besides IP addresses and `localhost`
+        /// (e.g. a CI service's name); repeatable. Other names are refused as DNS rebinding.
+        #[arg(long = "host-name", value_name = "NAME")]
+        host_names: Vec<String>,
         /// Time a connection has to send a complete request head (new, or idle between
         /// requests) before it is closed.
-        #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
+        #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration)]
         header_timeout: std::time::Duration,
         /// Connections open at once; beyond it the oldest idle one is closed (or, with none
         /// idle, the new one).
@@ -341,6 +360,7 @@ pub fn main() -> ExitCode {
                     nirvana_organizations,
                     nirvana_errors,
                     control_token,
+                    host_names,
                     header_timeout,
                     max_connections,
                 },
@@ -349,6 +369,7 @@ pub fn main() -> ExitCode {
             db,
             seed,
             control_token,
+            host_names,
             limits: crate::sandbox::ConnectionLimits {
                 header_timeout,
                 max_connections: max_connections as usize,

@@ -15,6 +15,7 @@ pub struct ServeSettings {
     pub shapes: crate::sandbox::Shapes,
     pub control_token: Option<String>,
     pub limits: crate::sandbox::ConnectionLimits,
+    pub host_names: Vec<String>,
 }
 
 /// Whether `addr` (`host:port`) listens on loopback only.
@@ -67,6 +68,7 @@ pub fn serve(settings: ServeSettings) -> u8 {
             shapes: settings.shapes,
             control_token: settings.control_token.clone(),
             limits: settings.limits,
+            host_names: settings.host_names.clone(),
             ..SandboxOptions::default()
         };
         let running = match sandbox::start(options).await {

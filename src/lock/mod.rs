@@ -126,7 +126,11 @@ pub async fn acquire(
     let mut targets = targets.to_vec();
     targets.sort();
     targets.dedup();
-    let until = tokio::time::Instant::now() + timeout;
+    // Saturating: a timeout past the clock's range waits as long as the clock can count.
+    let now = tokio::time::Instant::now();
+    let until = now
+        .checked_add(timeout)
+        .unwrap_or_else(|| now + Duration::from_secs(366 * 24 * 3600));
     let mut guards = Vec::new();
     for target in &targets {
         loop {
@@ -136,7 +140,10 @@ pub async fn acquire(
                     break;
                 }
                 Try::Taken(holder) => {
-                    if tokio::time::Instant::now() + POLL > until {
+                    if tokio::time::Instant::now()
+                        .checked_add(POLL)
+                        .is_none_or(|next| next > until)
+                    {
                         return Err(LockError::Held {
                             target: target.clone(),
                             holder,

@@ -5,7 +5,9 @@
 //! whose `Origin` is not the sandbox's own (403), and a body that is not JSON or YAML by its
 //! `Content-Type` (415): a cross-origin form post carries one or the other. With a control
 //! token (`sandbox serve --control-token`, required off loopback) every control route but
-//! `/health` needs `Authorization: Bearer TOKEN` (401).
+//! `/health` needs `Authorization: Bearer TOKEN` (401). A `Host` other than the sandbox's own
+//! address (an IP literal or `localhost` with the port served, or a `--host-name`) is refused
+//! (403): that is a DNS-rebinding page.
 
 use std::collections::HashMap;
 
@@ -73,6 +75,18 @@ async fn guard(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     };
+    // A DNS-rebinding page reaches the sandbox under the attacker's name, with a matching
+    // `Origin`: only the names the sandbox is served as are answered.
+    let host = text(axum::http::header::HOST).unwrap_or_default();
+    if !shared.served.accepts(&host) {
+        return refusal(
+            StatusCode::FORBIDDEN,
+            format!(
+                "the control plane answers only requests addressed to this sandbox ({}), not to `{host}`; `sandbox serve --host-name NAME` adds a name",
+                shared.served.describe()
+            ),
+        );
+    }
     if let Some(origin) = text(axum::http::header::ORIGIN) {
         let own = text(axum::http::header::HOST).map(|host| format!("http://{host}"));
         if own.as_deref() != Some(origin.as_str()) {

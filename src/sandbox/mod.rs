@@ -107,6 +107,40 @@ pub struct Sandbox {
     shapes: Mutex<Shapes>,
     /// When set, the control plane takes only requests that carry it.
     control_token: Option<String>,
+    /// The port served and the names (besides IP literals and `localhost`) the control plane
+    /// answers to: a `Host` of any other name is a DNS-rebinding page.
+    served: ServedAs,
+}
+
+/// What a request's `Host` must say for the control plane to answer it.
+#[derive(Debug, Clone, Default)]
+pub struct ServedAs {
+    pub port: u16,
+    pub host_names: Vec<String>,
+}
+
+impl ServedAs {
+    /// Whether `host` (a `Host` header: `name[:port]`) names this sandbox: the port served and
+    /// an IP literal, `localhost`, or a configured name.
+    pub fn accepts(&self, host: &str) -> bool {
+        let (name, port) = match host.rsplit_once(':') {
+            Some((name, port)) if !port.contains(']') => (name, port.parse::<u16>().ok()),
+            _ => (host, Some(80)),
+        };
+        if port != Some(self.port) {
+            return false;
+        }
+        let bare = name.trim_start_matches('[').trim_end_matches(']');
+        bare.parse::<std::net::IpAddr>().is_ok()
+            || bare.eq_ignore_ascii_case("localhost")
+            || self.host_names.iter().any(|n| n.eq_ignore_ascii_case(bare))
+    }
+
+    pub fn describe(&self) -> String {
+        let mut names = vec!["an IP address".to_owned(), "localhost".to_owned()];
+        names.extend(self.host_names.iter().cloned());
+        format!("{} with port {}", names.join(", "), self.port)
+    }
 }
 
 pub type Shared = Arc<Sandbox>;
@@ -132,6 +166,7 @@ impl Sandbox {
             stats: Mutex::new(Stats::default()),
             shapes: Mutex::new(Shapes::default()),
             control_token: None,
+            served: ServedAs::default(),
         };
         let first_use = sandbox.store.lock().next_number("default-seed-applied")? == 1;
         if first_use {
@@ -364,6 +399,9 @@ pub struct SandboxOptions {
     /// Required by the control plane (`/_sandbox/…` except `health`) when set.
     pub control_token: Option<String>,
     pub limits: ConnectionLimits,
+    /// Names the control plane answers to besides IP addresses and `localhost` (e.g. a CI
+    /// service's host name).
+    pub host_names: Vec<String>,
 }
 
 impl Default for SandboxOptions {
@@ -376,6 +414,7 @@ impl Default for SandboxOptions {
             shapes: Shapes::default(),
             control_token: None,
             limits: ConnectionLimits::default(),
+            host_names: Vec::new(),
         }
     }
 }
@@ -388,7 +427,6 @@ pub async fn start(options: SandboxOptions) -> Result<RunningSandbox, SandboxErr
     if let Some(seed) = &options.seed {
         seed::apply(&sandbox.store.lock(), seed)?;
     }
-    let shared = Arc::new(sandbox);
     let listener = server::bind(&options.addr)
         .await
         .map_err(|source| SandboxError::Bind {
@@ -399,6 +437,11 @@ pub async fn start(options: SandboxOptions) -> Result<RunningSandbox, SandboxErr
         addr: options.addr.clone(),
         source,
     })?;
+    sandbox.served = ServedAs {
+        port: addr.port(),
+        host_names: options.host_names,
+    };
+    let shared = Arc::new(sandbox);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let app = router(shared.clone());
     let limits = options.limits;

@@ -103,6 +103,49 @@ async fn browser_requests_to_the_control_plane_are_refused_and_change_nothing() 
     assert_eq!(status, 200);
 }
 
+/// A DNS-rebinding page reaches the sandbox under the attacker's name, with an `Origin` that
+/// matches it: the `Host` names neither an IP address, `localhost`, nor a configured name.
+#[tokio::test]
+async fn a_rebinding_host_is_refused_and_a_configured_name_is_served() {
+    let sandbox = TestSandbox::start_with(SandboxOptions {
+        host_names: vec!["sandbox".into()],
+        ..SandboxOptions::default()
+    })
+    .await;
+    let before = state(&sandbox).await;
+    let port = sandbox.running.addr.port();
+    let send = |host: String, route: &'static str, body: &'static str| {
+        sandbox
+            .http
+            .post(sandbox.url(route))
+            .header("host", host.clone())
+            .header("origin", format!("http://{host}"))
+            .header("content-type", "application/yaml")
+            .body(body)
+            .send()
+    };
+    for host in [
+        format!("attacker.example:{port}"),
+        format!("localhost.attacker.example:{port}"),
+        "127.0.0.1:1".to_owned(),
+        "attacker.example".to_owned(),
+    ] {
+        for (route, body) in ROUTES {
+            let answer = send(host.clone(), route, body).await.unwrap();
+            assert_eq!(answer.status(), 403, "{host} {route}");
+        }
+    }
+    assert_eq!(state(&sandbox).await, before, "nothing changed");
+    for host in [
+        format!("sandbox:{port}"),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+    ] {
+        let answer = send(host.clone(), "/_sandbox/faults", "{}").await.unwrap();
+        assert_eq!(answer.status(), 200, "{host}");
+    }
+}
+
 #[tokio::test]
 async fn with_a_control_token_the_control_plane_needs_it_and_health_does_not() {
     let sandbox = TestSandbox::start_with(SandboxOptions {
