@@ -25,6 +25,7 @@ pub mod model;
 pub mod output;
 pub mod plan;
 pub mod provider;
+pub mod redact;
 pub mod render;
 pub mod report;
 pub mod sandbox;

@@ -33,7 +33,7 @@ impl PostgresLocks {
     /// Connects to `url` (a `postgres://` URL or key=value connection string) and makes sure the
     /// information table exists.
     pub async fn connect(url: &str) -> Result<Self, LockError> {
-        let shown = crate::provider::http::redact_url(url);
+        let shown = crate::redact::redact(url);
         let fail = |what: &str, e: tokio_postgres::Error| {
             server_error(&shown, format!("{what}: {}", postgres_message(&e)))
         };

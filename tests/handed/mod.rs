@@ -4,5 +4,6 @@
 
 mod ids;
 mod saved_plans;
+mod secrets;
 
 pub use crate::distrust::{orgform, writes};
