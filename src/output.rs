@@ -9,6 +9,29 @@ use crate::model::Totals;
 
 static COLOR_OFF: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// The first write to stdout that failed (or wrote short), said as an error: a plan or a
+/// comment that reached nobody must not end the run as a success.
+static STDOUT_FAILED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Records a failed write of `what` to stdout.
+fn checked(result: std::io::Result<()>, what: &str) {
+    if let Err(e) = result {
+        let _ = STDOUT_FAILED.set(format!("could not write {what} to stdout: {e}"));
+    }
+}
+
+/// Writes `bytes` (e.g. generated completions) to stdout, recording a failure.
+pub fn write_stdout(bytes: &[u8], what: &str) {
+    checked(std::io::stdout().lock().write_all(bytes), what);
+}
+
+/// Flushes stdout and says whether every write of the run reached it: `Some(error)` for the
+/// first that did not. The CLI turns that into exit 1.
+pub fn stdout_failure() -> Option<String> {
+    checked(std::io::stdout().lock().flush(), "the output");
+    STDOUT_FAILED.get().cloned()
+}
+
 static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
@@ -194,12 +217,18 @@ pub fn plan(plan: &crate::plan::Plan, format: Format) {
             crate::render::render_human_with(plan, color, verbose())
         }
         Format::Json => {
-            let _ = crate::render::write_json(plan, std::io::stdout().lock());
+            checked(
+                crate::render::write_json(plan, std::io::stdout().lock()),
+                "the plan",
+            );
             return;
         }
         Format::Markdown => crate::render::render_markdown(plan),
     };
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    checked(
+        std::io::stdout().lock().write_all(text.as_bytes()),
+        "the plan",
+    );
 }
 
 /// How often a status line is printed when stderr is not a terminal (CI logs, cron mail).
@@ -399,7 +428,7 @@ pub fn throttling(provider: &str, vendor: &str, report: crate::provider::gate::G
 /// A line of normal output on stdout.
 pub fn say(line: &str) {
     let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{line}");
+    checked(writeln!(stdout, "{line}"), "the output");
 }
 
 /// A one-line error on stderr, for failures that are not about a manifest.

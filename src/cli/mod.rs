@@ -255,12 +255,22 @@ fn with_session(
 /// Prints clap's answer and chooses its exit code: `--help` and `--version` succeed, and every
 /// usage error exits 1 (clap's own 2 would read as "changes" under `--detailed-exitcode`).
 fn usage_exit(usage: &clap::Error) -> u8 {
-    let _ = usage.print();
     match usage.kind() {
         clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
-            exit::SUCCESS
+            // Through the output module, so that a failed write is an error like any other.
+            crate::output::write_stdout(usage.render().to_string().as_bytes(), "the help");
+            match crate::output::stdout_failure() {
+                Some(error) => {
+                    crate::output::fail(&error);
+                    exit::ERROR
+                }
+                None => exit::SUCCESS,
+            }
         }
-        _ => exit::ERROR,
+        _ => {
+            let _ = usage.print();
+            exit::ERROR
+        }
     }
 }
 
@@ -279,12 +289,14 @@ pub fn main() -> ExitCode {
             validate::run(&dir, format, &|name| std::env::var(name).ok())
         }
         Command::Completions { shell } => {
+            let mut script = Vec::new();
             clap_complete::generate(
                 shell,
                 &mut <Cli as clap::CommandFactory>::command(),
                 "orgform",
-                &mut std::io::stdout(),
+                &mut script,
             );
+            crate::output::write_stdout(&script, "the completions");
             exit::SUCCESS
         }
         Command::Schemas { out } => schemas::run(&out),
@@ -381,6 +393,14 @@ pub fn main() -> ExitCode {
                 },
             },
         }),
+    };
+    // Whatever the command decided, output that did not reach stdout is a failure.
+    let code = match crate::output::stdout_failure() {
+        Some(error) => {
+            crate::output::fail(&error);
+            exit::ERROR
+        }
+        None => code,
     };
     ExitCode::from(code)
 }

@@ -5,5 +5,6 @@
 mod ids;
 mod saved_plans;
 mod secrets;
+mod stdout;
 
 pub use crate::distrust::{orgform, writes};
