@@ -132,10 +132,7 @@ pub fn diagnostics_json(errors: &[ManifestError], sources: &crate::manifest::Sou
         .map(|e| {
             let (file, line, column) = match e.span() {
                 Some(span) => {
-                    let text = &sources.get(span.file).text;
-                    let before = text.get(..span.offset()).unwrap_or(text);
-                    let line = before.matches('\n').count() + 1;
-                    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+                    let (line, column) = sources.get(span.file).line_column(span.offset());
                     (
                         Some(sources.path(span.file).display().to_string()),
                         Some(line),

@@ -603,7 +603,10 @@ async fn nirvana(
                 || async {
                     let all = crate::provider::Provider::list_organizations(provider, &mut |_| {})
                         .await?;
-                    let named: Vec<_> = all.iter().filter(|o| o.name == name).collect();
+                    let named: Vec<_> = all
+                        .iter()
+                        .filter(|o| crate::model::name::same_name(&o.name, &name))
+                        .collect();
                     Ok((named.len() == 1).then(|| named[0].id.clone()))
                 },
             )

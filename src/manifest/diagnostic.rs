@@ -1,11 +1,10 @@
 //! Manifest problems as miette diagnostics, collected so that one run reports all of them.
 
 use std::fmt;
-use std::sync::Arc;
 
-use miette::{LabeledSpan, NamedSource, SourceSpan};
+use miette::{LabeledSpan, SourceSpan};
 
-use super::source::Sources;
+use super::source::{IndexedSource, Sources};
 use super::span::Span;
 
 /// One problem found in a workspace: a message, where it is, and how to fix it.
@@ -18,7 +17,7 @@ pub struct ManifestError {
     /// Other places that explain this one (e.g. the first definition of a duplicate).
     related: Vec<ManifestError>,
     /// Filled in when the error is pushed into [`Diagnostics`], which knows the file texts.
-    source: Option<NamedSource<Arc<str>>>,
+    source: Option<IndexedSource>,
 }
 
 impl ManifestError {

@@ -9,6 +9,11 @@
 
 use std::collections::BTreeMap;
 
+/// The most nodes one document's expansion may produce, counted over every template it
+/// expands (as alias expansion is counted): templates that extend each other as a diamond
+/// double with each level, and 40 levels would need 2^40 merges.
+pub const MAX_EXPANDED_NODES: usize = 100_000;
+
 use super::decode::{DecodeCx, map_entries};
 use super::node::{Node, Value};
 use super::{Key, ManifestError, Span, Spanned, did_you_mean};
@@ -74,7 +79,8 @@ pub fn expand(node: &Node, templates: &[Template], cx: &mut DecodeCx) -> Option<
     let by_name: BTreeMap<&str, &Template> =
         templates.iter().map(|t| (t.name.as_str(), t)).collect();
     let mut uses = Vec::new();
-    let merged = resolve(node, &by_name, &mut Vec::new(), &mut uses, cx)?;
+    let mut budget = MAX_EXPANDED_NODES;
+    let merged = resolve(node, &by_name, &mut Vec::new(), &mut uses, &mut budget, cx)?;
     Some((merged, uses))
 }
 
@@ -90,12 +96,14 @@ pub fn extends_span(node: &Node, cx: &DecodeCx) -> Option<Span> {
 }
 
 /// `node` with everything it extends merged in, the later winning. `chain` holds the templates
-/// being expanded (for cycles); `uses` collects the spans of every `extends` entry followed.
+/// being expanded (for cycles); `uses` collects the spans of every `extends` entry followed;
+/// `budget` is what is left of [`MAX_EXPANDED_NODES`].
 fn resolve(
     node: &Node,
     templates: &BTreeMap<&str, &Template>,
     chain: &mut Vec<String>,
     uses: &mut Vec<Span>,
+    budget: &mut usize,
     cx: &mut DecodeCx,
 ) -> Option<Node> {
     let Value::Map(entries) = &node.value else {
@@ -153,7 +161,34 @@ fn resolve(
         }
         uses.push(span);
         chain.push(name.to_owned());
-        let expanded = resolve(&template.node, templates, chain, uses, cx);
+        let expanded = resolve(&template.node, templates, chain, uses, budget, cx);
+        let expanded = match expanded {
+            Some(expanded) => match budget.checked_sub(node_count(&expanded)) {
+                Some(left) => {
+                    *budget = left;
+                    Some(expanded)
+                }
+                None => {
+                    cx.report(
+                        ManifestError::new(
+                            "template_too_large",
+                            format!(
+                                "expanding the templates produces more than {MAX_EXPANDED_NODES} values: {}",
+                                chain.join(" → ")
+                            ),
+                        )
+                        .at(span, "extended here")
+                        .also_at(template.name.span, format!("`{name}` is declared here"))
+                        .help("templates that each extend several others grow with every level; extend each template once"),
+                    );
+                    // Reported once: the caller's frames stop without a report of their own.
+                    *budget = 0;
+                    chain.pop();
+                    return None;
+                }
+            },
+            None => None,
+        };
         chain.pop();
         let expanded = expanded?;
         base = Some(match base {
@@ -167,6 +202,18 @@ fn resolve(
         // The `extends` entry stays (the document's own), so decoding accepts and ignores it.
         Some(base) => merge(without_extends(&base), node_with_own(own, extends)),
     })
+}
+
+/// The nodes of `node`: itself and everything under it.
+fn node_count(node: &Node) -> usize {
+    1 + match &node.value {
+        Value::Seq(items) => items.iter().map(node_count).sum(),
+        Value::Map(entries) => entries
+            .iter()
+            .map(|(k, v)| node_count(k) + node_count(v))
+            .sum(),
+        _ => 0,
+    }
 }
 
 fn without_extends(node: &Node) -> Node {

@@ -814,7 +814,7 @@ fn check_unique_per_provider(organizations: &BTreeMap<Key, Organization>, diags:
             }
         }
     }
-    let mut names: BTreeMap<(&str, &str), Span> = BTreeMap::new();
+    let mut names: BTreeMap<(&str, std::borrow::Cow<str>), (Span, &str)> = BTreeMap::new();
     let mut ids: BTreeMap<(&str, &str), Span> = BTreeMap::new();
     for org in organizations.values() {
         // Names identify only unpinned organizations; pinned ones (e.g. adopted tenants that
@@ -823,17 +823,35 @@ fn check_unique_per_provider(organizations: &BTreeMap<Key, Organization>, diags:
             .chain(&org.previously)
             .filter(|_| org.id.is_none());
         for name in all_names {
-            let slot = (org.provider.as_str(), name.as_str());
+            // Compared in NFC: two names that differ only by normalization are one name.
+            let slot = (org.provider.as_str(), super::name::nfc(name.as_str()));
             match names.get(&slot) {
-                Some(first) if *first != name.span => diags.push(
-                    ManifestError::new("duplicate_name", format!("two organizations of provider `{}` use the name `{}`", org.provider, name.value))
+                Some((first, first_text)) if *first != name.span => {
+                    let help = if *first_text == name.as_str() {
+                        "names (including `previously`) identify organizations within a provider; make them unique or pin one with `id:`".to_owned()
+                    } else {
+                        format!(
+                            "the two are the same name written with composed and decomposed Unicode characters (`{}` and `{}`), and orgform compares names in NFC form; make them unique or pin one with `id:`",
+                            super::name::escaped(first_text),
+                            super::name::escaped(name.as_str())
+                        )
+                    };
+                    diags.push(
+                        ManifestError::new(
+                            "duplicate_name",
+                            format!(
+                                "two organizations of provider `{}` use the name `{}`",
+                                org.provider, name.value
+                            ),
+                        )
                         .at(name.span, "used again here")
                         .also_at(*first, "first used here")
-                        .help("names (including `previously`) identify organizations within a provider; make them unique or pin one with `id:`"),
-                ),
+                        .help(help),
+                    );
+                }
                 Some(_) => {}
                 None => {
-                    names.insert(slot, name.span);
+                    names.insert(slot, (name.span, name.as_str()));
                 }
             }
         }

@@ -5,6 +5,7 @@ mod address;
 mod build;
 mod desired;
 mod live;
+pub mod name;
 
 pub use address::{AddressParseError, ResourceAddress, ResourceType};
 pub use build::{FIELD_SUPPORT, MAX_METADATA, load_desired_state, validate_texts};

@@ -175,7 +175,7 @@ pub fn plan(input: PlanInput) -> Result<Plan, Vec<IdentityError>> {
                 if let Some(org) = organizations.iter().find(|o| {
                     std::iter::once(&o.name)
                         .chain(&o.previously)
-                        .any(|n| n.value == l.name)
+                        .any(|n| crate::model::name::same_name(&n.value, &l.name))
                 }) {
                     out.warnings.push(Warning {
                         kind: WarningKind::Other,
@@ -273,7 +273,13 @@ fn organization_fields(org: &Organization, live: Option<&LiveOrganization>) -> V
             access: field_access(kind, access_of),
         });
     };
-    field("name".into(), json!(org.name.value), json!(l.name), "name");
+    // The same name in another Unicode normalization is the same name: nothing to change.
+    let name = if crate::model::name::same_name(&org.name.value, &l.name) {
+        &l.name
+    } else {
+        &org.name.value
+    };
+    field("name".into(), json!(name), json!(l.name), "name");
     // The key becomes the external id, except on organizations pinned by `id:` (adopted ones):
     // their external id is the customer's own and is never overwritten.
     if kind == ProviderKind::Scalekit && org.id.is_none() {

@@ -2,6 +2,7 @@
 //! external id equal to the key, then the name or a `previously` name. Pure, so refresh and
 //! planning agree.
 
+use crate::model::name::nfc;
 use std::collections::HashMap;
 
 use crate::manifest::{Key, ProviderKind, Span};
@@ -54,7 +55,8 @@ pub fn match_organizations(
     // Indexes, so matching stays linear in the number of organizations.
     let mut by_id: HashMap<&str, usize> = HashMap::with_capacity(live.len());
     let mut by_external_id: HashMap<&str, Vec<usize>> = HashMap::with_capacity(live.len());
-    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::with_capacity(live.len());
+    let mut by_name: HashMap<std::borrow::Cow<str>, Vec<usize>> =
+        HashMap::with_capacity(live.len());
     for (index, l) in live.iter().enumerate() {
         by_id.entry(l.id.as_str()).or_insert(index);
         if let Some(external_id) = &l.external_id {
@@ -63,7 +65,7 @@ pub fn match_organizations(
                 .or_default()
                 .push(index);
         }
-        by_name.entry(l.name.as_str()).or_default().push(index);
+        by_name.entry(nfc(&l.name)).or_default().push(index);
     }
     let mut matches = Matches::with_capacity(organizations.len());
     let mut claimed: HashMap<usize, Key> = HashMap::with_capacity(organizations.len());
@@ -188,7 +190,7 @@ pub fn match_organizations(
         let names = std::iter::once(&org.name).chain(&org.previously);
         let mut candidates: Vec<(usize, MatchedBy)> = Vec::new();
         for (n, name) in names.enumerate() {
-            for &index in by_name.get(name.value.as_str()).into_iter().flatten() {
+            for &index in by_name.get(&nfc(&name.value)).into_iter().flatten() {
                 let l = &live[index];
                 // A Scalekit organization with another external id belongs to another key.
                 let other_key = kind == ProviderKind::Scalekit

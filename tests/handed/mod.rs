@@ -3,6 +3,7 @@
 //! it compares, secrets in connection strings, and what reviewers read.
 
 mod ids;
+mod names;
 mod saved_plans;
 mod secrets;
 mod stdout;
