@@ -18,6 +18,7 @@
 pub mod apply;
 pub mod cli;
 pub mod export;
+pub mod files;
 pub mod interrupt;
 pub mod lock;
 pub mod manifest;

@@ -81,7 +81,7 @@ fn strip_null(property: &mut Value) {
 pub fn write_schemas(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     for (name, text) in schemas() {
-        std::fs::write(dir.join(name), text)?;
+        crate::files::write(&dir.join(name), text.as_bytes()).map_err(std::io::Error::other)?;
     }
     Ok(())
 }

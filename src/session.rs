@@ -17,7 +17,7 @@ use crate::sandbox::{self, RunningSandbox, SandboxOptions};
 /// Where the embedded sandbox keeps its state, inside the workspace.
 pub const SANDBOX_DB: &str = ".orgform/sandbox.sqlite";
 /// Where the local locks live, inside the workspace.
-pub const LOCK_DIR: &str = ".orgform/locks";
+pub use crate::lock::file::LOCK_DIR;
 
 /// Why a command could not do its work; each kind is reported in full by `output`.
 #[derive(Debug)]
@@ -124,7 +124,7 @@ impl Session {
         let targets = self.lock_targets();
         let failed = |e| Failure::Lock(Box::new(e));
         // The local lock always; the shared one as well when the workspace names one.
-        let local = crate::lock::file::FileLocks::new(root.join(LOCK_DIR));
+        let local = crate::lock::file::FileLocks::new(root.clone());
         let held = crate::lock::acquire(&local, &targets, &info, timeout)
             .await
             .map_err(failed)?;

@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 
 use super::steps::perform;
-use crate::model::{ResourceAddress, ResourceType};
+use crate::model::ResourceType;
 use crate::plan::{Action, Plan, ResourceChange};
 use crate::provider::AnyProvider;
 
@@ -51,7 +51,7 @@ fn dependencies(steps: &[&ResourceChange]) -> Vec<Vec<usize>> {
                 organization_step.insert(change.address.to_string(), index);
             }
             (false, Action::Delete) => child_deletes
-                .entry(ResourceAddress::organization_of(&change.address))
+                .entry(change.organization_address())
                 .or_default()
                 .push(index),
             _ => {}
@@ -65,7 +65,7 @@ fn dependencies(steps: &[&ResourceChange]) -> Vec<Vec<usize>> {
                 change.action,
             ) {
                 (false, _) => organization_step
-                    .get(&ResourceAddress::organization_of(&change.address))
+                    .get(&change.organization_address())
                     .copied()
                     .into_iter()
                     .collect(),
@@ -103,10 +103,7 @@ pub async fn execute_until(
         .filter(|c| matches!(c.action, Action::Create | Action::Update | Action::Delete))
         .collect();
     let deps = dependencies(&steps);
-    let organizations: Vec<String> = steps
-        .iter()
-        .map(|c| ResourceAddress::organization_of(&c.address))
-        .collect();
+    let organizations: Vec<String> = steps.iter().map(|c| c.organization_address()).collect();
     let mut results: Vec<Option<StepResult>> = vec![None; steps.len()];
     let mut started: BTreeSet<usize> = BTreeSet::new();
     let mut created: BTreeMap<String, String> = BTreeMap::new();

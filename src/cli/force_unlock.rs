@@ -11,7 +11,7 @@ use crate::lock::file::{FileLocks, Found};
 use crate::lock::postgres::PostgresLocks;
 use crate::model::load_desired_state;
 use crate::output;
-use crate::session::{Failure, LOCK_DIR};
+use crate::session::Failure;
 
 use super::exit;
 
@@ -21,7 +21,7 @@ pub fn run(id: &str, dir: &Path, env: &crate::manifest::Env) -> u8 {
         Err((errors, _)) => return output::failure(&Failure::Manifest(errors)),
     };
     let mut released = 0;
-    match FileLocks::new(dir.join(LOCK_DIR)).force_unlock(id) {
+    match FileLocks::new(dir.to_path_buf()).force_unlock(id) {
         Ok(Found::None) => {}
         Ok(Found::Released(targets)) => {
             for target in targets {

@@ -71,7 +71,7 @@ fn write_reports(reports: &[ReportSpec], facts: &RunFacts) -> bool {
     let mut written = true;
     for spec in reports {
         let text = crate::report::render(spec.kind, facts);
-        if let Err(e) = crate::report::write_atomically(&spec.path, &text) {
+        if let Err(e) = crate::files::write(&spec.path, text.as_bytes()) {
             output::fail(&format!(
                 "cannot write the report {}: {e}",
                 spec.path.display()
@@ -100,7 +100,7 @@ fn facts<'a>(
         .collect();
     // Live organizations that no manifest declares (a prune's deletes) are checked too.
     for change in plan.iter().flat_map(|p| p.actionable()) {
-        let address = crate::model::ResourceAddress::organization_of(&change.address);
+        let address = change.organization_address();
         if !organizations.iter().any(|(_, a)| *a == address) {
             organizations.push((change.provider.to_string(), address));
         }
@@ -165,8 +165,7 @@ async fn plan_in(session: &Session, settings: &PlanSettings) -> u8 {
         // The saved plan says where it was made; the one shown does not. One plan, not a copy:
         // a plan of 100,000 organizations is hundreds of megabytes.
         plan.workspace = Some(session.saved_workspace());
-        let written =
-            std::fs::File::create(path).and_then(|file| crate::render::write_json(&plan, file));
+        let written = crate::files::write_with(path, |out| crate::render::write_json(&plan, out));
         plan.workspace = None;
         if let Err(e) = written {
             return output::failure(&Failure::Usage(format!(

@@ -5,26 +5,34 @@
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
 use super::{Attempt, Backend, LockError, LockInfo, Try};
 
+/// Where a workspace keeps its lock files.
+pub const LOCK_DIR: &str = ".orgform/locks";
+
 pub struct FileLocks {
+    /// The workspace root.
+    root: PathBuf,
+    /// `root/.orgform/locks`.
     dir: PathBuf,
 }
 
 impl FileLocks {
-    pub fn new(dir: PathBuf) -> Self {
-        FileLocks { dir }
+    /// The locks of the workspace at `root`.
+    pub fn new(root: PathBuf) -> Self {
+        let dir = root.join(LOCK_DIR);
+        FileLocks { root, dir }
     }
 
-    /// The lock file of a target: a digest, since targets are URLs.
-    fn path(&self, target: &str) -> PathBuf {
+    /// The lock file of a target below the root: a digest, since targets are URLs.
+    fn relative_path(target: &str) -> PathBuf {
         let digest = Sha256::digest(target.as_bytes());
         let name: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-        self.dir.join(format!("{name}.lock"))
+        Path::new(LOCK_DIR).join(format!("{name}.lock"))
     }
 }
 
@@ -43,14 +51,15 @@ impl FileLocks {
             target: target.to_owned(),
             message: format!("{}: {e}", self.dir.display()),
         };
-        std::fs::create_dir_all(&self.dir).map_err(fail)?;
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(self.path(target))
-            .map_err(fail)?;
+        // The directory and the file are orgform's own: a link at either is refused, so that
+        // taking a lock never truncates another file.
+        let backend = |e: crate::files::WriteError| LockError::Backend {
+            target: target.to_owned(),
+            message: e.to_string(),
+        };
+        let path =
+            crate::files::under(&self.root, &Self::relative_path(target)).map_err(backend)?;
+        let mut file = crate::files::open_lock_file(&path).map_err(backend)?;
         match file.try_lock() {
             Ok(()) => {
                 let record = serde_json::json!({ "target": target, "holder": info });

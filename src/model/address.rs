@@ -72,15 +72,6 @@ impl ResourceAddress {
         Self::organization(&self.org)
     }
 
-    /// The organization address (`org.<key>`) of an address as text; text that is not an
-    /// address is its own group.
-    pub fn organization_of(address: &str) -> String {
-        address
-            .parse::<ResourceAddress>()
-            .map(|a| a.parent().to_string())
-            .unwrap_or_else(|_| address.to_owned())
-    }
-
     /// Whether `--target self` selects `other`: an organization target selects its children.
     pub fn selects(&self, other: &ResourceAddress) -> bool {
         self == other || (self.resource == ResourceType::Organization && self.org == other.org)

@@ -123,6 +123,13 @@ impl ResourceChange {
         (org, self.resource_type, name)
     }
 
+    /// The address of the organization this change belongs to (`org.<key>`), from the typed
+    /// parts: an organization's key may hold `.` and `[` (a pruned one's external id is the
+    /// vendor's), so the rendered address is never split to find it.
+    pub fn organization_address(&self) -> String {
+        format!("org.{}", self.address_parts().0)
+    }
+
     /// The live value before the change (`null` for a create), to look into.
     pub fn before_value(&self) -> serde_json::Value {
         self.before

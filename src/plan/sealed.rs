@@ -22,7 +22,10 @@ pub enum SealBroken {
         "the saved plan was made from other manifests than those in its workspace (orgform.yaml or a manifest changed since)"
     )]
     OtherManifests,
-    #[error("the saved plan does not match what planning now would do: {}", .0.join("; "))]
+    #[error(
+        "the saved plan is stale or was edited: it does not match what planning now would do (live state or manifests changed, or the file was changed): {}",
+        .0.join("; ")
+    )]
     Changes(Vec<String>),
 }
 

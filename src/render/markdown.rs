@@ -79,11 +79,71 @@ impl Comment {
     }
 }
 
-/// `<`, `>` and `&` as HTML text, so that a vendor's value cannot become markup.
+/// `<`, `>`, `&` and quotes as HTML text, so that a vendor's value cannot become markup.
 fn html_text(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A zero-width space: after `@`, `#` and `:` it keeps GitHub from turning the text that
+/// follows into a mention, an issue reference, an emoji or a link, and shows nothing.
+const ZWSP: char = '\u{200B}';
+
+/// Text that may hold vendor strings, as Markdown that renders exactly that text: every
+/// character Markdown gives a meaning is backslash-escaped (so no emphasis, code span, link,
+/// image, HTML or heading can start), and mentions, issue references, emoji and URLs are
+/// broken by an invisible space. orgform's own messages quote values in backticks: those show
+/// as backticks.
+pub(crate) fn markdown_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '+' | '-' | '.' | '!'
+            | '|' | '<' | '>' | '~' | '&' | '=' | '"' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '#' => {
+                out.push_str("\\#");
+                out.push(ZWSP);
+            }
+            '@' => {
+                out.push('@');
+                out.push(ZWSP);
+            }
+            ':' if chars.peek().is_some_and(|next| !next.is_whitespace()) => {
+                out.push(':');
+                out.push(ZWSP);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// `text` as one Markdown code span, whatever backticks it holds: the fence is one backtick
+/// longer than the longest run inside, and padded when the text starts or ends with one. In a
+/// table cell, `|` is escaped so that it cannot end the cell.
+pub(crate) fn code_span(text: &str, in_table: bool) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`')
+        || text.ends_with('`')
+        || text.starts_with(' ') && text.ends_with(' ')
+    {
+        " "
+    } else {
+        ""
+    };
+    let body = if in_table {
+        text.replace('|', "\\|")
+    } else {
+        text.to_owned()
+    };
+    format!("{fence}{pad}{body}{pad}{fence}")
 }
 
 pub fn render_markdown(plan: &Plan) -> String {
@@ -107,7 +167,7 @@ pub fn render_markdown_within(plan: &Plan, limit: usize) -> String {
         String::new(),
     ]);
     if let Some(note) = super::targeting_note(plan) {
-        out.add(vec![format!("_{note}_"), String::new()]);
+        out.add(vec![format!("_{}_", markdown_text(&note)), String::new()]);
     }
     if !plan.safety.violations.is_empty() {
         out.add(vec![
@@ -116,7 +176,9 @@ pub fn render_markdown_within(plan: &Plan, limit: usize) -> String {
         for v in &plan.safety.violations {
             out.add_or_skip(vec![format!(
                 "- **{}**: {} (to allow: {})",
-                v.rule, v.message, v.allow_with
+                v.rule,
+                markdown_text(&v.message),
+                markdown_text(&v.allow_with)
             )]);
         }
         out.add(vec![String::new()]);
@@ -130,12 +192,14 @@ pub fn render_markdown_within(plan: &Plan, limit: usize) -> String {
         out.add(vec!["#### :warning: Needs manual action".into()]);
         for change in manual {
             out.add_or_skip(vec![format!(
-                "- `{}`: {}",
-                change.address,
-                change
-                    .message
-                    .as_deref()
-                    .unwrap_or("differs and cannot be changed by orgform")
+                "- {}: {}",
+                code_span(&change.address, false),
+                markdown_text(
+                    change
+                        .message
+                        .as_deref()
+                        .unwrap_or("differs and cannot be changed by orgform")
+                )
             )]);
         }
         out.add(vec![String::new()]);
@@ -152,7 +216,11 @@ pub fn render_markdown_within(plan: &Plan, limit: usize) -> String {
                 ]);
             }
             for w in group.warnings {
-                out.add_or_skip(vec![format!("- `{}`: {}", w.address, w.message)]);
+                out.add_or_skip(vec![format!(
+                    "- {}: {}",
+                    code_span(&w.address, false),
+                    markdown_text(&w.message)
+                )]);
             }
             if grouped {
                 out.add(vec![String::new(), "</details>".into(), String::new()]);
@@ -163,7 +231,7 @@ pub fn render_markdown_within(plan: &Plan, limit: usize) -> String {
     let mut by_org: BTreeMap<String, Vec<&ResourceChange>> = BTreeMap::new();
     for change in plan.actionable() {
         by_org
-            .entry(super::organization_of(&change.address))
+            .entry(change.organization_address())
             .or_default()
             .push(change);
     }
@@ -187,8 +255,8 @@ pub fn render_markdown_within(plan: &Plan, limit: usize) -> String {
                 .map(|a| count(changes, *a).to_string())
                 .collect();
             out.add_or_skip(vec![format!(
-                "| `{}` | {} |",
-                org.replace('|', "\\|"),
+                "| {} | {} |",
+                code_span(org, true),
                 cells.join(" | ")
             )]);
         }

@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::RunFacts;
-use crate::model::ResourceAddress;
 use crate::plan::{Action, ResourceChange};
 
 pub fn render(facts: &RunFacts) -> String {
@@ -25,7 +24,7 @@ pub fn render(facts: &RunFacts) -> String {
     let mut changes: BTreeMap<String, Vec<&ResourceChange>> = BTreeMap::new();
     for change in facts.plan.iter().flat_map(|p| p.actionable()) {
         changes
-            .entry(ResourceAddress::organization_of(&change.address))
+            .entry(change.organization_address())
             .or_default()
             .push(change);
     }

@@ -8,7 +8,7 @@ pub mod junit;
 pub mod metrics;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::plan::Plan;
 
@@ -79,23 +79,6 @@ pub fn render(kind: ReportKind, facts: &RunFacts) -> String {
         ReportKind::Junit => junit::render(facts),
         ReportKind::Metrics => metrics::render(facts),
     }
-}
-
-/// Writes `text` to `path` through a temporary file in the same directory and a rename.
-pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&temporary, text)?;
-    std::fs::rename(&temporary, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&temporary);
-    })
 }
 
 #[cfg(test)]

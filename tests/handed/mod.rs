@@ -4,6 +4,7 @@
 
 mod ids;
 mod names;
+mod review;
 mod saved_plans;
 mod secrets;
 mod stdout;
