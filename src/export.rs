@@ -63,9 +63,43 @@ pub fn assign_keys(
     keys
 }
 
-/// A string as export writes it: quoted, so that no value changes type.
+/// Every scalar export writes, as one YAML double-quoted string: no value changes type, and no
+/// vendor text can end the scalar, start a new key or a new document (`\n---\n`). Quotes,
+/// backslashes and every character YAML does not print (C0 and C1 controls, DEL, line and
+/// paragraph separators, byte-order marks) are escaped.
 pub fn quoted(text: &str) -> String {
-    serde_json::to_string(text).expect("a string serializes")
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}') => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `text` with each `(start, end, replacement)` applied: the bytes between are replaced, all
+/// else (comments, order, other keys, formatting) kept. Ranges must not overlap.
+pub fn splice(text: &str, mut edits: Vec<(usize, usize, String)>) -> String {
+    edits.sort_by_key(|(start, _, _)| *start);
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, end, replacement) in edits {
+        out.push_str(&text[at..start]);
+        out.push_str(&replacement);
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    out
 }
 
 fn list(items: impl IntoIterator<Item = String>) -> String {
@@ -83,8 +117,8 @@ pub fn manifest(
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# yaml-language-server: $schema={schema}");
-    let _ = writeln!(out, "organization: {key}");
-    let _ = writeln!(out, "provider: {provider}");
+    let _ = writeln!(out, "organization: {}", quoted(key));
+    let _ = writeln!(out, "provider: {}", quoted(provider));
     let _ = writeln!(out, "name: {}", quoted(&org.name));
     let _ = writeln!(out, "id: {}", quoted(&org.id));
     match kind {
@@ -107,7 +141,7 @@ pub fn manifest(
                 .collect();
             let _ = writeln!(out, "features: {{ {} }}", features.join(", "));
             if let Some(region) = &org.region {
-                let _ = writeln!(out, "region: {region}");
+                let _ = writeln!(out, "region: {}", quoted(&region.to_string()));
             }
         }
         ProviderKind::Nirvana => {
@@ -119,18 +153,18 @@ pub fn manifest(
                     .map_or("null".to_owned(), quoted)
             );
             if let Some(org_type) = &org.org_type {
-                let _ = writeln!(out, "type: {org_type}");
+                let _ = writeln!(out, "type: {}", quoted(org_type));
             }
             let services: Vec<String> = org
                 .services
                 .iter()
-                .map(|(k, v)| format!("{k}: {v}"))
+                .map(|(k, v)| format!("{}: {v}", quoted(k)))
                 .collect();
             let _ = writeln!(out, "services: {{ {} }}", services.join(", "));
         }
         ProviderKind::PingOne => {
             if let Some(org_type) = &org.org_type {
-                let _ = writeln!(out, "type: {org_type}");
+                let _ = writeln!(out, "type: {}", quoted(org_type));
             }
             if let Some(description) = &org.description {
                 let _ = writeln!(out, "description: {}", quoted(description));
@@ -151,7 +185,7 @@ pub fn manifest(
             format!("line1: {}", quoted(&a.line1)),
             format!("city: {}", quoted(&a.city)),
             format!("postal_code: {}", quoted(&a.postal_code)),
-            format!("country: {}", a.country),
+            format!("country: {}", quoted(&a.country)),
         ];
         for (name, value) in [
             ("line2", &a.line2),
@@ -200,7 +234,7 @@ pub fn manifest(
             } else {
                 format!("id: {}", quoted(&l.id))
             };
-            let _ = writeln!(out, "  - {{ {who}, status: {} }}", l.status);
+            let _ = writeln!(out, "  - {{ {who}, status: {} }}", quoted(&l.status));
         }
     }
     out
@@ -209,6 +243,32 @@ pub fn manifest(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_scalars_read_back_as_the_same_string() {
+        for text in [
+            "company\n---\norganization: evil",
+            "a \"quoted\" \\ back",
+            "\u{85}nel \u{2028} \u{feff} \u{7f} \t tab: # not a comment",
+            "- [x] {y} &anchor *alias !tag %directive @ `",
+            "",
+        ] {
+            let yaml = format!("value: {}\n", quoted(text));
+            let read: std::collections::BTreeMap<String, String> =
+                serde_saphyr::from_str(&yaml).unwrap();
+            assert_eq!(read["value"], text, "{yaml}");
+        }
+    }
+
+    #[test]
+    fn splices_replace_only_their_ranges() {
+        let text = "# keep\nname: Old  # keep too\ntype: x\n";
+        let start = text.find("Old").unwrap();
+        assert_eq!(
+            splice(text, vec![(start, start + 3, quoted("New"))]),
+            "# keep\nname: \"New\"  # keep too\ntype: x\n"
+        );
+    }
 
     #[test]
     fn slugs_are_valid_keys_and_collisions_get_stable_suffixes() {

@@ -264,9 +264,10 @@ async fn ten_metadata_pairs_round_trip() {
 }
 
 /// Export into a workspace that already declares some of the organizations: those keep their
-/// key and their file (none gets a second manifest), new ones get new files, a file holding
-/// several documents is left alone, `--prune-files` removes the manifest of an organization
-/// that no longer exists, and a second export changes no byte.
+/// key and their file, byte for byte while they match the vendor (none gets a second
+/// manifest), new ones get new files, `--prune-files` removes the manifest of a pinned
+/// organization the complete listing lacks and keeps one that was never created, and a second
+/// export changes no byte.
 #[tokio::test(flavor = "multi_thread")]
 async fn export_into_an_existing_workspace_never_duplicates() {
     let scenario = Scenario::new("scalekit", "").await;
@@ -308,11 +309,19 @@ async fn export_into_an_existing_workspace_never_duplicates() {
         format!("{}---\n{}", reference[second], reference[third]),
     )
     .unwrap();
+    // Declared but never applied: nothing proves it existed, so it stays.
     std::fs::write(
-        tenants.join("gone.yaml"),
+        tenants.join("never-created.yaml"),
         "organization: long-gone\nname: Long Gone\n",
     )
     .unwrap();
+    // Pinned to an organization deleted at the vendor since: proven gone.
+    std::fs::write(
+        tenants.join("gone.yaml"),
+        "organization: pinned-gone\nname: Pinned Gone\nid: org_1\n",
+    )
+    .unwrap();
+    let hand_written = std::fs::read_to_string(tenants.join("hand-written.yaml")).unwrap();
 
     let (code, stdout, stderr) = run_orgform_async(
         &["export", &dir, "--provider", "main", "--prune-files"],
@@ -320,28 +329,26 @@ async fn export_into_an_existing_workspace_never_duplicates() {
     )
     .await;
     assert_eq!(code, 0, "{stdout}{stderr}");
-    assert!(stdout.contains("exported 10 organizations"), "{stdout}");
+    assert!(stdout.contains("exported 9 organizations"), "{stdout}");
     assert!(
-        stdout.contains("(1 into the files that already held them)"),
+        stdout.contains("of those the workspace declares, 3 match the vendor and 0 were updated"),
         "{stdout}"
     );
     assert!(stdout.contains("removed 1 file"), "{stdout}");
-    assert!(stdout.contains("two.yaml as it is"), "{stdout}");
+    assert!(
+        stdout.contains("never-created.yaml as it is: `long-gone` matches no live organization, but it pins no `id:`"),
+        "{stdout}"
+    );
     let after = workspace_files(scenario.dir.path());
     assert!(
-        !after.keys().any(|k| k.ends_with("gone.yaml")),
+        !after.contains_key("tenants/gone.yaml"),
         "{:?}",
         after.keys()
     );
-    // The hand-written file now holds the export (pinned), under its own key.
-    let rewritten = &after["tenants/hand-written.yaml"];
-    assert!(
-        rewritten.contains(&format!(
-            "organization: {}",
-            first.trim_end_matches(".yaml")
-        )) && rewritten.contains("id: "),
-        "{rewritten}"
-    );
+    // The hand-written file matched the vendor: it is as it was.
+    assert_eq!(after["tenants/hand-written.yaml"], hand_written);
+    std::fs::remove_file(tenants.join("never-created.yaml")).unwrap();
+    let after = workspace_files(scenario.dir.path());
     assert!(
         !after.contains_key(&format!("main/{first}")),
         "{:?}",
@@ -400,8 +407,9 @@ async fn export_leaves_templated_manifests_alone() {
     .await;
     scenario
         .sandbox
-        .seed("scalekit:\n  organizations:\n    - { display_name: Acme, external_id: acme, metadata: { tier: gold } }\n    - { display_name: Globex, external_id: globex }\n")
+        .seed("scalekit:\n  organizations:\n    - { display_name: Acme Inc, external_id: acme, metadata: { tier: gold } }\n    - { display_name: Globex, external_id: globex }\n")
         .await;
+    // The vendor's name differs: written out, the file would repeat its template.
     let manifest = "organization: acme\nname: Acme\nextends: [gold]\n";
     scenario.manifest("acme.yaml", manifest);
     let dir = scenario.dir.path().to_str().unwrap().to_owned();

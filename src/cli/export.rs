@@ -35,30 +35,31 @@ pub fn run(settings: ExportSettings, env: &crate::manifest::Env) -> u8 {
         ClientOverrides::default(),
         async |session, _interrupt| match export_in(session, &settings).await {
             Ok(report) => {
-                let plural = if report.written == 1 { "" } else { "s" };
+                let plural = |n: usize| if n == 1 { "" } else { "s" };
                 let mut line = format!(
-                    "exported {} organization{plural} of provider `{}`",
-                    report.written, settings.provider
+                    "exported {} organization{} of provider `{}`",
+                    report.written,
+                    plural(report.written),
+                    settings.provider
                 );
-                if report.updated > 0 {
+                if report.unchanged + report.updated > 0 {
                     line.push_str(&format!(
-                        " ({} into the files that already held them)",
-                        report.updated
+                        "; of those the workspace declares, {} match the vendor and {} {} updated in place",
+                        report.unchanged,
+                        report.updated,
+                        if report.updated == 1 { "was" } else { "were" }
                     ));
                 }
                 if report.removed > 0 {
                     line.push_str(&format!(
                         "; removed {} file{} of organizations that no longer exist",
                         report.removed,
-                        if report.removed == 1 { "" } else { "s" }
+                        plural(report.removed)
                     ));
                 }
                 output::say(&line);
-                for path in &report.kept {
-                    output::say(&format!(
-                        "left {} as it is: it holds other documents too, or extends templates",
-                        path.display()
-                    ));
+                for (path, why) in &report.kept {
+                    output::say(&format!("left {} as it is: {why}", path.display()));
                 }
                 exit::SUCCESS
             }
@@ -144,24 +145,90 @@ fn config_for(provider: &Provider, workspace: &LoadedWorkspace) -> String {
     text
 }
 
-fn write(path: &Path, text: &str) -> Result<(), Failure> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Failure::Usage(format!("cannot create {}: {e}", dir.display())))?;
-    }
-    std::fs::write(path, text)
-        .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", path.display())))
+/// Writes `text` at `path` below `root`, never through a link (see [`crate::files`]).
+fn write(root: &Path, path: &Path, text: &str) -> Result<(), Failure> {
+    let failure = |e: crate::files::WriteError| Failure::Usage(e.to_string());
+    let relative = path.strip_prefix(root).map_err(|_| {
+        Failure::Usage(format!(
+            "{} is not below {}; nothing was written there",
+            path.display(),
+            root.display()
+        ))
+    })?;
+    let target = crate::files::under(root, relative).map_err(failure)?;
+    crate::files::write(&target, text.as_bytes()).map_err(failure)
 }
 
 /// What an export did.
 #[derive(Default)]
 struct Report {
+    /// New manifests written.
     written: usize,
-    /// Of `written`, organizations a manifest already declared, written into its file.
+    /// Declared organizations whose manifests already say what the vendor has.
+    unchanged: usize,
+    /// Declared organizations whose live values were written into their manifests in place.
     updated: usize,
     removed: usize,
-    /// Files of known organizations left alone: they hold other documents too.
-    kept: Vec<PathBuf>,
+    /// Files left as they are, and why.
+    kept: Vec<(PathBuf, String)>,
+}
+
+/// The organization fields whose live value export writes into an existing manifest in place:
+/// scalars the manifest itself wrote. Anything else that differs is reported, not rewritten.
+fn scalar_span(org: &crate::model::Organization, path: &str) -> Option<Span> {
+    match path {
+        "name" => Some(org.name.span),
+        "billing_email" => org.billing_email.as_ref().map(|e| e.span),
+        "slug" => org.slug.as_ref().map(|s| s.span),
+        "type" => org.org_type.as_ref().map(|t| t.span),
+        "description" => org.description.as_ref().map(|d| d.span),
+        "region" => org.region.as_ref().map(|r| r.span),
+        _ => None,
+    }
+}
+
+/// The manifest text of `org` with the live values of `changes` written over the scalars they
+/// differ in, or why that cannot be done safely (the file is then left as it is).
+fn updated_in_place(
+    org: &crate::model::Organization,
+    text: &str,
+    changes: &[&crate::plan::ResourceChange],
+) -> Result<String, String> {
+    use crate::plan::Action;
+    let mut edits = Vec::new();
+    let mut other = Vec::new();
+    for change in changes {
+        let in_place = change.resource_type == crate::model::ResourceType::Organization
+            && matches!(change.action, Action::Update | Action::Manual);
+        if !in_place {
+            other.push(format!("`{}` ({})", change.address, change.action.as_str()));
+            continue;
+        }
+        let live = change.before_value();
+        for path in &change.changed_paths {
+            let span = scalar_span(org, path).filter(|span| span.file == org.key.span.file);
+            let source = span.and_then(|s| text.get(s.offset()..s.offset() + s.len()));
+            match (span, source) {
+                // A block scalar (`|`, `>`) spans lines whose layout a splice would not keep.
+                (Some(span), Some(source)) if !source.starts_with(['|', '>']) => {
+                    let value = match &live[path.as_str()] {
+                        serde_json::Value::String(s) => crate::export::quoted(s),
+                        serde_json::Value::Null => "null".to_owned(),
+                        other => other.to_string(),
+                    };
+                    edits.push((span.offset(), span.offset() + span.len(), value));
+                }
+                _ => other.push(format!("`{}` field `{path}`", change.address)),
+            }
+        }
+    }
+    if !other.is_empty() {
+        return Err(format!(
+            "it differs from the vendor in {}, which export does not rewrite (run `orgform plan` to see)",
+            other.join(", ")
+        ));
+    }
+    Ok(crate::export::splice(text, edits))
 }
 
 async fn export_in(session: &Session, settings: &ExportSettings) -> Result<Report, Failure> {
@@ -186,17 +253,11 @@ async fn export_in(session: &Session, settings: &ExportSettings) -> Result<Repor
     let organizations = read_all(any, Some(&progress)).await;
     progress.finish_and_clear();
     let organizations = organizations.map_err(Failure::Api)?;
+    // Whether the vendor's total proved the listing complete: only then is an organization
+    // missing from it gone.
+    let complete = any.client().listings_proven();
 
     let out = settings.out.clone().unwrap_or_else(|| settings.dir.clone());
-    if !out.join(CONFIG_FILE).exists() {
-        write(
-            &out.join(CONFIG_FILE),
-            &config_for(provider, &session.workspace),
-        )?;
-    }
-    for (name, text) in crate::schema::schemas() {
-        write(&out.join(SCHEMA_DIR).join(name), &text)?;
-    }
     // Exporting into the workspace itself: organizations its manifests already declare (found
     // as plan finds them: pin, external id, name) keep their key and their file, so no
     // organization ever gets a second manifest.
@@ -207,12 +268,70 @@ async fn export_in(session: &Session, settings: &ExportSettings) -> Result<Repor
         .values()
         .filter(|o| into_workspace && o.provider == provider.name)
         .collect();
-    let (matches, _) =
-        crate::plan::identity::match_organizations(&declared, &organizations, provider.kind, true);
+    let (matches, errors) = crate::plan::identity::match_organizations(
+        &declared,
+        &organizations,
+        provider.kind,
+        complete,
+    );
+    // The evidence is inconsistent (e.g. two live organizations with one name): which file
+    // holds which organization is unknown, so nothing is written and nothing removed. A pin
+    // the complete listing lacks is evidence instead: that organization is gone.
+    let (gone, ambiguous): (Vec<_>, Vec<_>) = errors.into_iter().partition(|e| e.pin_not_found);
+    if !ambiguous.is_empty() {
+        return Err(session.identity_failure(ambiguous));
+    }
+    let gone: std::collections::BTreeSet<crate::manifest::Key> =
+        gone.into_iter().map(|e| e.key).collect();
+    if !out.join(CONFIG_FILE).exists() {
+        write(
+            &out,
+            &out.join(CONFIG_FILE),
+            &config_for(provider, &session.workspace),
+        )?;
+    }
+    for (name, text) in crate::schema::schemas() {
+        write(&out, &out.join(SCHEMA_DIR).join(name), &text)?;
+    }
     let known: std::collections::BTreeMap<usize, &crate::model::Organization> = matches
         .iter()
         .map(|(key, (index, _))| (*index, &session.desired.organizations[key]))
         .collect();
+    // What differs for each declared organization, as plan sees it.
+    let live = crate::model::LiveState {
+        fetched_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        providers: std::collections::BTreeMap::from([(
+            provider.name.clone(),
+            crate::model::LiveProvider {
+                organizations: organizations.clone(),
+                complete,
+            },
+        )]),
+    };
+    // Only the matched organizations are planned: the pins of gone ones are not asked about.
+    let known_addresses: Vec<ResourceAddress> = known.values().map(|o| o.address()).collect();
+    let planned = if known_addresses.is_empty() {
+        None
+    } else {
+        Some(
+            crate::plan::plan(crate::plan::PlanInput {
+                desired: &session.desired,
+                live: &live,
+                targets: &known_addresses,
+                allow_deletes: None,
+                keep_no_ops: false,
+            })
+            .map_err(|errors| session.identity_failure(errors))?,
+        )
+    };
+    let mut differences: std::collections::BTreeMap<String, Vec<&crate::plan::ResourceChange>> =
+        Default::default();
+    for change in planned.iter().flat_map(|p| p.actionable()) {
+        differences
+            .entry(change.organization_address())
+            .or_default()
+            .push(change);
+    }
     let sources = &session.workspace.sources;
     // How many organizations (of any provider) each file declares.
     let mut per_file: std::collections::BTreeMap<crate::manifest::FileId, usize> =
@@ -236,56 +355,80 @@ async fn export_in(session: &Session, settings: &ExportSettings) -> Result<Repor
     let schema = format!("../{SCHEMA_DIR}/organization.schema.json");
     let mut report = Report::default();
     for (index, org) in organizations.iter().enumerate() {
-        let (key, path) = match known.get(&index) {
-            Some(declared) => {
-                let file = declared.key.span.file;
-                // Written out in full, a templated manifest would repeat what its templates say.
-                if per_file.get(&file) != Some(&1) || !declared.extends.is_empty() {
-                    report.kept.push(sources.path(file).to_owned());
-                    continue;
-                }
-                (
-                    declared.key.as_str().to_owned(),
-                    sources.path(file).to_owned(),
-                )
+        if let Some(declared) = known.get(&index) {
+            if !targets.is_empty() && !targets.iter().any(|t| t.org == declared.key.as_str()) {
+                continue;
             }
-            None => {
-                let key = keys[&org.id].clone();
-                // A file of that name holds something else (keys are new, names are free-form):
-                // never overwrite it.
-                let dir = out.join(&provider.name);
-                let mut path = dir.join(format!("{key}.yaml"));
-                let mut n = 2;
-                while !free_for(&path, &org.id) {
-                    path = dir.join(format!("{key}-{n}.yaml"));
-                    n += 1;
-                }
-                (key, path)
+            // Export keeps what only the manifest knows (comments, order, `ignore`,
+            // `previously`, invitations, license expectations): it writes live values over the
+            // scalars that differ, or leaves the file alone and says why.
+            let file = declared.key.span.file;
+            let path = sources.path(file).to_owned();
+            let changes = differences
+                .get(&declared.address().to_string())
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            if changes.is_empty() {
+                report.unchanged += 1;
+                continue;
             }
-        };
+            if per_file.get(&file) != Some(&1) || !declared.extends.is_empty() {
+                report.kept.push((
+                    path,
+                    "it differs from the vendor, and it holds other documents too or extends templates (run `orgform plan` to see)".into(),
+                ));
+                continue;
+            }
+            match updated_in_place(declared, &sources.get(file).text, changes) {
+                Ok(text) => {
+                    write(&settings.dir, &path, &text)?;
+                    report.updated += 1;
+                }
+                Err(why) => report.kept.push((path, why)),
+            }
+            continue;
+        }
+        let key = keys[&org.id].clone();
         if !targets.is_empty() && !targets.iter().any(|t| t.org == key) {
             continue;
         }
-        let text = manifest(provider.kind, &provider.name, &key, org, &schema);
-        write(&path, &text)?;
-        report.written += 1;
-        if known.contains_key(&index) {
-            report.updated += 1;
+        // A file of that name holds something else (keys are new, names are free-form):
+        // never overwrite it.
+        let dir = out.join(&provider.name);
+        let mut path = dir.join(format!("{key}.yaml"));
+        let mut n = 2;
+        while !free_for(&path, &org.id) {
+            path = dir.join(format!("{key}-{n}.yaml"));
+            n += 1;
         }
+        let text = manifest(provider.kind, &provider.name, &key, org, &schema);
+        write(&out, &path, &text)?;
+        report.written += 1;
     }
     if settings.prune_files {
-        // Manifests of this provider that matched no live organization: gone at the vendor.
+        // A manifest goes only when its organization is proven gone: pinned to an id (so it
+        // existed), that id absent from a listing the vendor's total proved complete.
         for org in &declared {
             if matches.contains_key(&org.key.value) {
                 continue;
             }
             let file = org.key.span.file;
-            if per_file.get(&file) != Some(&1) {
-                report.kept.push(sources.path(file).to_owned());
+            let path = sources.path(file).to_owned();
+            if !gone.contains(&org.key.value) && org.id.is_some() {
+                report.kept.push((path, format!("`{}` matches no live organization, and the vendor's listing reported no total, so it cannot prove the organization is gone", org.key.value)));
                 continue;
             }
-            let path = sources.path(file);
-            std::fs::remove_file(path)
+            if org.id.is_none() {
+                report.kept.push((path, format!("`{}` matches no live organization, but it pins no `id:`, so nothing proves it ever existed (not applied yet?)", org.key.value)));
+                continue;
+            }
+            if per_file.get(&file) != Some(&1) {
+                report
+                    .kept
+                    .push((path, "it holds other documents too".into()));
+                continue;
+            }
+            std::fs::remove_file(&path)
                 .map_err(|e| Failure::Usage(format!("cannot remove {}: {e}", path.display())))?;
             report.removed += 1;
         }

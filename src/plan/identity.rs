@@ -26,6 +26,9 @@ pub struct IdentityError {
     pub span: Span,
     pub message: String,
     pub help: String,
+    /// The organization pins an id the vendor's complete listing does not have: it is gone (or
+    /// the pin is wrong), which is evidence, not an ambiguity.
+    pub pin_not_found: bool,
 }
 
 /// For each manifest key: the index of its live organization and how it was found.
@@ -84,6 +87,7 @@ pub fn match_organizations(
                     other, org.key.value, live[index].id, live[index].name
                 ),
                 help: "give one of them an `id:` pin to the object it means".into(),
+                pin_not_found: false,
             });
             return;
         }
@@ -105,6 +109,7 @@ pub fn match_organizations(
                 ),
                 help: "fix the id, or remove the pin to match by name (or create the organization)"
                     .into(),
+                pin_not_found: true,
             }),
             None => {}
         }
@@ -136,6 +141,7 @@ pub fn match_organizations(
                             ids.join(", ")
                         ),
                         help: "the vendor holds duplicates: remove one, or pin the one you mean with `id:`".into(),
+                        pin_not_found: false,
                     });
                 }
                 _ => {}
@@ -180,6 +186,7 @@ pub fn match_organizations(
                             found.join(", ")
                         ),
                         help: "pin the one you mean with `id:`".into(),
+                        pin_not_found: false,
                     });
                 }
             }
@@ -228,6 +235,7 @@ pub fn match_organizations(
                         ids.join(", ")
                     ),
                     help: "pin the one you mean with `id:`".into(),
+                    pin_not_found: false,
                 });
             }
         }
