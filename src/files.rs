@@ -239,6 +239,19 @@ mod tests {
     }
 
     #[test]
+    fn a_linked_lock_file_is_refused_and_its_target_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let victim = outside.path().join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        let lock = dir.path().join("x.lock");
+        std::os::unix::fs::symlink(&victim, &lock).unwrap();
+        assert!(matches!(open_lock_file(&lock), Err(WriteError::Symlink(_))));
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        assert!(open_lock_file(&dir.path().join("y.lock")).is_ok());
+    }
+
+    #[test]
     fn under_a_root_no_directory_may_be_a_link() {
         let root = tempfile::tempdir().unwrap();
         let outside = tempfile::tempdir().unwrap();

@@ -2,6 +2,7 @@
 //! ids it puts into request paths, saved plans, the files and symlinks where it writes, names
 //! it compares, secrets in connection strings, and what reviewers read.
 
+mod export;
 mod ids;
 mod names;
 mod review;

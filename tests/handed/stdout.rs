@@ -67,3 +67,39 @@ async fn a_full_stdout_makes_every_output_command_exit_1() {
         );
     }
 }
+
+/// `--report` and `--out` to `/dev/stdout` (a link to the process's pipe) or `-` write to it
+/// directly, and leave it what it was: never replaced by a regular file.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn reports_and_plans_to_dev_stdout_write_through_and_leave_it_alone() {
+    let scenario = Scenario::new("scalekit", "").await;
+    scenario.manifest("acme.yaml", "organization: acme\nname: Acme\n");
+    let dir = scenario.dir.path().to_str().unwrap().to_owned();
+    let kind = |path: &str| std::fs::symlink_metadata(path).map(|m| m.file_type());
+    let before = kind("/dev/stdout").unwrap();
+    assert!(!before.is_file());
+    for target in ["/dev/stdout", "-"] {
+        let (code, stdout, stderr) = crate::support::run_orgform_async(
+            &[
+                "plan",
+                &dir,
+                "--report",
+                &format!("junit={target}"),
+                "--out",
+                target,
+            ],
+            &[("TEST_SECRET", "sandbox-secret")],
+        )
+        .await;
+        assert_eq!(code, 0, "{target}: {stdout}{stderr}");
+        assert!(stdout.contains("<testsuites"), "{target}: {stdout}");
+        assert!(stdout.contains("\"format_version\""), "{target}: {stdout}");
+        assert!(stdout.contains("Plan: 1 to add"), "{target}: {stdout}");
+    }
+    assert_eq!(
+        kind("/dev/stdout").unwrap(),
+        before,
+        "/dev/stdout is what it was"
+    );
+}
