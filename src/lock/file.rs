@@ -3,7 +3,7 @@
 //! machine serialise and a crashed process's lock goes with it. The file holds the holder's
 //! [`LockInfo`] as JSON for whoever finds it taken.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
@@ -122,7 +122,10 @@ impl FileLocks {
             if holder.id != id {
                 continue;
             }
-            let file = OpenOptions::new().write(true).open(&path).map_err(fail)?;
+            // Never through a link: only orgform's own lock files are emptied.
+            let Ok(file) = crate::files::open_lock_file(&path) else {
+                continue;
+            };
             match file.try_lock() {
                 Ok(()) => {
                     file.set_len(0).map_err(fail)?;

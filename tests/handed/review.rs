@@ -130,3 +130,44 @@ fn vendor_strings_render_as_text_in_the_pr_comment() {
         "{comment}"
     );
 }
+
+/// The JUnit report groups by the typed address too: the pruned organization is its own test
+/// case, and `org.acme` holds only its own change.
+#[test]
+fn the_junit_report_groups_by_the_typed_address() {
+    let plan = hostile_plan();
+    let mut organizations: Vec<(String, String)> = Vec::new();
+    for change in plan.actionable() {
+        let address = change.organization_address();
+        if !organizations.iter().any(|(_, a)| *a == address) {
+            organizations.push(("main".into(), address));
+        }
+    }
+    let facts = orgform::report::RunFacts {
+        plan: Some(&plan),
+        organizations,
+        failure: None,
+        requests: Default::default(),
+        refresh_seconds: 0.0,
+        finished_at: 0.0,
+    };
+    let xml = orgform::report::render(orgform::report::ReportKind::Junit, &facts);
+    let document = roxmltree::Document::parse(&xml).unwrap();
+    let message = |name: &str| {
+        document
+            .descendants()
+            .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some(name))
+            .and_then(|case| case.children().find(|c| c.has_tag_name("failure")))
+            .and_then(|failure| failure.attribute("message").map(str::to_owned))
+            .unwrap_or_else(|| panic!("no failing case {name} in {xml}"))
+    };
+    assert!(
+        message("org.acme").starts_with("0 to add, 1 to change, 0 to destroy"),
+        "{xml}"
+    );
+    assert!(
+        message("org.acme.domain[acme-old.example]")
+            .starts_with("0 to add, 0 to change, 1 to destroy"),
+        "{xml}"
+    );
+}
