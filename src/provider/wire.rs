@@ -20,13 +20,7 @@ pub struct Id(pub String);
 
 impl<'de> Deserialize<'de> for Id {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        if text.is_empty() {
-            return Err(de::Error::invalid_value(
-                de::Unexpected::Str(""),
-                &"a non-empty identifier",
-            ));
-        }
+        let NonEmpty(text) = NonEmpty::deserialize(deserializer)?;
         if let Err(why) = super::route::plausible_id(&text) {
             return Err(de::Error::custom(format_args!(
                 "{:?} is not a plausible id ({why})",
@@ -53,7 +47,7 @@ impl<'de> Deserialize<'de> for NonEmpty {
         if text.is_empty() {
             return Err(de::Error::invalid_value(
                 de::Unexpected::Str(""),
-                &"a non-empty string",
+                &"a non-empty identifier",
             ));
         }
         Ok(NonEmpty(text))

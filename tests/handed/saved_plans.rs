@@ -18,34 +18,15 @@ async fn world() -> (Scenario, String) {
         "acme.yaml",
         "organization: acme\nname: Acme\nmembers: []\ndomains: [acme.example]\n---\norganization: fresh\nname: Fresh\n",
     );
-    let client = reqwest::Client::new();
-    let token: Value = client
-        .post(scenario.sandbox.url("/scalekit/oauth/token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "sandbox-client"),
-            ("client_secret", "sandbox-secret"),
-        ])
-        .send()
+    let auth = scenario.sandbox.scalekit().await;
+    let victim = scenario
+        .sandbox
+        .get("/scalekit/api/v1/organizations:external/victim", &auth)
         .await
+        .body["organization"]["id"]
+        .as_str()
         .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let victim: Value = client
-        .get(
-            scenario
-                .sandbox
-                .url("/scalekit/api/v1/organizations:external/victim"),
-        )
-        .bearer_auth(token["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let victim = victim["organization"]["id"].as_str().unwrap().to_owned();
+        .to_owned();
     (scenario, victim)
 }
 
