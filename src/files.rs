@@ -172,7 +172,17 @@ pub fn under(root: &Path, relative: &Path) -> Result<PathBuf, WriteError> {
             Ok(meta) if meta.file_type().is_symlink() => return Err(WriteError::Symlink(path)),
             Ok(meta) => return Err(WriteError::NotRegular(path, kind_of(&meta))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir(&path).map_err(|e| WriteError::Io(path.clone(), e))?;
+                match std::fs::create_dir(&path) {
+                    Ok(()) => {}
+                    // Another process (a second apply) made it meanwhile: it must still be a
+                    // real directory.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+                            return Err(WriteError::Io(path, e));
+                        }
+                    }
+                    Err(e) => return Err(WriteError::Io(path, e)),
+                }
             }
             Err(e) => return Err(WriteError::Io(path, e)),
         }
