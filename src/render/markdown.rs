@@ -146,43 +146,16 @@ pub(crate) fn code_span(text: &str, in_table: bool) -> String {
     format!("{fence}{pad}{body}{pad}{fence}")
 }
 
-pub fn render_markdown(plan: &Plan) -> String {
-    render_markdown_within(plan, COMMENT_LIMIT)
-}
-
-/// The markdown plan in at most `limit` characters: summary, safety violations, manual actions
-/// and warnings first, then a table of counts per organization, then each organization's
-/// details while they fit; a last line says what was left out and where to see all of it.
-pub fn render_markdown_within(plan: &Plan, limit: usize) -> String {
+/// Manual actions and warnings within `limit` characters: each manual action while they fit
+/// (they are also counted in the table and shown in the diffs), and warnings as one line per
+/// kind with a few examples, however many there are (`--format json` lists every one).
+fn notes(plan: &Plan, limit: usize) -> Comment {
     let mut out = Comment {
         lines: Vec::new(),
         used: 0,
-        limit: limit.saturating_sub(CLOSING_ROOM),
+        limit,
         left_out: 0,
     };
-    out.add(vec![
-        "### orgform plan".to_owned(),
-        String::new(),
-        format!("**{}**", summary_line(plan)),
-        String::new(),
-    ]);
-    if let Some(note) = super::targeting_note(plan) {
-        out.add(vec![format!("_{}_", markdown_text(&note)), String::new()]);
-    }
-    if !plan.safety.violations.is_empty() {
-        out.add(vec![
-            "#### :no_entry: Safety policy violations (apply will refuse)".into(),
-        ]);
-        for v in &plan.safety.violations {
-            out.add_or_skip(vec![format!(
-                "- **{}**: {} (to allow: {})",
-                v.rule,
-                markdown_text(&v.message),
-                markdown_text(&v.allow_with)
-            )]);
-        }
-        out.add(vec![String::new()]);
-    }
     let manual: Vec<&ResourceChange> = plan
         .resource_changes
         .iter()
@@ -207,24 +180,75 @@ pub fn render_markdown_within(plan: &Plan, limit: usize) -> String {
     if !plan.warnings.is_empty() {
         out.add(vec!["#### Warnings".into()]);
         for group in super::warning_groups(plan) {
-            let grouped = group.is_large();
-            if grouped {
-                out.add(vec![
-                    format!("- {}", group.counted()),
-                    "<details><summary>every one</summary>".into(),
-                    String::new(),
-                ]);
+            if !group.is_large() {
+                for w in &group.warnings {
+                    out.add_or_skip(vec![format!(
+                        "- {}: {}",
+                        code_span(&w.address, false),
+                        markdown_text(&w.message)
+                    )]);
+                }
+                continue;
             }
-            for w in group.warnings {
-                out.add_or_skip(vec![format!(
-                    "- {}: {}",
-                    code_span(&w.address, false),
-                    markdown_text(&w.message)
-                )]);
-            }
-            if grouped {
-                out.add(vec![String::new(), "</details>".into(), String::new()]);
-            }
+            let examples: Vec<String> = group.warnings[..super::WARNINGS_LISTED]
+                .iter()
+                .map(|w| code_span(&w.address, false))
+                .collect();
+            out.add_or_skip(vec![format!(
+                "- {}, e.g. {}: {} (`orgform plan -v` or `--format json` lists every one)",
+                group.counted(),
+                examples.join(", "),
+                markdown_text(&group.warnings[0].message)
+            )]);
+        }
+        out.add(vec![String::new()]);
+    }
+    out
+}
+
+pub fn render_markdown(plan: &Plan) -> String {
+    render_markdown_within(plan, COMMENT_LIMIT)
+}
+
+/// The share of the comment that manual actions and warnings may take at most: the comment is
+/// for the changes, and a fleet's steady state (every new domain pending verification) must
+/// never push them out.
+const NOTES_SHARE: usize = 4;
+
+/// The markdown plan in at most `limit` characters. Changes come first: the summary, safety
+/// violations, a table of counts per organization and each organization's diff while they fit;
+/// then manual actions and warnings (one counted line per kind, with a few examples), which
+/// together take at most a quarter of the room; a last line says what was left out.
+pub fn render_markdown_within(plan: &Plan, limit: usize) -> String {
+    let budget = limit.saturating_sub(CLOSING_ROOM);
+    let notes = notes(plan, budget / NOTES_SHARE);
+    let notes_size: usize = notes.lines.iter().map(|l| l.chars().count() + 1).sum();
+    let mut out = Comment {
+        lines: Vec::new(),
+        used: 0,
+        limit: budget - notes_size,
+        left_out: notes.left_out,
+    };
+    out.add(vec![
+        "### orgform plan".to_owned(),
+        String::new(),
+        format!("**{}**", summary_line(plan)),
+        String::new(),
+    ]);
+    if let Some(note) = super::targeting_note(plan) {
+        out.add(vec![format!("_{}_", markdown_text(&note)), String::new()]);
+    }
+    if !plan.safety.violations.is_empty() {
+        out.add(vec![
+            "#### :no_entry: Safety policy violations (apply will refuse)".into(),
+        ]);
+        for v in &plan.safety.violations {
+            out.add_or_skip(vec![format!(
+                "- **{}**: {} (to allow: {})",
+                v.rule,
+                markdown_text(&v.message),
+                markdown_text(&v.allow_with)
+            )]);
         }
         out.add(vec![String::new()]);
     }
@@ -290,6 +314,7 @@ pub fn render_markdown_within(plan: &Plan, limit: usize) -> String {
         ]);
         out.add_or_skip(block);
     }
+    out.lines.extend(notes.lines);
     let mut lines = out.lines;
     if out.left_out > 0 {
         lines.push(format!(

@@ -70,8 +70,47 @@ async fn warnings_of_a_fleet_are_grouped_and_counted() {
     insta::assert_snapshot!("fleet_warnings_human", human);
     let markdown = orgform::render::render_markdown(&plan);
     assert!(
-        markdown.contains("- 200 domains awaiting verification in 200 organizations\n<details>"),
+        markdown.contains("- 200 domains awaiting verification in 200 organizations, e.g. `org.tenant-000.domain[tenant-0.example]`, "),
         "{markdown}"
+    );
+    assert_eq!(markdown.matches("org.tenant-1").count(), 0, "{markdown}");
+}
+
+/// A fleet's steady state: every organization has a domain pending verification, and one
+/// template value changed for all of them. The comment is for the changes: the table and the
+/// diffs come first, and the warnings, one counted line, take at most a quarter of it.
+#[tokio::test]
+async fn the_comment_of_a_fleet_change_shows_the_changes_not_the_warnings() {
+    let scenario = Scenario::new("scalekit", "").await;
+    let mut seed = String::from("scalekit:\n  organizations:\n");
+    let mut manifests = String::new();
+    for n in 0..600 {
+        seed.push_str(&format!(
+            "    - {{ display_name: Tenant {n}, external_id: tenant-{n:03}, metadata: {{ managed_by: orgform, tier: silver }}, domains: [{{ domain: tenant-{n}.example, verification_status: PENDING }}] }}\n"
+        ));
+        manifests.push_str(&format!(
+            "---\norganization: tenant-{n:03}\nname: Tenant {n}\nmetadata: {{ tier: gold }}\ndomains: [tenant-{n}.example]\n"
+        ));
+    }
+    scenario.sandbox.seed(&seed).await;
+    scenario.manifest("tenants.yaml", &manifests);
+    let (plan, _) = scenario.plan(&[]).await.expect("plan");
+    assert_eq!(plan.summary.update, 600);
+    assert_eq!(plan.warnings.len(), 600);
+    let markdown = orgform::render::render_markdown(&plan);
+    let length = markdown.chars().count();
+    assert!(length <= 65_536, "{length} characters");
+    let rows = markdown
+        .lines()
+        .filter(|l| l.starts_with("| `org.tenant-"))
+        .count();
+    assert!(rows >= 100, "{rows} table rows");
+    assert!(markdown.matches("<details>").count() > 0, "no diff block");
+    let warnings = &markdown[markdown.find("#### Warnings").expect("warnings")..];
+    let warnings = warnings.split("\n\n").next().unwrap().chars().count();
+    assert!(
+        warnings * 4 <= length,
+        "warnings take {warnings} of {length} characters"
     );
 }
 
