@@ -42,6 +42,10 @@ pub struct WorkspaceConfig {
     /// Where `apply` takes its locks besides the local one (see the README's Locking).
     #[serde(default)]
     pub lock: Option<LockConfig>,
+    /// Warning kinds acknowledged everywhere (`domain_unverified`, `license_expiring`): counted
+    /// on one line instead of listed; the JSON plan still holds each one.
+    #[serde(default)]
+    pub acknowledge: Option<Vec<Spanned<String>>>,
     /// Named partial organization documents; a document takes them with `extends: [name]`.
     #[serde(default)]
     #[schemars(with = "Option<BTreeMap<String, serde_json::Map<String, serde_json::Value>>>")]
@@ -159,6 +163,10 @@ pub struct OrganizationDocument {
     /// Fields whose live value is never changed (e.g. `metadata.tier`).
     #[serde(default)]
     pub ignore: Option<Vec<Spanned<String>>>,
+    /// Warning kinds acknowledged for this organization (`domain_unverified`,
+    /// `license_expiring`): counted on one line instead of listed.
+    #[serde(default)]
+    pub acknowledge: Option<Vec<Spanned<String>>>,
     /// Nirvana: billing e-mail; `null` clears it.
     #[serde(default)]
     pub billing_email: Option<Spanned<Option<Email>>>,
@@ -314,6 +322,7 @@ impl Decode for WorkspaceConfig {
         let providers = map.required::<NamedMap<ProviderConfig>>("providers", cx);
         let policy = map.optional("policy", cx);
         let lock = map.optional("lock", cx);
+        let acknowledge = map.optional("acknowledge", cx);
         let templates = map
             .field("templates")
             .map(|node| super::templates::decode_templates(node, cx))
@@ -323,6 +332,7 @@ impl Decode for WorkspaceConfig {
             providers: providers?,
             policy,
             lock,
+            acknowledge,
             templates,
             providers_span: map.key_span("providers").unwrap_or(map.span()),
             declared_providers,
@@ -457,6 +467,7 @@ pub const ORGANIZATION_FIELDS: &[&str] = &[
     "previous_keys",
     "protect",
     "ignore",
+    "acknowledge",
     "billing_email",
     "metadata",
     "slug",
@@ -490,6 +501,7 @@ impl Decode for OrganizationDocument {
             previous_keys: map.optional("previous_keys", cx),
             protect: map.optional("protect", cx),
             ignore: map.optional("ignore", cx),
+            acknowledge: map.optional("acknowledge", cx),
             billing_email: map.optional("billing_email", cx),
             metadata: map.optional("metadata", cx),
             slug: map.optional("slug", cx),

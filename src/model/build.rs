@@ -188,6 +188,9 @@ fn desired_state(
         return (None, None);
     };
     let policy = build_policy(&config);
+    for kind in config.acknowledge.iter().flatten() {
+        check_warning_kind(kind, diags);
+    }
     check_unique_per_provider(&organizations, diags);
 
     if !diags.is_empty() {
@@ -207,6 +210,12 @@ fn desired_state(
                 .map(|p| p.value.clone()),
         },
         templates: config.templates.len(),
+        acknowledged: config
+            .acknowledge
+            .iter()
+            .flatten()
+            .map(|k| k.value.clone())
+            .collect(),
         organizations,
     };
     (Some(desired), Some(config))
@@ -300,6 +309,25 @@ fn check_provider_fields(settings: &ProviderConfig, diags: &mut Diagnostics) {
     }
 }
 
+/// The warning kinds that may be acknowledged: those a fleet carries for a long time.
+pub const ACKNOWLEDGEABLE: [&str; 2] = ["domain_unverified", "license_expiring"];
+
+fn check_warning_kind(kind: &Spanned<String>, diags: &mut Diagnostics) {
+    if !ACKNOWLEDGEABLE.contains(&kind.as_str()) {
+        diags.push(
+            ManifestError::new(
+                "invalid_value",
+                format!(
+                    "`{}` is not a warning kind that can be acknowledged",
+                    kind.value
+                ),
+            )
+            .at(kind.span, "unknown warning kind")
+            .help(format!("kinds: {}", ACKNOWLEDGEABLE.join(", "))),
+        );
+    }
+}
+
 /// An id orgform will put into a request path: it must be one opaque vendor id.
 fn check_vendor_id(id: &Spanned<String>, what: &str, diags: &mut Diagnostics) {
     if let Err(why) = crate::provider::route::plausible_id(&id.value) {
@@ -389,6 +417,9 @@ fn build_organization(
     if let Some(id) = &doc.id {
         check_vendor_id(id, "`id`", diags);
     }
+    for kind in doc.acknowledge.iter().flatten() {
+        check_warning_kind(kind, diags);
+    }
     let metadata = doc
         .metadata
         .as_ref()
@@ -414,6 +445,12 @@ fn build_organization(
         extends: doc.extends.clone().unwrap_or_default(),
         protect: doc.protect.as_ref().is_some_and(|p| p.value),
         ignore: doc.ignore.clone().unwrap_or_default(),
+        acknowledge: doc
+            .acknowledge
+            .iter()
+            .flatten()
+            .map(|k| k.value.clone())
+            .collect(),
         billing_email: doc.billing_email.clone(),
         metadata,
         slug: doc.slug.clone().map(Box::new),

@@ -17,6 +17,8 @@ pub struct DesiredState {
     pub lock: LockSettings,
     /// How many templates `orgform.yaml` declares.
     pub templates: usize,
+    /// Warning kinds acknowledged everywhere (`orgform.yaml` `acknowledge:`).
+    pub acknowledged: Vec<String>,
     /// By key, so iteration is deterministic.
     pub organizations: BTreeMap<Key, Organization>,
 }
@@ -85,6 +87,8 @@ pub struct Organization {
     pub previous_keys: Vec<Spanned<Key>>,
     pub protect: bool,
     pub ignore: Vec<Spanned<String>>,
+    /// Warning kinds acknowledged for this organization.
+    pub acknowledge: Vec<String>,
     pub billing_email: Option<Spanned<Option<Email>>>,
     pub metadata: Option<BTreeMap<String, Spanned<String>>>,
     pub slug: Option<Box<Spanned<String>>>,

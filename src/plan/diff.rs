@@ -178,6 +178,7 @@ pub fn plan(input: PlanInput) -> Result<Plan, Vec<IdentityError>> {
                         .any(|n| crate::model::name::same_name(&n.value, &l.name))
                 }) {
                     out.warnings.push(Warning {
+                        acknowledged: false,
                         kind: WarningKind::Other,
                         address: address.to_string(),
                         message: format!(
@@ -225,6 +226,9 @@ pub fn plan(input: PlanInput) -> Result<Plan, Vec<IdentityError>> {
     );
     let mut warnings = out.warnings;
     warnings.sort_by(|a, b| (&a.address, &a.message).cmp(&(&b.address, &b.message)));
+    for warning in &mut warnings {
+        warning.acknowledged = acknowledged(desired, warning);
+    }
     Ok(Plan {
         format_version: FORMAT_VERSION.into(),
         orgform_version: env!("CARGO_PKG_VERSION").into(),
@@ -235,6 +239,24 @@ pub fn plan(input: PlanInput) -> Result<Plan, Vec<IdentityError>> {
         workspace: None,
         targets: input.targets.iter().map(ToString::to_string).collect(),
     })
+}
+
+/// Whether `warning`'s kind is acknowledged everywhere or by its organization's manifest.
+fn acknowledged(desired: &DesiredState, warning: &Warning) -> bool {
+    let kind = warning.kind.name();
+    if desired.acknowledged.iter().any(|k| k == kind) {
+        return true;
+    }
+    warning
+        .address
+        .parse::<ResourceAddress>()
+        .ok()
+        .and_then(|address| {
+            desired
+                .organizations
+                .get(&crate::manifest::Key(address.org))
+        })
+        .is_some_and(|org| org.acknowledge.iter().any(|k| k == kind))
 }
 
 /// One field of an organization: its path, both values, and whether orgform may write it.
@@ -461,6 +483,7 @@ fn plan_organization(
     };
     if live.owned && metadata_full(org) {
         out.warnings.push(Warning {
+            acknowledged: false,
             kind: WarningKind::Other,
             address: address.to_string(),
             message: format!(
@@ -647,6 +670,7 @@ fn plan_domains(org: &Organization, live: Option<&LiveOrganization>, out: &mut O
                 }
                 if !l.is_verified() {
                     out.warnings.push(Warning {
+                        acknowledged: false,
                         kind: WarningKind::DomainUnverified,
                         address: address.to_string(),
                         message: format!(
@@ -1031,6 +1055,7 @@ fn plan_licenses(
             && changed.is_empty()
         {
             out.warnings.push(Warning {
+                acknowledged: false,
                 kind: WarningKind::LicenseExpiring,
                 address: address.to_string(),
                 message: format!(

@@ -177,6 +177,10 @@ pub struct Warning {
     pub kind: WarningKind,
     pub address: String,
     pub message: String,
+    /// Acknowledged (`acknowledge:` in orgform.yaml or the organization's manifest): counted on
+    /// one line instead of listed in human and markdown plans.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub acknowledged: bool,
 }
 
 /// What a warning is about, so that many of one kind can be shown as one line.
@@ -192,6 +196,15 @@ pub enum WarningKind {
 }
 
 impl WarningKind {
+    /// The kind as `acknowledge:` names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            WarningKind::DomainUnverified => "domain_unverified",
+            WarningKind::LicenseExpiring => "license_expiring",
+            WarningKind::Other => "other",
+        }
+    }
+
     /// How `count` warnings of this kind in `organizations` organizations read as one line.
     pub fn grouped(self, count: usize, organizations: usize) -> String {
         let s = |n: usize| if n == 1 { "" } else { "s" };

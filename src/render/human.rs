@@ -160,7 +160,7 @@ fn render_change(p: &Paint, change: &ResourceChange, out: &mut Vec<String>) {
 fn grouped_warnings(plan: &Plan, all: bool) -> Vec<String> {
     let line = |w: &Warning| format!("  - {}: {}", clean(&w.address), clean(&w.message));
     let mut out = Vec::new();
-    for group in super::warning_groups(plan) {
+    for group in super::warning_groups(plan, all) {
         if all || !group.is_large() {
             out.extend(group.warnings.iter().map(|w| line(w)));
             continue;
@@ -175,6 +175,9 @@ fn grouped_warnings(plan: &Plan, all: bool) -> Vec<String> {
             "      … and {} more (`-v` or `--format json` lists every warning)",
             group.warnings.len() - super::WARNINGS_LISTED
         ));
+    }
+    if !all && let Some(line) = super::acknowledged_line(plan) {
+        out.push(format!("  - {line} (`-v` or `--format json` lists them)"));
     }
     out
 }

@@ -179,7 +179,7 @@ fn notes(plan: &Plan, limit: usize) -> Comment {
     }
     if !plan.warnings.is_empty() {
         out.add(vec!["#### Warnings".into()]);
-        for group in super::warning_groups(plan) {
+        for group in super::warning_groups(plan, false) {
             if !group.is_large() {
                 for w in &group.warnings {
                     out.add_or_skip(vec![format!(
@@ -200,6 +200,9 @@ fn notes(plan: &Plan, limit: usize) -> Comment {
                 examples.join(", "),
                 markdown_text(&group.warnings[0].message)
             )]);
+        }
+        if let Some(line) = super::acknowledged_line(plan) {
+            out.add(vec![format!("- {}", markdown_text(&line))]);
         }
         out.add(vec![String::new()]);
     }

@@ -120,10 +120,11 @@ impl WarningGroup<'_> {
     }
 }
 
-/// The plan's warnings by kind, in kind order, each in plan order.
-pub(crate) fn warning_groups(plan: &Plan) -> Vec<WarningGroup<'_>> {
+/// The plan's warnings by kind, in kind order, each in plan order; acknowledged ones only when
+/// `all` (`-v`).
+pub(crate) fn warning_groups(plan: &Plan, all: bool) -> Vec<WarningGroup<'_>> {
     let mut by_kind: std::collections::BTreeMap<_, Vec<&crate::plan::Warning>> = Default::default();
-    for w in &plan.warnings {
+    for w in plan.warnings.iter().filter(|w| all || !w.acknowledged) {
         by_kind.entry(w.kind).or_default().push(w);
     }
     by_kind
@@ -140,6 +141,29 @@ pub(crate) fn warning_groups(plan: &Plan) -> Vec<WarningGroup<'_>> {
             }
         })
         .collect()
+}
+
+/// The one line that stands for the acknowledged warnings, if there are any.
+pub(crate) fn acknowledged_line(plan: &Plan) -> Option<String> {
+    let acknowledged: Vec<&crate::plan::Warning> =
+        plan.warnings.iter().filter(|w| w.acknowledged).collect();
+    if acknowledged.is_empty() {
+        return None;
+    }
+    let kinds: std::collections::BTreeSet<&str> =
+        acknowledged.iter().map(|w| w.kind.name()).collect();
+    let organizations: std::collections::BTreeSet<String> = acknowledged
+        .iter()
+        .map(|w| organization_of(&w.address))
+        .collect();
+    Some(format!(
+        "{} acknowledged warning{} ({}) in {} organization{}, not listed",
+        acknowledged.len(),
+        if acknowledged.len() == 1 { "" } else { "s" },
+        kinds.into_iter().collect::<Vec<_>>().join(", "),
+        organizations.len(),
+        if organizations.len() == 1 { "" } else { "s" },
+    ))
 }
 
 /// The note shown when `--target` limited the plan: other changes may be pending.

@@ -155,3 +155,71 @@ async fn target_patterns_select_organizations_and_the_plan_says_it_is_targeted()
     };
     assert!(message.contains("matches no organization"), "{message}");
 }
+
+/// Acknowledged warnings are counted on one line in the human and markdown plans (the JSON
+/// plan keeps each one, marked), everywhere (`orgform.yaml`) or per organization.
+#[tokio::test]
+async fn acknowledged_warnings_are_one_counted_line() {
+    let fleet = |acknowledge: &str| {
+        let mut seed = String::from("scalekit:\n  organizations:\n");
+        let mut manifests = String::new();
+        for n in 0..600 {
+            seed.push_str(&format!(
+                "    - {{ display_name: Tenant {n}, external_id: tenant-{n:03}, domains: [{{ domain: tenant-{n}.example, verification_status: PENDING }}] }}\n"
+            ));
+            manifests.push_str(&format!(
+                "---\norganization: tenant-{n:03}\nname: Tenant {n}\ndomains: [tenant-{n}.example]\n{}",
+                if n == 0 { acknowledge } else { "" }
+            ));
+        }
+        (seed, manifests)
+    };
+    // Not acknowledged: `-v` lists 600 warning lines.
+    let scenario = Scenario::new("scalekit", "").await;
+    let (seed, manifests) = fleet("");
+    scenario.sandbox.seed(&seed).await;
+    scenario.manifest("tenants.yaml", &manifests);
+    let (plan, _) = scenario.plan(&[]).await.expect("plan");
+    let verbose = orgform::render::render_human_with(&plan, false, true);
+    assert_eq!(verbose.matches("is not verified (PENDING)").count(), 600);
+
+    // Acknowledged everywhere: one counted line, in every rendering but JSON.
+    let scenario = Scenario::new("scalekit", "acknowledge: [domain_unverified]\n").await;
+    scenario.sandbox.seed(&seed).await;
+    scenario.manifest("tenants.yaml", &manifests);
+    let (plan, _) = scenario.plan(&[]).await.expect("plan");
+    assert_eq!(plan.warnings.iter().filter(|w| w.acknowledged).count(), 600);
+    let (human, json) = super::support::rendered(&plan);
+    assert_eq!(human.matches("is not verified").count(), 0, "{human}");
+    assert!(
+        human.contains(
+            "  - 600 acknowledged warnings (domain_unverified) in 600 organizations, not listed"
+        ),
+        "{human}"
+    );
+    assert_eq!(json.matches("\"acknowledged\": true").count(), 600);
+    let markdown = orgform::render::render_markdown(&plan);
+    assert!(
+        markdown.contains(
+            "- 600 acknowledged warnings \\(domain\\_unverified\\) in 600 organizations, not listed"
+        ),
+        "{markdown}"
+    );
+    assert_eq!(markdown.matches("is not verified").count(), 0);
+
+    // Acknowledged by one organization: its warning is counted, the other 599 grouped.
+    let scenario = Scenario::new("scalekit", "").await;
+    let (_, manifests) = fleet("acknowledge: [domain_unverified]\n");
+    scenario.sandbox.seed(&seed).await;
+    scenario.manifest("tenants.yaml", &manifests);
+    let (plan, _) = scenario.plan(&[]).await.expect("plan");
+    let (human, _) = super::support::rendered(&plan);
+    assert!(
+        human.contains("599 domains awaiting verification in 599 organizations"),
+        "{human}"
+    );
+    assert!(
+        human.contains("1 acknowledged warning (domain_unverified) in 1 organization"),
+        "{human}"
+    );
+}
