@@ -210,6 +210,11 @@ pub struct OrganizationDocument {
     /// The whole document, for errors about it as a whole.
     #[schemars(skip)]
     pub span: Span,
+    /// `false` when its key or name is missing or invalid (already reported): the document is
+    /// still checked field by field, so that one run reports every problem, but it declares no
+    /// organization.
+    #[schemars(skip)]
+    pub complete: bool,
 }
 
 /// Scalekit organization features.
@@ -516,11 +521,12 @@ impl Decode for OrganizationDocument {
             licenses: map.optional("licenses", cx),
             key_spans: key_spans(&map, ORGANIZATION_FIELDS),
             span: map.span(),
+            complete: organization.is_some() && name.is_some(),
         };
         map.finish(cx);
         Some(OrganizationDocument {
-            organization: organization?,
-            name: name?,
+            organization: organization.unwrap_or(document.organization.clone()),
+            name: name.unwrap_or(document.name.clone()),
             ..document
         })
     }

@@ -148,11 +148,15 @@ fn desired_state(
             let documents = decode_manifest(file, templates, sources, env, &mut file_diags);
             let built = documents
                 .into_iter()
-                .map(|document| {
+                .filter_map(|document| {
                     let organization = providers.as_ref().and_then(|providers| {
                         build_organization(&document, providers, declared, &mut file_diags)
                     });
-                    (document.organization, organization)
+                    // A document without a valid key or name was checked for its other
+                    // problems, but declares nothing.
+                    document
+                        .complete
+                        .then_some((document.organization, organization))
                 })
                 .collect();
             (built, file_diags)
@@ -192,6 +196,7 @@ fn desired_state(
         check_warning_kind(kind, diags);
     }
     check_unique_per_provider(&organizations, diags);
+    check_unique_per_target(&organizations, &providers, diags);
 
     if !diags.is_empty() {
         return (None, Some(config));
@@ -813,6 +818,57 @@ fn build_licenses(
     }
     out.sort_by(|a, b| a.identity.cmp(&b.identity));
     out
+}
+
+/// What the vendor keeps unique across one account, checked before apply meets it half-way:
+/// a Scalekit domain belongs to one organization of an environment, so a second organization
+/// declaring it would be created and then fail `409 ALREADY_EXISTS` on its domain, a half-built
+/// tenant. Providers pointing at one target (the same sandbox, or the same URL) share the rule.
+fn check_unique_per_target(
+    organizations: &BTreeMap<Key, Organization>,
+    providers: &Providers,
+    diags: &mut Diagnostics,
+) {
+    let target = |name: &str| {
+        providers.get(name).map(|(p, _)| {
+            if p.sandbox {
+                format!("{} sandbox", p.kind)
+            } else {
+                format!(
+                    "{} {}",
+                    p.kind,
+                    p.url.as_deref().unwrap_or("(from the environment)")
+                )
+            }
+        })
+    };
+    let mut domains: HashMap<(String, &str), (Span, &str)> = HashMap::new();
+    for org in organizations.values() {
+        if org.kind != ProviderKind::Scalekit {
+            continue;
+        }
+        let Some(target) = target(&org.provider) else {
+            continue;
+        };
+        for domain in org.domains.iter().flatten() {
+            let name = domain.name.value.ascii.as_str();
+            match domains.get(&(target.clone(), name)) {
+                Some((first, first_key)) if *first_key != org.key.as_str() => diags.push(
+                    ManifestError::new(
+                        "duplicate_domain",
+                        format!("domain `{name}` is declared by two organizations"),
+                    )
+                    .at(domain.name.span, format!("declared for `{}` here", org.key.value))
+                    .also_at(*first, format!("and for `{first_key}` here"))
+                    .help("a Scalekit domain belongs to one organization of an environment: apply would create the second organization and fail on its domain; keep it in one of them"),
+                ),
+                Some(_) => {}
+                None => {
+                    domains.insert((target.clone(), name), (domain.name.span, org.key.as_str()));
+                }
+            }
+        }
+    }
 }
 
 /// Two organizations of one provider with the same name (or pinned to the same id) would match
