@@ -67,6 +67,7 @@ async fn main() {
         live: &live,
         targets: &[],
         allow_deletes: None,
+        allow_creates: &[],
         keep_no_ops: false,
     })
     .expect("plan");

@@ -180,6 +180,7 @@ async fn main() {
         live: &live,
         targets: &[],
         allow_deletes: None,
+        allow_creates: &[],
         keep_no_ops: true,
     })
     .expect("plan");
@@ -277,6 +278,7 @@ async fn main() {
             live: &live,
             targets: &[],
             allow_deletes: None,
+            allow_creates: &[],
             keep_no_ops: true,
         })
         .expect("plan");

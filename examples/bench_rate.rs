@@ -251,6 +251,7 @@ async fn run(job: Job, count: usize, limit: Option<Limit>, adaptive: bool) -> Me
                 live: &live,
                 targets: &[],
                 allow_deletes: None,
+                allow_creates: &[],
                 keep_no_ops: false,
             })
             .expect("plan");

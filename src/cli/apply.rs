@@ -21,6 +21,8 @@ pub struct ApplySettings {
     pub auto_approve: bool,
     pub targets: Vec<String>,
     pub allow_deletes: Option<u32>,
+    /// `--allow-create ADDR`: creates confirmed as new organizations.
+    pub allow_creates: Vec<String>,
     pub parallelism: Option<u32>,
     pub plan_file: Option<PathBuf>,
     /// How long to wait for another run's lock on a provider target.
@@ -99,6 +101,7 @@ async fn apply_in(
         live: &live,
         targets: &targets,
         allow_deletes: settings.allow_deletes,
+        allow_creates: &settings.allow_creates,
         keep_no_ops: false,
     };
     let fresh = match plan(input) {

@@ -319,6 +319,7 @@ async fn export_in(session: &Session, settings: &ExportSettings) -> Result<Repor
                 live: &live,
                 targets: &known_addresses,
                 allow_deletes: None,
+                allow_creates: &[],
                 keep_no_ops: false,
             })
             .map_err(|errors| session.identity_failure(errors))?,

@@ -107,6 +107,10 @@ pub enum Command {
         /// Allow this many organization deletes, beyond policy.max_deletes.
         #[arg(long, value_name = "N")]
         allow_deletes: Option<u32>,
+        /// Confirm that this organization is new although an undeclared live organization has
+        /// a close name (a vendor that cannot delete organizations); repeatable.
+        #[arg(long = "allow-create", value_name = "ADDR")]
+        allow_creates: Vec<String>,
         /// Requests in flight per provider (overrides orgform.yaml).
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
         parallelism: Option<u32>,
@@ -309,6 +313,7 @@ pub fn main() -> ExitCode {
             auto_approve,
             targets,
             allow_deletes,
+            allow_creates,
             parallelism,
             plan,
             lock_timeout,
@@ -318,6 +323,7 @@ pub fn main() -> ExitCode {
                 auto_approve,
                 targets,
                 allow_deletes,
+                allow_creates,
                 parallelism,
                 plan_file: plan,
                 lock_timeout,

@@ -9,8 +9,8 @@ use serde_json::{Map, Value, json};
 
 use super::identity::{IdentityError, MatchedBy, match_organizations};
 use super::{
-    Action, FORMAT_VERSION, Plan, PlanValue, Reason, ResourceChange, Summary, Warning, WarningKind,
-    safety,
+    Action, FORMAT_VERSION, Plan, PlanValue, Reason, ResourceChange, Summary,
+    UnmanagedOrganization, Warning, WarningKind, safety,
 };
 use crate::manifest::ProviderKind;
 use crate::model::{
@@ -30,6 +30,9 @@ pub struct PlanInput<'a> {
     pub targets: &'a [ResourceAddress],
     /// `apply --allow-deletes N`.
     pub allow_deletes: Option<u32>,
+    /// `--allow-create ADDR`: creates confirmed although an unclaimed live organization looks
+    /// like the same one renamed (at a vendor that cannot delete organizations).
+    pub allow_creates: &'a [String],
     /// Keep a `no-op` entry for every unchanged resource. Only the JSON plan (and so a saved
     /// plan) shows them; without them a plan of a converged fleet of 100,000 organizations
     /// holds nothing instead of 900,000 entries (about 300 MB) that no one reads.
@@ -50,6 +53,10 @@ struct Out {
     warnings: Vec<Warning>,
     live_members: BTreeMap<String, usize>,
     protected: Vec<String>,
+    unmanaged: Vec<UnmanagedOrganization>,
+    /// Creates that may be a renamed live organization, at a vendor that cannot delete one:
+    /// (address, the live organization's name).
+    possible_renames: Vec<(String, String)>,
     /// The provider name and organization id of the last change, shared by the next ones.
     last_provider: Option<Arc<str>>,
     last_organization_id: Option<Arc<str>>,
@@ -155,50 +162,94 @@ pub fn plan(input: PlanInput) -> Result<Plan, Vec<IdentityError>> {
                 out.append(planned);
             }
         }
-        let prune = desired.policy.prune
-            && live.complete
-            && input.targets.is_empty()
-            && can_delete_organizations(provider.kind);
-        if prune {
-            let claimed: BTreeSet<usize> = matches.values().map(|(i, _)| *i).collect();
-            for (index, l) in live.organizations.iter().enumerate() {
-                if claimed.contains(&index) || !l.owned {
-                    continue;
-                }
-                let key = l.external_id.clone().unwrap_or_else(|| l.id.clone());
-                let address = ResourceAddress::organization(&key);
-                if l.protected {
-                    out.protected.push(address.to_string());
-                }
-                // A manifest naming it (now or `previously`) under another key is most likely
-                // this organization with a moved key: say how to keep it.
-                if let Some(org) = organizations.iter().find(|o| {
-                    std::iter::once(&o.name)
-                        .chain(&o.previously)
-                        .any(|n| crate::model::name::same_name(&n.value, &l.name))
-                }) {
-                    out.warnings.push(Warning {
-                        acknowledged: false,
-                        kind: WarningKind::Other,
-                        address: address.to_string(),
-                        message: format!(
-                            "`{}` would be deleted, but organization `{}` uses its name `{}`: its external id `{key}` is not `{}`, so names do not match it. If it is the same organization under a new key, add `previous_keys: [{key}]` to `{}`",
-                            address, org.key.value, l.name, org.key.value, org.key.value
-                        ),
-                    });
-                }
-                out.push(
-                    address,
-                    name,
-                    Action::Delete,
-                    Reason::Pruned,
-                    Some(json!({ "name": l.name, "external_id": l.external_id })),
-                    None,
-                    Vec::new(),
-                    (Some(&l.id), None),
-                    None,
-                );
+        if !live.complete || !input.targets.is_empty() {
+            continue;
+        }
+        let prune = desired.policy.prune && can_delete_organizations(provider.kind);
+        let claimed: BTreeSet<usize> = matches.values().map(|(i, _)| *i).collect();
+        let unclaimed: Vec<&LiveOrganization> = live
+            .organizations
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !claimed.contains(i))
+            .map(|(_, l)| l)
+            .collect();
+        // A manifest about to create an organization while an unclaimed one looks like it
+        // under an earlier name: most likely a rename without `previously`.
+        for org in organizations
+            .iter()
+            .filter(|o| o.id.is_none() && !matches.contains_key(&o.key.value))
+        {
+            let Some(l) = likely_renamed(org, &unclaimed) else {
+                continue;
+            };
+            let address = org.address().to_string();
+            let hint = match provider.kind {
+                ProviderKind::Scalekit => match &l.external_id {
+                    Some(key) => format!("`previous_keys: [{key}]`"),
+                    None => format!("`previously: [{}]`", crate::export::quoted(&l.name)),
+                },
+                _ => format!("`previously: [{}]`", crate::export::quoted(&l.name)),
+            };
+            out.warnings.push(Warning {
+                acknowledged: false,
+                kind: WarningKind::Other,
+                address: address.clone(),
+                message: format!(
+                    "`{address}` will be created, but live organization `{}` ({}) is declared by no manifest: if `{address}` is that organization renamed, add {hint} to its manifest",
+                    l.name, l.id
+                ),
+            });
+            if !can_delete_organizations(provider.kind)
+                && !input.allow_creates.iter().any(|a| *a == address)
+            {
+                out.possible_renames.push((address, l.name.clone()));
             }
+        }
+        for l in unclaimed {
+            if !(prune && l.owned) {
+                out.unmanaged.push(UnmanagedOrganization {
+                    provider: name.clone(),
+                    id: l.id.clone(),
+                    name: l.name.clone(),
+                    external_id: l.external_id.clone(),
+                    owned: l.owned,
+                });
+                continue;
+            }
+            let key = l.external_id.clone().unwrap_or_else(|| l.id.clone());
+            let address = ResourceAddress::organization(&key);
+            if l.protected {
+                out.protected.push(address.to_string());
+            }
+            // A manifest naming it (now or `previously`) under another key is most likely
+            // this organization with a moved key: say how to keep it.
+            if let Some(org) = organizations.iter().find(|o| {
+                std::iter::once(&o.name)
+                    .chain(&o.previously)
+                    .any(|n| crate::model::name::same_name(&n.value, &l.name))
+            }) {
+                out.warnings.push(Warning {
+                    acknowledged: false,
+                    kind: WarningKind::Other,
+                    address: address.to_string(),
+                    message: format!(
+                        "`{}` would be deleted, but organization `{}` uses its name `{}`: its external id `{key}` is not `{}`, so names do not match it. If it is the same organization under a new key, add `previous_keys: [{key}]` to `{}`",
+                        address, org.key.value, l.name, org.key.value, org.key.value
+                    ),
+                });
+            }
+            out.push(
+                address,
+                name,
+                Action::Delete,
+                Reason::Pruned,
+                Some(json!({ "name": l.name, "external_id": l.external_id })),
+                None,
+                Vec::new(),
+                (Some(&l.id), None),
+                None,
+            );
         }
     }
     if !errors.is_empty() {
@@ -217,13 +268,26 @@ pub fn plan(input: PlanInput) -> Result<Plan, Vec<IdentityError>> {
     changes
         .sort_unstable_by(|x, y| (x.address_parts(), x.action).cmp(&(y.address_parts(), y.action)));
     let summary = Summary::of(&changes);
-    let safety = safety::check(
+    let mut safety = safety::check(
         &changes,
         &desired.policy,
         input.allow_deletes,
         &out.live_members,
         &out.protected,
     );
+    for (address, earlier) in &out.possible_renames {
+        safety.violations.push(crate::plan::Violation {
+            rule: "possible_rename".into(),
+            address: Some(address.clone()),
+            message: format!(
+                "{address} would be created while live organization `{earlier}` is declared by no manifest; organizations of this vendor cannot be deleted, so a rename planned as a create is a permanent duplicate"
+            ),
+            allow_with: format!(
+                "add `previously: [{}]` to its manifest if it is that organization, or pass `--allow-create {address}` if it is a new one",
+                crate::export::quoted(earlier)
+            ),
+        });
+    }
     let mut warnings = out.warnings;
     warnings.sort_by(|a, b| (&a.address, &a.message).cmp(&(&b.address, &b.message)));
     for warning in &mut warnings {
@@ -238,7 +302,34 @@ pub fn plan(input: PlanInput) -> Result<Plan, Vec<IdentityError>> {
         warnings,
         workspace: None,
         targets: input.targets.iter().map(ToString::to_string).collect(),
+        unmanaged_organizations: out.unmanaged,
     })
+}
+
+/// The unclaimed live organization that `org`, about to be created, most likely was before a
+/// rename: the same or a close name (Jaro-Winkler 0.85 and up, or one name holding the other),
+/// compared in NFC without case.
+fn likely_renamed<'l>(
+    org: &Organization,
+    unclaimed: &[&'l LiveOrganization],
+) -> Option<&'l LiveOrganization> {
+    let wanted = crate::model::name::nfc(&org.name.value).to_lowercase();
+    unclaimed
+        .iter()
+        .map(|l| {
+            let name = crate::model::name::nfc(&l.name).to_lowercase();
+            let holds = (wanted.chars().count() >= 3 && name.contains(&wanted))
+                || (name.chars().count() >= 3 && wanted.contains(&name));
+            let score = if holds {
+                1.0
+            } else {
+                strsim::jaro_winkler(&wanted, &name)
+            };
+            (score, *l)
+        })
+        .filter(|(score, _)| *score >= 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.id.cmp(&a.1.id)))
+        .map(|(_, l)| l)
 }
 
 /// Whether `warning`'s kind is acknowledged everywhere or by its organization's manifest.

@@ -238,6 +238,24 @@ pub struct Plan {
     /// The `--target` addresses the plan was limited to (empty: the whole workspace).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<String>,
+    /// Live organizations that no manifest declares and the plan does not delete (read from a
+    /// complete listing of an untargeted plan): created in a console, adopted by nobody yet, or
+    /// an organization whose manifest was renamed without `previously`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmanaged_organizations: Vec<UnmanagedOrganization>,
+}
+
+/// A live organization no manifest declares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnmanagedOrganization {
+    pub provider: String,
+    pub id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// It carries orgform's ownership marker (Scalekit): orgform created it once.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub owned: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -130,6 +130,7 @@ pub fn verify_saved(
         warnings: fresh.warnings.clone(),
         workspace: saved.workspace.clone(),
         targets: saved.targets.clone(),
+        unmanaged_organizations: fresh.unmanaged_organizations.clone(),
     })
 }
 
@@ -152,6 +153,7 @@ mod tests {
                 manifests_sha256: "abc".into(),
             }),
             targets: Vec::new(),
+            unmanaged_organizations: Vec::new(),
         }
     }
 

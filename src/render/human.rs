@@ -204,6 +204,32 @@ pub fn render_human_with(plan: &Plan, color: bool, all_warnings: bool) -> String
         out.extend(grouped_warnings(plan, all_warnings));
         out.push(String::new());
     }
+    if let Some(line) = super::unmanaged_line(plan) {
+        if all_warnings {
+            out.push(p.yellow(&format!("{line}:")));
+            for u in &plan.unmanaged_organizations {
+                let mut what = format!(
+                    "  - {}: `{}` (id {}",
+                    u.provider,
+                    clean(&u.name),
+                    clean(&u.id)
+                );
+                if let Some(external_id) = &u.external_id {
+                    what.push_str(&format!(", external id {}", clean(external_id)));
+                }
+                if u.owned {
+                    what.push_str(", orgform's");
+                }
+                what.push(')');
+                out.push(what);
+            }
+        } else {
+            out.push(p.yellow(&format!(
+                "{line} (`-v` or `--format json` lists them; `orgform export` writes their manifests)."
+            )));
+        }
+        out.push(String::new());
+    }
     if !plan.safety.violations.is_empty() {
         out.push(p.red("Safety policy violations (apply will refuse this plan):"));
         for v in &plan.safety.violations {

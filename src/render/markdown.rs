@@ -206,6 +206,12 @@ fn notes(plan: &Plan, limit: usize) -> Comment {
         }
         out.add(vec![String::new()]);
     }
+    if let Some(line) = super::unmanaged_line(plan) {
+        out.add(vec![
+            format!("_{}; `orgform plan -v` lists them._", markdown_text(&line)),
+            String::new(),
+        ]);
+    }
     out
 }
 

@@ -143,6 +143,27 @@ pub(crate) fn warning_groups(plan: &Plan, all: bool) -> Vec<WarningGroup<'_>> {
         .collect()
 }
 
+/// The line that counts live organizations no manifest declares, if there are any.
+pub(crate) fn unmanaged_line(plan: &Plan) -> Option<String> {
+    let unmanaged = &plan.unmanaged_organizations;
+    if unmanaged.is_empty() {
+        return None;
+    }
+    let owned = unmanaged.iter().filter(|u| u.owned).count();
+    let mut line = format!(
+        "{} live organization{} no manifest declares",
+        unmanaged.len(),
+        if unmanaged.len() == 1 { "" } else { "s" }
+    );
+    if owned > 0 {
+        line.push_str(&format!(
+            " ({owned} of them carr{} orgform's ownership marker)",
+            if owned == 1 { "ies" } else { "y" }
+        ));
+    }
+    Some(line)
+}
+
 /// The one line that stands for the acknowledged warnings, if there are any.
 pub(crate) fn acknowledged_line(plan: &Plan) -> Option<String> {
     let acknowledged: Vec<&crate::plan::Warning> =

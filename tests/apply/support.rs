@@ -22,6 +22,7 @@ pub async fn apply(scenario: &Scenario, overrides: ClientOverrides) -> (Plan, Ve
         live: &live,
         targets: &[],
         allow_deletes: None,
+        allow_creates: &[],
         keep_no_ops: false,
     })
     .expect("plan");

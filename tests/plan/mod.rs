@@ -17,3 +17,4 @@ mod safety;
 mod scalekit;
 mod templates;
 mod throttling;
+mod unmanaged;

@@ -108,6 +108,7 @@ impl Scenario {
             live: &live,
             targets: &targets,
             allow_deletes: None,
+            allow_creates: &[],
             keep_no_ops: true,
         })
         .map_err(|e| session.identity_failure(e))?;
