@@ -200,9 +200,7 @@ pub fn plan(input: PlanInput) -> Result<Plan, Vec<IdentityError>> {
                     l.name, l.id
                 ),
             });
-            if !can_delete_organizations(provider.kind)
-                && !input.allow_creates.iter().any(|a| *a == address)
-            {
+            if !can_delete_organizations(provider.kind) && !input.allow_creates.contains(&address) {
                 out.possible_renames.push((address, l.name.clone()));
             }
         }
