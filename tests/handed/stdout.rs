@@ -97,9 +97,12 @@ async fn reports_and_plans_to_dev_stdout_write_through_and_leave_it_alone() {
         assert!(stdout.contains("\"format_version\""), "{target}: {stdout}");
         assert!(stdout.contains("Plan: 1 to add"), "{target}: {stdout}");
     }
-    assert_eq!(
-        kind("/dev/stdout").unwrap(),
-        before,
-        "/dev/stdout is what it was"
-    );
+    let after = kind("/dev/stdout").unwrap();
+    if after.is_file() && before.is_symlink() {
+        // A regression replaced the machine's /dev/stdout (as root): put the link back before
+        // failing, so that the rest of the run is not broken by it.
+        let _ = std::fs::remove_file("/dev/stdout");
+        let _ = std::os::unix::fs::symlink("/proc/self/fd/1", "/dev/stdout");
+    }
+    assert_eq!(after, before, "/dev/stdout is what it was");
 }
