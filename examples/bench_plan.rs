@@ -6,7 +6,13 @@
 //! parallelism 32; the pure diff of 50,000 organizations in memory (best of 3). LIMIT (requests/s, default
 //! none) rate-limits the sandbox's Scalekit with no client budget set: the provider's gate has to
 //! find the limit itself. `BENCH_WRITE_TO=DIR` writes the seed and workspace for the CLI instead
-//! (see `write_fleet`).
+//! (see `write_fleet`). `BENCH_SHARED_MEMBER=1` adds one member to every organization,
+//! `ops@platform.example` (a platform admin in each tenant: one user with a membership in each).
+
+/// Whether every organization also lists the shared platform admin.
+fn shared_member() -> bool {
+    std::env::var_os("BENCH_SHARED_MEMBER").is_some()
+}
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -39,6 +45,9 @@ fn manifests(count: usize) -> String {
                 "  - {{ email: user{m}@org{i}.example, role: {} }}",
                 if m == 0 { "admin" } else { "member" }
             );
+        }
+        if shared_member() {
+            let _ = writeln!(text, "  - {{ email: ops@platform.example, role: admin }}");
         }
     }
     text
@@ -88,6 +97,17 @@ fn seed(orgs: usize) -> String {
                 "    - {{ email: user{m}@org{i}.example, memberships: [{{ organization: org-{i}, roles: [{role}] }}] }}"
             );
         }
+    }
+    if shared_member() {
+        seed.push_str("    - { email: ops@platform.example, memberships: [");
+        for i in 0..orgs {
+            let _ = write!(
+                seed,
+                "{}{{ organization: org-{i}, roles: [admin] }}",
+                if i == 0 { "" } else { ", " }
+            );
+        }
+        seed.push_str("] }\n");
     }
     seed
 }

@@ -809,7 +809,13 @@ async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<
     {
         return Err(too_large(format!("{length} bytes")));
     }
-    let mut bytes = Vec::new();
+    // Sized once when the vendor says how much comes: a large answer is not copied as it grows.
+    let mut bytes = Vec::with_capacity(
+        response
+            .content_length()
+            .map_or(0, |length| length as usize)
+            .min(cap),
+    );
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {

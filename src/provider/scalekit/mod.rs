@@ -106,11 +106,10 @@ pub fn domain_type_from(vendor: &str) -> &'static str {
 }
 
 /// A user as a member of `org_id`: its roles there (sorted).
-pub(crate) fn member_from(user: wire::User, org_id: &str) -> LiveMember {
+/// The member `user` is of the organization `org_id`, or why its membership cannot be read.
+pub(crate) fn member_from(user: wire::User, org_id: &str) -> Result<LiveMember, String> {
     let (mut roles, status): (Vec<String>, _) = user
-        .memberships
-        .into_iter()
-        .find(|m| m.organization_id.0 == org_id)
+        .membership_in(org_id)?
         .map(|m| {
             let roles = m.roles.into_iter().map(|r| r.name);
             let status = present(m.membership_status).map(String::into_boxed_str);
@@ -118,12 +117,12 @@ pub(crate) fn member_from(user: wire::User, org_id: &str) -> LiveMember {
         })
         .unwrap_or_default();
     roles.sort();
-    LiveMember {
+    Ok(LiveMember {
         user_id: user.id.0,
         email: present(user.email).map(|e| e.to_lowercase()),
         roles,
         status,
-    }
+    })
 }
 
 /// A page of a page-token list, whatever its items are called.
@@ -307,18 +306,30 @@ impl Provider for Scalekit {
             let path =
                 self.client
                     .route(&reqwest::Method::GET, routes::USERS, &[&org.id], resource)?;
-            let org_id = org.id.clone();
-            let mut members = self
+            let resource = format!("{resource} members");
+            let users = self
                 .each_page::<wire::UserPage, _, _>(
                     &path,
                     &[],
                     PAGE,
-                    &format!("{resource} members"),
-                    &|user| member_from(user, &org_id),
+                    &resource,
+                    &|user: wire::User| user,
                     &mut |_| {},
                 )
                 .await?
                 .items;
+            let mut members = users
+                .into_iter()
+                .map(|user| member_from(user, &org.id))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|what| {
+                    self.client.failure(
+                        &reqwest::Method::GET,
+                        path.as_str(),
+                        &resource,
+                        crate::provider::ApiErrorKind::Decode(what),
+                    )
+                })?;
             members.sort_by(|a, b| a.user_id.cmp(&b.user_id));
             org.members = Some(members);
         }

@@ -97,8 +97,32 @@ pub struct User {
     pub id: Id,
     #[serde(default)]
     pub email: Option<String>,
+    /// Every membership of the user, in every organization, each kept as its JSON text: a
+    /// platform admin who is a member of 2,000 organizations comes with 2,000 memberships in
+    /// every organization's user list, and only the listed organization's one is decoded
+    /// ([`User::membership_in`]), so that refresh stays linear in the fleet.
     #[serde(default, deserialize_with = "null_as_default")]
-    pub memberships: Vec<Membership>,
+    pub memberships: Vec<Box<serde_json::value::RawValue>>,
+}
+
+impl User {
+    /// The user's membership of `organization_id`, decoded (strictly) from its text; the
+    /// others are only scanned.
+    pub fn membership_in(&self, organization_id: &str) -> Result<Option<Membership>, String> {
+        for raw in &self.memberships {
+            // Most memberships are of other organizations: skip those without decoding them.
+            if !raw.get().contains(organization_id) {
+                continue;
+            }
+            let membership: Membership =
+                crate::provider::http::decode_body(reqwest::StatusCode::OK, raw.get().as_bytes())
+                    .map_err(|e| format!("users[{}].memberships: {e}", self.id))?;
+            if membership.organization_id.0 == organization_id {
+                return Ok(Some(membership));
+            }
+        }
+        Ok(None)
+    }
 }
 
 #[derive(Debug, Deserialize)]
