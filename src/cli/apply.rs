@@ -113,6 +113,12 @@ async fn apply_in(
             let digest = session.saved_workspace().manifests_sha256;
             match verify_saved(&saved, &fresh, &digest) {
                 Ok(verified) => verified,
+                Err(crate::plan::SealBroken::AlreadyApplied) => {
+                    output::say(
+                        "Nothing to do: the saved plan was already applied (live state already matches it).",
+                    );
+                    return exit::SUCCESS;
+                }
                 Err(broken) => {
                     return output::failure(&Failure::Usage(format!(
                         "{broken}; nothing was changed. Run `orgform plan --out` again."
@@ -142,7 +148,9 @@ async fn apply_in(
         return exit::SUCCESS;
     }
     output::plan(&planned, output::Format::Human);
-    if !settings.auto_approve {
+    // A saved plan was reviewed when it was made: applying it is the approval (as Terraform
+    // applies a saved plan without asking).
+    if !settings.auto_approve && settings.plan_file.is_none() {
         match output::confirm("Do you want to perform these actions? Only 'yes' will be accepted: ")
         {
             Some(true) => {}

@@ -27,6 +27,9 @@ pub enum SealBroken {
         .0.join("; ")
     )]
     Changes(Vec<String>),
+    /// Nothing the plan lists is still to be done: it was applied (by this file or otherwise).
+    #[error("the saved plan was already applied: live state already matches it")]
+    AlreadyApplied,
 }
 
 /// Fields of a change that decide what apply sends, compared one by one so that the refusal can
@@ -117,6 +120,24 @@ pub fn verify_saved(
         }
     }
     if !problems.is_empty() {
+        // Every change it lists is gone from what planning would do now, and planning would
+        // do nothing else for those resources: it was applied.
+        let listed = saved
+            .resource_changes
+            .iter()
+            .filter(|c| matches!(c.action, Action::Create | Action::Update | Action::Delete))
+            .count();
+        let still_to_do = saved
+            .resource_changes
+            .iter()
+            .filter(|c| c.action != Action::NoOp)
+            .any(|c| {
+                now.get(&*c.address)
+                    .is_some_and(|fresh| fresh.iter().any(|f| f.action != Action::NoOp))
+            });
+        if listed > 0 && !still_to_do {
+            return Err(SealBroken::AlreadyApplied);
+        }
         return Err(SealBroken::Changes(problems));
     }
     accepted

@@ -147,3 +147,47 @@ async fn unchanged_resources_are_listed_in_json_and_saved_plans() {
     assert_eq!(no_ops(&shown), expected);
     assert_converged(&scenario).await;
 }
+
+/// A saved plan is the approval: `apply --plan` runs it without a prompt (and without
+/// `--auto-approve`), and applying it again says it was already applied, writing nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_applies_without_a_prompt_and_only_once() {
+    let scenario = Scenario::new("scalekit", "").await;
+    scenario.manifest(
+        "acme.yaml",
+        "organization: acme\nname: Acme\ndomains: [acme.example]\n",
+    );
+    let dir = scenario.dir.path().to_str().unwrap().to_owned();
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("plan.json");
+    let file = file.to_str().unwrap();
+    let env = [("TEST_SECRET", "sandbox-secret")];
+    let (code, _, stderr) = run_orgform_async(&["plan", &dir, "--out", file], &env).await;
+    assert_eq!(code, 0, "{stderr}");
+    // No terminal and no --auto-approve: the saved plan is applied all the same.
+    let (code, stdout, stderr) = run_orgform_async(&["apply", "--plan", file], &env).await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("Apply complete: 2 done"), "{stdout}");
+    let posts = scenario
+        .sandbox
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r["method"] == "POST")
+        .count();
+    let (code, stdout, stderr) = run_orgform_async(&["apply", "--plan", file], &env).await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("the saved plan was already applied"),
+        "{stdout}"
+    );
+    let again = scenario
+        .sandbox
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r["method"] == "POST")
+        .count();
+    assert_eq!(again, posts + 1, "only a token request");
+    assert_converged(&scenario).await;
+}
