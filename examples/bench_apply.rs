@@ -68,6 +68,7 @@ async fn main() {
         targets: &[],
         allow_deletes: None,
         allow_creates: &[],
+        allow_member_removals: None,
         keep_no_ops: false,
     })
     .expect("plan");

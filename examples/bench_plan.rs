@@ -201,6 +201,7 @@ async fn main() {
         targets: &[],
         allow_deletes: None,
         allow_creates: &[],
+        allow_member_removals: None,
         keep_no_ops: true,
     })
     .expect("plan");
@@ -299,6 +300,7 @@ async fn main() {
             targets: &[],
             allow_deletes: None,
             allow_creates: &[],
+            allow_member_removals: None,
             keep_no_ops: true,
         })
         .expect("plan");

@@ -252,6 +252,7 @@ async fn run(job: Job, count: usize, limit: Option<Limit>, adaptive: bool) -> Me
                 targets: &[],
                 allow_deletes: None,
                 allow_creates: &[],
+                allow_member_removals: None,
                 keep_no_ops: false,
             })
             .expect("plan");

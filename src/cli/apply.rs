@@ -21,6 +21,8 @@ pub struct ApplySettings {
     pub auto_approve: bool,
     pub targets: Vec<String>,
     pub allow_deletes: Option<u32>,
+    /// `--allow-member-removals N`.
+    pub allow_member_removals: Option<u32>,
     /// `--allow-create ADDR`: creates confirmed as new organizations.
     pub allow_creates: Vec<String>,
     pub parallelism: Option<u32>,
@@ -102,6 +104,7 @@ async fn apply_in(
         targets: &targets,
         allow_deletes: settings.allow_deletes,
         allow_creates: &settings.allow_creates,
+        allow_member_removals: settings.allow_member_removals,
         keep_no_ops: false,
     };
     let fresh = match plan(input) {

@@ -320,6 +320,7 @@ async fn export_in(session: &Session, settings: &ExportSettings) -> Result<Repor
                 targets: &known_addresses,
                 allow_deletes: None,
                 allow_creates: &[],
+                allow_member_removals: None,
                 keep_no_ops: false,
             })
             .map_err(|errors| session.identity_failure(errors))?,

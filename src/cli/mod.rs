@@ -107,6 +107,10 @@ pub enum Command {
         /// Allow this many organization deletes, beyond policy.max_deletes.
         #[arg(long, value_name = "N")]
         allow_deletes: Option<u32>,
+        /// Allow each organization to lose this many members in this run, beyond
+        /// policy.max_member_removals.
+        #[arg(long, value_name = "N")]
+        allow_member_removals: Option<u32>,
         /// Confirm that this organization is new although an undeclared live organization has
         /// a close name (a vendor that cannot delete organizations); repeatable.
         #[arg(long = "allow-create", value_name = "ADDR")]
@@ -313,6 +317,7 @@ pub fn main() -> ExitCode {
             auto_approve,
             targets,
             allow_deletes,
+            allow_member_removals,
             allow_creates,
             parallelism,
             plan,
@@ -323,6 +328,7 @@ pub fn main() -> ExitCode {
                 auto_approve,
                 targets,
                 allow_deletes,
+                allow_member_removals,
                 allow_creates,
                 parallelism,
                 plan_file: plan,

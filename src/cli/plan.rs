@@ -151,6 +151,7 @@ async fn plan_in(session: &Session, settings: &PlanSettings) -> u8 {
         targets: &targets,
         allow_deletes: None,
         allow_creates: &[],
+        allow_member_removals: None,
         // Only the JSON plan shows no-ops, and a saved plan is JSON.
         keep_no_ops: settings.format == Format::Json || settings.out.is_some(),
     };

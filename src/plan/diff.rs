@@ -30,6 +30,9 @@ pub struct PlanInput<'a> {
     pub targets: &'a [ResourceAddress],
     /// `apply --allow-deletes N`.
     pub allow_deletes: Option<u32>,
+    /// `apply --allow-member-removals N`: members each organization may lose in this run,
+    /// beyond `policy.max_member_removals`.
+    pub allow_member_removals: Option<u32>,
     /// `--allow-create ADDR`: creates confirmed although an unclaimed live organization looks
     /// like the same one renamed (at a vendor that cannot delete organizations).
     pub allow_creates: &'a [String],
@@ -270,6 +273,7 @@ pub fn plan(input: PlanInput) -> Result<Plan, Vec<IdentityError>> {
         &changes,
         &desired.policy,
         input.allow_deletes,
+        input.allow_member_removals,
         &out.live_members,
         &out.protected,
     );

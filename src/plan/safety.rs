@@ -32,6 +32,7 @@ pub fn check(
     changes: &[ResourceChange],
     policy: &Policy,
     allow_deletes: Option<u32>,
+    allow_member_removals: Option<u32>,
     live_members: &BTreeMap<String, usize>,
     protected: &[String],
 ) -> Safety {
@@ -87,17 +88,20 @@ pub fn check(
         let current = live_members.get(&org).copied().unwrap_or(0);
         let (limit, described) = match policy.max_member_removals {
             RemovalLimit::Count(n) => (n as usize, format!("{n}")),
-            RemovalLimit::Percent(p) => (
-                current * p as usize / 100,
-                format!("{p}% of {current} = {}", current * p as usize / 100),
-            ),
+            // Rounded down, but a percentage above 0% always allows one: 10% of a 5-member
+            // organization must not forbid removing anyone.
+            RemovalLimit::Percent(p) => {
+                let limit = (current * p as usize / 100).max(usize::from(p > 0));
+                (limit, format!("{p}% of {current}, at least 1 = {limit}"))
+            }
         };
+        let limit = limit.max(allow_member_removals.unwrap_or(0) as usize);
         if removed > limit {
             violations.push(Violation {
                 rule: "max_member_removals".into(),
                 address: Some(org.clone()),
                 message: format!("the plan removes {removed} members from {org}, more than policy.max_member_removals ({described})"),
-                allow_with: format!("raise `policy.max_member_removals` in orgform.yaml (to at least {removed})"),
+                allow_with: format!("raise `policy.max_member_removals` in orgform.yaml (to at least {removed}), or pass `--allow-member-removals {removed}` to this apply"),
             });
         }
     }

@@ -23,6 +23,7 @@ pub async fn apply(scenario: &Scenario, overrides: ClientOverrides) -> (Plan, Ve
         targets: &[],
         allow_deletes: None,
         allow_creates: &[],
+        allow_member_removals: None,
         keep_no_ops: false,
     })
     .expect("plan");

@@ -94,8 +94,53 @@ async fn member_removals_beyond_the_limit_are_a_violation() {
         violation.message
     );
     assert!(
-        violation.message.contains("10% of 10 = 1"),
+        violation.message.contains("10% of 10, at least 1 = 1"),
         "{}",
         violation.message
     );
+}
+
+/// The default (10%) allows removing one member of a small organization; more needs the
+/// policy or, for one run, `apply --allow-member-removals N`.
+#[tokio::test(flavor = "multi_thread")]
+async fn one_member_of_a_small_organization_may_go_and_a_run_may_allow_more() {
+    let scenario = Scenario::new("scalekit", "").await;
+    let mut seed = String::from(
+        "scalekit:\n  organizations:\n    - { display_name: Acme, external_id: acme }\n  users:\n",
+    );
+    for i in 0..3 {
+        seed.push_str(&format!("    - {{ email: u{i}@acme.example, memberships: [{{ organization: acme, roles: [member] }}] }}\n"));
+    }
+    scenario.sandbox.seed(&seed).await;
+    let keep = |n: usize| -> String {
+        let members: String = (0..n)
+            .map(|i| format!("  - {{ email: u{i}@acme.example, role: member }}\n"))
+            .collect();
+        format!("organization: acme\nname: Acme\nmembers:\n{members}")
+    };
+    scenario.manifest("a.yaml", &keep(2));
+    let (plan, _) = scenario.plan(&[]).await.unwrap();
+    assert!(
+        plan.safety.violations.is_empty(),
+        "{:?}",
+        plan.safety.violations
+    );
+    scenario.manifest("a.yaml", &keep(1));
+    let (plan, _) = scenario.plan(&[]).await.unwrap();
+    assert_eq!(plan.safety.violations.len(), 1);
+    let dir = scenario.dir.path().to_str().unwrap().to_owned();
+    let (code, _, stderr) = crate::distrust::orgform(&["apply", &dir, "--auto-approve"]).await;
+    assert_eq!(code, 1, "{stderr}");
+    let (code, stdout, stderr) = crate::distrust::orgform(&[
+        "apply",
+        &dir,
+        "--auto-approve",
+        "--allow-member-removals",
+        "2",
+    ])
+    .await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("Apply complete: 2 done"), "{stdout}");
+    let (plan, _) = scenario.plan(&[]).await.unwrap();
+    assert!(!plan.has_changes());
 }

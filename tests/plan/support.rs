@@ -109,6 +109,7 @@ impl Scenario {
             targets: &targets,
             allow_deletes: None,
             allow_creates: &[],
+            allow_member_removals: None,
             keep_no_ops: true,
         })
         .map_err(|e| session.identity_failure(e))?;
