@@ -46,8 +46,10 @@ pub enum ApiErrorKind {
     },
     /// The answer was larger than orgform reads.
     TooLarge { size: String, cap: usize },
-    /// The run's deadline (`--timeout`) passed before the request was answered.
-    Deadline,
+    /// The run's deadline (`--timeout`) passed before the request was answered: `cause` is
+    /// what the last attempt met (e.g. a refused connection), `write` whether the request could
+    /// have changed something.
+    Deadline { cause: Option<String>, write: bool },
     /// The request was not sent: an id cannot be a path segment of its route.
     BadPath(String),
 }
@@ -66,7 +68,7 @@ impl ApiError {
             | ApiErrorKind::Redirect { .. }
             | ApiErrorKind::RetryAfterTooLong { .. }
             | ApiErrorKind::TooLarge { .. }
-            | ApiErrorKind::Deadline
+            | ApiErrorKind::Deadline { .. }
             | ApiErrorKind::BadPath(_) => false,
         }
     }
@@ -113,10 +115,18 @@ impl fmt::Display for ApiError {
                 "answered with {size}, more than orgform reads ({} MiB); nothing was planned from it",
                 cap / (1024 * 1024)
             )?,
-            ApiErrorKind::Deadline => write!(
-                f,
-                "was cut off: the run's deadline (--timeout) passed; a write cut off this way may or may not have taken effect"
-            )?,
+            ApiErrorKind::Deadline { cause, write } => {
+                write!(f, "was cut off: the run's deadline (--timeout) passed")?;
+                if let Some(cause) = cause {
+                    write!(f, " (the last attempt: {cause})")?;
+                }
+                if *write {
+                    write!(
+                        f,
+                        "; a write cut off this way may or may not have taken effect"
+                    )?;
+                }
+            }
             ApiErrorKind::BadPath(e) => write!(f, "was not sent: {e}")?,
         }
         if self.attempts > 1 {

@@ -455,12 +455,25 @@ impl HttpClient {
         retries: usize,
     ) -> Result<Answer, ApiError> {
         let attempts = std::sync::atomic::AtomicU32::new(0);
-        let run = self.send_retrying(&attempts, &method, path, query, body, accept, retries);
+        // What the last failed attempt met, so that a deadline says why it was waiting.
+        let last_failure = std::sync::Mutex::new(None::<String>);
+        let run = self.send_retrying(
+            (&attempts, &last_failure),
+            &method,
+            path,
+            query,
+            body,
+            accept,
+            retries,
+        );
         let result = match self.retry.deadline {
             Some(deadline) => match tokio::time::timeout_at(deadline, run).await {
                 Ok(result) => result,
                 Err(_) => Err(Attempt {
-                    kind: ApiErrorKind::Deadline,
+                    kind: ApiErrorKind::Deadline {
+                        cause: last_failure.lock().ok().and_then(|l| l.clone()),
+                        write: method != Method::GET,
+                    },
                     retry: false,
                     retry_after: None,
                 }),
@@ -481,7 +494,10 @@ impl HttpClient {
     #[allow(clippy::too_many_arguments)]
     async fn send_retrying(
         &self,
-        attempts: &std::sync::atomic::AtomicU32,
+        (attempts, last_failure): (
+            &std::sync::atomic::AtomicU32,
+            &std::sync::Mutex<Option<String>>,
+        ),
         method: &Method,
         path: &VendorPath,
         query: &[(&str, String)],
@@ -503,8 +519,21 @@ impl HttpClient {
         (|| async {
             attempts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let attempt = attempts.load(std::sync::atomic::Ordering::Relaxed);
-            self.attempt(method, path, query, body, accept, attempt)
-                .await
+            let result = self
+                .attempt(method, path, query, body, accept, attempt)
+                .await;
+            if let Err(failed) = &result
+                && let Ok(mut last) = last_failure.lock()
+            {
+                *last = Some(match &failed.kind {
+                    ApiErrorKind::Transport(e) => e.clone(),
+                    ApiErrorKind::Status { status, message } => {
+                        format!("answered {status}: {message}")
+                    }
+                    other => format!("{other:?}"),
+                });
+            }
+            result
         })
         .retry(backoff)
         .when(|a: &Attempt| {

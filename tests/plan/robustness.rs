@@ -183,3 +183,32 @@ async fn two_live_organizations_with_one_name_ask_for_a_pin() {
         "pin the one you mean with `id:`"
     );
 }
+
+/// A read cut off by `--timeout` says what its attempts met (the cause is not dropped), and
+/// never speaks of writes.
+#[test]
+fn a_deadline_on_a_read_keeps_its_cause_and_speaks_of_no_write() {
+    let dir = tempfile::tempdir().unwrap();
+    // Port 1 on loopback: every connection is refused.
+    std::fs::write(
+        dir.path().join("orgform.yaml"),
+        "providers:\n  main:\n    kind: nirvana\n    url: http://127.0.0.1:1/nirvana\n    api_key: k\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("acme.yaml"),
+        "organization: acme\nname: Acme\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = crate::support::run_orgform(
+        &["plan", dir.path().to_str().unwrap(), "--timeout", "2s"],
+        &[],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("the run's deadline (--timeout) passed"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Connection refused"), "{stderr}");
+    assert!(!stderr.contains("write"), "{stderr}");
+}
