@@ -429,3 +429,27 @@ async fn export_leaves_templated_manifests_alone() {
         "{stdout}"
     );
 }
+
+/// Exporting from a workspace into a new directory: the workspace's own keys are not taken
+/// there, so no key gets a `-2` it does not need.
+#[tokio::test(flavor = "multi_thread")]
+async fn export_into_a_new_directory_adds_no_suffix_for_the_workspaces_keys() {
+    let scenario = Scenario::new("nirvana", "").await;
+    scenario
+        .sandbox
+        .seed("nirvana:\n  organizations:\n    - { name: Acme }\n    - { name: Globex }\n")
+        .await;
+    scenario.manifest("acme.yaml", "organization: acme\nname: Acme\n");
+    let out = tempfile::tempdir().unwrap();
+    let dir = scenario.dir.path().to_str().unwrap().to_owned();
+    let out_dir = out.path().to_str().unwrap().to_owned();
+    let env = [("TEST_NIRVANA_KEY", "sandbox-nirvana-key")];
+    let (code, stdout, stderr) = run_orgform_async(
+        &["export", &dir, "--provider", "main", "--out", &out_dir],
+        &env,
+    )
+    .await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let names: Vec<String> = files(out.path()).into_keys().collect();
+    assert_eq!(names, ["acme.yaml", "globex.yaml"]);
+}

@@ -347,12 +347,19 @@ async fn export_in(session: &Session, settings: &ExportSettings) -> Result<Repor
         .filter(|(i, _)| !known.contains_key(i))
         .map(|(_, o)| o)
         .collect();
-    let taken = session
-        .desired
-        .organizations
-        .keys()
-        .map(|k| k.as_str().to_owned())
-        .collect();
+    // Keys must be unique where the manifests go: the workspace's own keys are taken only when
+    // exporting into it (into another directory, its keys would only add `-2` to every one;
+    // a file already at a path there is never overwritten, see `free_for`).
+    let taken = if into_workspace {
+        session
+            .desired
+            .organizations
+            .keys()
+            .map(|k| k.as_str().to_owned())
+            .collect()
+    } else {
+        Default::default()
+    };
     let keys = assign_keys(provider.kind, &new, taken);
     let schema = format!("../{SCHEMA_DIR}/organization.schema.json");
     let mut report = Report::default();
