@@ -355,6 +355,11 @@ impl StepReporter {
     pub fn finish(&self) {
         self.bar.finish_and_clear();
     }
+
+    /// Whether each step got its own line as it ended (no terminal, not quiet).
+    pub fn printed_steps(&self) -> bool {
+        !self.terminal
+    }
 }
 
 fn step_line(result: &crate::apply::StepResult) -> String {
@@ -372,7 +377,10 @@ fn step_line(result: &crate::apply::StepResult) -> String {
 }
 
 /// The table of every step's outcome, and the closing line. Returns whether all succeeded.
-pub fn apply_summary(results: &[crate::apply::StepResult]) -> bool {
+/// The closing of an apply: the outcome of every step (only failures, skips and steps not
+/// started when each step already had its line, as in a CI log: each step is printed once),
+/// then one summary line. Whether every step was done.
+pub fn apply_summary(results: &[crate::apply::StepResult], steps_printed: bool) -> bool {
     use crate::apply::Outcome;
     let count = |f: fn(&Outcome) -> bool| results.iter().filter(|r| f(&r.outcome)).count();
     let (done, failed, skipped, not_started) = (
@@ -381,10 +389,20 @@ pub fn apply_summary(results: &[crate::apply::StepResult]) -> bool {
         count(|o| matches!(o, Outcome::Skipped(_))),
         count(|o| matches!(o, Outcome::NotStarted)),
     );
-    say("");
-    say("Outcome of every step:");
-    for result in results {
-        say(&format!("  {}", step_line(result)));
+    let listed: Vec<&crate::apply::StepResult> = results
+        .iter()
+        .filter(|r| !steps_printed || !matches!(r.outcome, Outcome::Done(_)))
+        .collect();
+    if !listed.is_empty() {
+        say("");
+        say(if steps_printed {
+            "Steps not done:"
+        } else {
+            "Outcome of every step:"
+        });
+        for result in listed {
+            say(&format!("  {}", step_line(result)));
+        }
     }
     say("");
     if not_started > 0 {

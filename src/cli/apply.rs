@@ -183,7 +183,7 @@ async fn apply_in(
     )
     .await;
     reporter.finish();
-    match output::apply_summary(&results) {
+    match output::apply_summary(&results, reporter.printed_steps()) {
         _ if interrupt.requested() => EXIT_INTERRUPTED,
         true => exit::SUCCESS,
         false => exit::ERROR,

@@ -222,3 +222,35 @@ async fn a_declared_region_is_sent_when_the_organization_is_created() {
     let change = plan.actionable().next().unwrap();
     assert_eq!(change.action.as_str(), "manual", "{plan:#?}");
 }
+
+/// Without a terminal (a CI log), each step is printed once, as it ends, and the closing lists
+/// only the steps not done before the summary line.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ci_log_prints_each_step_once() {
+    let scenario = Scenario::new("scalekit", "").await;
+    scenario.manifest(
+        "orgs.yaml",
+        "organization: a\nname: A\n---\norganization: b\nname: B\n---\norganization: c\nname: C\n",
+    );
+    let dir = scenario.dir.path().to_str().unwrap().to_owned();
+    let (code, stdout, stderr) = crate::support::run_orgform_async(
+        &["apply", &dir, "--auto-approve"],
+        &[("TEST_SECRET", "sandbox-secret")],
+    )
+    .await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    for key in ["a", "b", "c"] {
+        let line = format!("org.{key}: create done");
+        assert_eq!(stdout.matches(&line).count(), 1, "{stdout}");
+    }
+    assert!(
+        !stdout.contains("Outcome of every step") && !stdout.contains("Steps not done"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .trim_end()
+            .ends_with("Apply complete: 3 done, 0 failed, 0 skipped."),
+        "{stdout}"
+    );
+}
