@@ -186,11 +186,25 @@ pub fn validate_summary(totals: &Totals) -> String {
     } else {
         String::new()
     };
-    format!(
+    let mut summary = format!(
         "valid: {} across {}{templates}",
         parts.join(", "),
         count(totals.providers, "provider", "providers")
-    )
+    );
+    if !totals.excluded.is_empty() {
+        let shown: Vec<&str> = totals.excluded.iter().take(5).map(String::as_str).collect();
+        let more = totals.excluded.len() - shown.len();
+        summary.push_str(&format!(
+            "; excluded by `exclude:`: {}{}",
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    summary
 }
 
 fn count(n: usize, one: &str, many: &str) -> String {
@@ -467,6 +481,7 @@ mod tests {
             licenses: 0,
             providers: 2,
             templates: 0,
+            excluded: Vec::new(),
         };
         assert_eq!(
             validate_summary(&totals),
@@ -480,10 +495,11 @@ mod tests {
             licenses: 5,
             providers: 1,
             templates: 2,
+            excluded: vec!["docs/mkdocs.yml".into()],
         };
         assert_eq!(
             validate_summary(&one),
-            "valid: 1 organization, 1 domain, 1 address, 1 member, 5 license expectations across 1 provider, 2 templates"
+            "valid: 1 organization, 1 domain, 1 address, 1 member, 5 license expectations across 1 provider, 2 templates; excluded by `exclude:`: docs/mkdocs.yml"
         );
     }
 }

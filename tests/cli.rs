@@ -260,3 +260,35 @@ async fn sandbox_serve_takes_the_nirvana_shapes_from_its_flags() {
     assert_eq!(body["code"], "not_found", "{body}");
     child.kill().await.unwrap();
 }
+
+/// `exclude:` leaves YAML files that are not manifests (a docs site's `mkdocs.yml`) out, and
+/// `validate` says which; without it such a file is reported as a broken manifest.
+#[test]
+fn exclude_leaves_non_manifest_yaml_out_and_validate_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("docs")).unwrap();
+    std::fs::write(dir.path().join("docs/mkdocs.yml"), "site_name: Tenants\n").unwrap();
+    std::fs::write(
+        dir.path().join("acme.yaml"),
+        "organization: acme\nname: Acme\n",
+    )
+    .unwrap();
+    let config = "providers:\n  main:\n    kind: scalekit\n    sandbox: true\n";
+    std::fs::write(dir.path().join("orgform.yaml"), config).unwrap();
+    let path = dir.path().to_str().unwrap();
+    let (code, _, stderr) = run_orgform(&["validate", path], &[]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("unknown field `site_name`"), "{stderr}");
+    std::fs::write(
+        dir.path().join("orgform.yaml"),
+        format!("{config}exclude: [\"docs/**\"]\n"),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run_orgform(&["validate", path], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("valid: 1 organization")
+            && stdout.contains("excluded by `exclude:`: docs/mkdocs.yml"),
+        "{stdout}"
+    );
+}

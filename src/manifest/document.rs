@@ -46,6 +46,10 @@ pub struct WorkspaceConfig {
     /// on one line instead of listed; the JSON plan still holds each one.
     #[serde(default)]
     pub acknowledge: Option<Vec<Spanned<String>>>,
+    /// Globs of YAML files below the workspace that are not manifests (e.g. `docs/**`),
+    /// relative to it; `validate` says which files they excluded.
+    #[serde(default)]
+    pub exclude: Option<Vec<Spanned<String>>>,
     /// Named partial organization documents; a document takes them with `extends: [name]`.
     #[serde(default)]
     #[schemars(with = "Option<BTreeMap<String, serde_json::Map<String, serde_json::Value>>>")]
@@ -328,6 +332,7 @@ impl Decode for WorkspaceConfig {
         let policy = map.optional("policy", cx);
         let lock = map.optional("lock", cx);
         let acknowledge = map.optional("acknowledge", cx);
+        let exclude = map.optional("exclude", cx);
         let templates = map
             .field("templates")
             .map(|node| super::templates::decode_templates(node, cx))
@@ -338,6 +343,7 @@ impl Decode for WorkspaceConfig {
             policy,
             lock,
             acknowledge,
+            exclude,
             templates,
             providers_span: map.key_span("providers").unwrap_or(map.span()),
             declared_providers,

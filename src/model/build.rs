@@ -136,6 +136,24 @@ fn desired_state(
     diags: &mut Diagnostics,
 ) -> (Option<DesiredState>, Option<WorkspaceConfig>) {
     let config = decode_config(config_file, sources, env, diags);
+    // `exclude:` leaves files out before they are parsed: not manifests, not problems.
+    let excludes = config.as_ref().map(|c| build_excludes(c, diags));
+    let root = sources.path(config_file).parent().unwrap_or(Path::new(""));
+    let mut excluded = Vec::new();
+    let manifest_files: Vec<FileId> = manifest_files
+        .iter()
+        .copied()
+        .filter(|&file| {
+            let path = sources.path(file);
+            let relative = path.strip_prefix(root).unwrap_or(path);
+            let matched = excludes.as_ref().is_some_and(|set| set.is_match(relative));
+            if matched {
+                excluded.push(relative.display().to_string());
+            }
+            !matched
+        })
+        .collect();
+    let manifest_files = &manifest_files;
     let providers = config.as_ref().map(|c| build_providers(c, diags));
     let templates = config.as_ref().map_or(&[][..], |c| c.templates.as_slice());
     let declared = config
@@ -215,6 +233,7 @@ fn desired_state(
                 .map(|p| p.value.clone()),
         },
         templates: config.templates.len(),
+        excluded,
         acknowledged: config
             .acknowledge
             .iter()
@@ -312,6 +331,28 @@ fn check_provider_fields(settings: &ProviderConfig, diags: &mut Diagnostics) {
                     .help("remove `url`, or set `sandbox: false` to use this URL (e.g. a sandbox started with `orgform sandbox serve`)"),
             );
     }
+}
+
+/// The `exclude:` globs as one set (`*` stays within a directory, `**` crosses them); an invalid
+/// glob is a diagnostic.
+fn build_excludes(config: &WorkspaceConfig, diags: &mut Diagnostics) -> globset::GlobSet {
+    let mut set = globset::GlobSetBuilder::new();
+    for pattern in config.exclude.iter().flatten() {
+        match globset::GlobBuilder::new(&pattern.value)
+            .literal_separator(true)
+            .build()
+        {
+            Ok(glob) => {
+                set.add(glob);
+            }
+            Err(e) => diags.push(
+                ManifestError::new("invalid_value", "invalid `exclude` glob")
+                    .at(pattern.span, e.kind().to_string())
+                    .help("globs are relative to the workspace, e.g. `docs/**` or `**/mkdocs.yml`"),
+            ),
+        }
+    }
+    set.build().unwrap_or_else(|_| globset::GlobSet::empty())
 }
 
 /// The warning kinds that may be acknowledged: those a fleet carries for a long time.

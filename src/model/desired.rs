@@ -19,6 +19,8 @@ pub struct DesiredState {
     pub templates: usize,
     /// Warning kinds acknowledged everywhere (`orgform.yaml` `acknowledge:`).
     pub acknowledged: Vec<String>,
+    /// Files left out by `exclude:`, relative to the workspace, in path order.
+    pub excluded: Vec<String>,
     /// By key, so iteration is deterministic.
     pub organizations: BTreeMap<Key, Organization>,
 }
@@ -180,7 +182,7 @@ fn count<T>(list: &Option<Vec<T>>) -> usize {
 }
 
 /// Counts for `orgform validate`'s summary line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Totals {
     pub organizations: usize,
     pub domains: usize,
@@ -189,6 +191,8 @@ pub struct Totals {
     pub licenses: usize,
     pub providers: usize,
     pub templates: usize,
+    /// Files left out by `exclude:`.
+    pub excluded: Vec<String>,
 }
 
 impl DesiredState {
@@ -202,6 +206,7 @@ impl DesiredState {
             licenses: orgs.map(|o| count(&o.licenses)).sum(),
             providers: self.providers.len(),
             templates: self.templates,
+            excluded: self.excluded.clone(),
         }
     }
 }
