@@ -2,6 +2,9 @@
 //! textfile collector and the Pushgateway read): what the plan found per provider and action,
 //! what the refresh cost, and whether and when the run succeeded. Every gauge is written on
 //! every run, zeros included, so an alert on `orgform_plan_changes > 0` clears when drift does.
+//! A failed run cannot count changes: it keeps the last run's counts (with
+//! `orgform_last_run_success 0`), so that a drift alert does not resolve because the vendor was
+//! down.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::family::Family;
@@ -30,7 +33,29 @@ const ACTIONS: [Action; 4] = [
     Action::Manual,
 ];
 
-pub fn render(facts: &RunFacts) -> String {
+/// The `orgform_plan_changes` samples of an earlier report: (provider, action, value).
+fn earlier_changes(previous: &str) -> Vec<(String, String, i64)> {
+    previous
+        .lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix("orgform_plan_changes{")?;
+            let (labels, value) = rest.split_once("} ")?;
+            let label = |name: &str| {
+                labels.split(',').find_map(|pair| {
+                    let (key, value) = pair.split_once('=')?;
+                    (key == name).then(|| value.trim_matches('"').to_owned())
+                })
+            };
+            Some((
+                label("provider")?,
+                label("action")?,
+                value.trim().parse().ok()?,
+            ))
+        })
+        .collect()
+}
+
+pub fn render(facts: &RunFacts, previous: Option<&str>) -> String {
     let mut registry = Registry::with_prefix("orgform");
     let changes = Family::<ChangeLabels, Gauge>::default();
     let requests = Family::<ProviderLabels, Gauge>::default();
@@ -82,6 +107,13 @@ pub fn render(facts: &RunFacts) -> String {
                     })
                     .set(count as i64);
             }
+        }
+    }
+    if !facts.succeeded() {
+        for (provider, action, value) in previous.map(earlier_changes).unwrap_or_default() {
+            changes
+                .get_or_create(&ChangeLabels { provider, action })
+                .set(value);
         }
     }
     for (provider, count) in &facts.requests {

@@ -73,11 +73,12 @@ impl RunFacts<'_> {
     }
 }
 
-/// The report's text.
-pub fn render(kind: ReportKind, facts: &RunFacts) -> String {
+/// The report's text. `previous` is the report the last run left at the same path: a failed
+/// run's metrics keep its change counts (see [`metrics::render`]).
+pub fn render(kind: ReportKind, facts: &RunFacts, previous: Option<&str>) -> String {
     match kind {
         ReportKind::Junit => junit::render(facts),
-        ReportKind::Metrics => metrics::render(facts),
+        ReportKind::Metrics => metrics::render(facts, previous),
     }
 }
 

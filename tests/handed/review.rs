@@ -151,7 +151,7 @@ fn the_junit_report_groups_by_the_typed_address() {
         refresh_seconds: 0.0,
         finished_at: 0.0,
     };
-    let xml = orgform::report::render(orgform::report::ReportKind::Junit, &facts);
+    let xml = orgform::report::render(orgform::report::ReportKind::Junit, &facts, None);
     let document = roxmltree::Document::parse(&xml).unwrap();
     let message = |name: &str| {
         document

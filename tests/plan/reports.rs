@@ -68,7 +68,7 @@ async fn junit_and_metrics_reports_of_every_kind_of_change() {
     let (plan, _) = scenario.plan(&[]).await.expect("plan");
     let facts = facts(&plan, &["org.acme", "org.globex", "org.initech", "org.old"]);
 
-    let junit = render(ReportKind::Junit, &facts);
+    let junit = render(ReportKind::Junit, &facts, None);
     let document = roxmltree::Document::parse(&junit).expect("well-formed XML");
     let root = document.root_element();
     assert_eq!(root.tag_name().name(), "testsuites");
@@ -137,7 +137,7 @@ async fn junit_and_metrics_reports_of_every_kind_of_change() {
     );
     insta::assert_snapshot!("report_junit", junit);
 
-    let metrics = render(ReportKind::Metrics, &facts);
+    let metrics = render(ReportKind::Metrics, &facts, None);
     let scrape =
         prometheus_parse::Scrape::parse(metrics.lines().map(|l| Ok(l.to_owned()))).expect("parses");
     let value = |name: &str, labels: &[(&str, &str)]| -> f64 {
@@ -233,9 +233,11 @@ async fn plan_writes_every_report_it_is_asked_for_even_when_the_run_fails() {
     assert_eq!(code, 1, "{stdout}{stderr}");
     let text = std::fs::read_to_string(&metrics).unwrap();
     assert!(text.contains("orgform_last_run_success 0"), "{text}");
+    // A failed run counts nothing itself: it keeps the last run's counts, so that a drift
+    // alert does not resolve while the vendor is down.
     assert!(
-        !text.contains("orgform_plan_changes{"),
-        "no counts from a failed run: {text}"
+        text.contains(r#"orgform_plan_changes{provider="main",action="create"} 1"#),
+        "the last counts are kept: {text}"
     );
     let text = std::fs::read_to_string(&junit).unwrap();
     let document = roxmltree::Document::parse(&text).unwrap();
