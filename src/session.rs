@@ -154,7 +154,7 @@ impl Session {
                     format!("{kind} sandbox {}", db.display())
                 } else {
                     let url = self.providers[name].client().base_url();
-                    format!("{kind} {}", crate::provider::http::redact_url(url))
+                    format!("{kind} {}", crate::redact::redact(url))
                 }
             })
             .collect()

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use crate::apply::execute_until;
 use crate::interrupt::{EXIT_INTERRUPTED, Interrupt};
 use crate::output;
-use crate::plan::{Plan, PlanInput, plan, verify_saved};
+use crate::plan::{Plan, PlanInput, check_workspace, plan, verify_saved};
 use crate::provider::RefreshOptions;
 use crate::provider::settings::ClientOverrides;
 use crate::session::{Failure, Session};
@@ -65,12 +65,29 @@ pub(super) fn read_saved(path: &std::path::Path) -> Result<Plan, Failure> {
     Ok(plan)
 }
 
+/// A saved plan refused: nothing was changed.
+fn refuse_saved(broken: &crate::plan::SealBroken) -> u8 {
+    output::failure(&Failure::Usage(format!(
+        "{broken}; nothing was changed. Run `orgform plan --out` again."
+    )))
+}
+
 async fn apply_in(
     session: &Session,
     settings: &ApplySettings,
     saved: Option<Plan>,
     interrupt: &Interrupt,
 ) -> u8 {
+    // A saved plan of other (or unrecorded) manifests is refused before any lock or request.
+    let digest = saved
+        .as_ref()
+        .map(|_| session.saved_workspace().manifests_sha256)
+        .unwrap_or_default();
+    if let Some(saved) = &saved
+        && let Err(broken) = check_workspace(saved, &digest)
+    {
+        return refuse_saved(&broken);
+    }
     // A saved plan is re-planned with the targets it was made for, and apply runs only what
     // both agree on (`verify_saved`).
     let targets = match &saved {
@@ -112,23 +129,16 @@ async fn apply_in(
         Err(errors) => return output::failure(&session.identity_failure(errors)),
     };
     let planned = match saved {
-        Some(saved) => {
-            let digest = session.saved_workspace().manifests_sha256;
-            match verify_saved(&saved, &fresh, &digest) {
-                Ok(verified) => verified,
-                Err(crate::plan::SealBroken::AlreadyApplied) => {
-                    output::say(
-                        "Nothing to do: the saved plan was already applied (live state already matches it).",
-                    );
-                    return exit::SUCCESS;
-                }
-                Err(broken) => {
-                    return output::failure(&Failure::Usage(format!(
-                        "{broken}; nothing was changed. Run `orgform plan --out` again."
-                    )));
-                }
+        Some(saved) => match verify_saved(&saved, &fresh, &digest) {
+            Ok(verified) => verified,
+            Err(crate::plan::SealBroken::AlreadyApplied) => {
+                output::say(
+                    "Nothing to do: the saved plan was already applied (live state already matches it).",
+                );
+                return exit::SUCCESS;
             }
-        }
+            Err(broken) => return refuse_saved(&broken),
+        },
         None => fresh,
     };
 

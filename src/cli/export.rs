@@ -252,10 +252,20 @@ async fn export_in(session: &Session, settings: &ExportSettings) -> Result<Repor
     let progress = output::progress(0, "exporting");
     let organizations = read_all(any, Some(&progress)).await;
     progress.finish_and_clear();
-    let organizations = organizations.map_err(Failure::Api)?;
     // Whether the vendor's total proved the listing complete: only then is an organization
-    // missing from it gone.
+    // missing from it gone. The listing is held once, as the live state plan compares with.
     let complete = any.client().listings_proven();
+    let live = crate::model::LiveState {
+        fetched_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        providers: std::collections::BTreeMap::from([(
+            provider.name.clone(),
+            crate::model::LiveProvider {
+                organizations: organizations.map_err(Failure::Api)?,
+                complete,
+            },
+        )]),
+    };
+    let organizations = &live.providers[&provider.name].organizations;
 
     let out = settings.out.clone().unwrap_or_else(|| settings.dir.clone());
     // Exporting into the workspace itself: organizations its manifests already declare (found
@@ -270,7 +280,7 @@ async fn export_in(session: &Session, settings: &ExportSettings) -> Result<Repor
         .collect();
     let (matches, errors) = crate::plan::identity::match_organizations(
         &declared,
-        &organizations,
+        organizations,
         provider.kind,
         complete,
     );
@@ -297,18 +307,8 @@ async fn export_in(session: &Session, settings: &ExportSettings) -> Result<Repor
         .iter()
         .map(|(key, (index, _))| (*index, &session.desired.organizations[key]))
         .collect();
-    // What differs for each declared organization, as plan sees it.
-    let live = crate::model::LiveState {
-        fetched_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        providers: std::collections::BTreeMap::from([(
-            provider.name.clone(),
-            crate::model::LiveProvider {
-                organizations: organizations.clone(),
-                complete,
-            },
-        )]),
-    };
-    // Only the matched organizations are planned: the pins of gone ones are not asked about.
+    // What differs for each declared organization, as plan sees it. Only the matched
+    // organizations are planned: the pins of gone ones are not asked about.
     let known_addresses: Vec<ResourceAddress> = known.values().map(|o| o.address()).collect();
     let planned = if known_addresses.is_empty() {
         None
@@ -423,18 +423,23 @@ async fn export_in(session: &Session, settings: &ExportSettings) -> Result<Repor
             }
             let file = org.key.span.file;
             let path = sources.path(file).to_owned();
-            if !gone.contains(&org.key.value) && org.id.is_some() {
-                report.kept.push((path, format!("`{}` matches no live organization, and the vendor's listing reported no total, so it cannot prove the organization is gone", org.key.value)));
-                continue;
-            }
-            if org.id.is_none() {
-                report.kept.push((path, format!("`{}` matches no live organization, but it pins no `id:`, so nothing proves it ever existed (not applied yet?)", org.key.value)));
-                continue;
-            }
-            if per_file.get(&file) != Some(&1) {
-                report
-                    .kept
-                    .push((path, "it holds other documents too".into()));
+            // Proven gone: pinned (so it existed) and missing from a complete listing.
+            let kept = match (&org.id, gone.contains(&org.key.value)) {
+                (None, _) => Some(format!(
+                    "`{}` matches no live organization, but it pins no `id:`, so nothing proves it ever existed (not applied yet?)",
+                    org.key.value
+                )),
+                (Some(_), false) => Some(format!(
+                    "`{}` matches no live organization, and the vendor's listing reported no total, so it cannot prove the organization is gone",
+                    org.key.value
+                )),
+                (Some(_), true) if per_file.get(&file) != Some(&1) => {
+                    Some("it holds other documents too".into())
+                }
+                (Some(_), true) => None,
+            };
+            if let Some(why) = kept {
+                report.kept.push((path, why));
                 continue;
             }
             std::fs::remove_file(&path)

@@ -267,13 +267,7 @@ fn usage_exit(usage: &clap::Error) -> u8 {
         clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
             // Through the output module, so that a failed write is an error like any other.
             crate::output::write_stdout(usage.render().to_string().as_bytes(), "the help");
-            match crate::output::stdout_failure() {
-                Some(error) => {
-                    crate::output::fail(&error);
-                    exit::ERROR
-                }
-                None => exit::SUCCESS,
-            }
+            exit::SUCCESS
         }
         _ => {
             let _ = usage.print();
@@ -282,11 +276,23 @@ fn usage_exit(usage: &clap::Error) -> u8 {
     }
 }
 
+/// The exit code, once whatever the command decided is checked against stdout: output that did
+/// not reach it is a failure.
+fn finish(code: u8) -> ExitCode {
+    ExitCode::from(match crate::output::stdout_failure() {
+        Some(error) => {
+            crate::output::fail(&error);
+            exit::ERROR
+        }
+        None => code,
+    })
+}
+
 /// Parses the arguments, runs the command, and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(usage) => return ExitCode::from(usage_exit(&usage)),
+        Err(usage) => return finish(usage_exit(&usage)),
     };
     if cli.no_color {
         crate::output::disable_color();
@@ -406,13 +412,5 @@ pub fn main() -> ExitCode {
             },
         }),
     };
-    // Whatever the command decided, output that did not reach stdout is a failure.
-    let code = match crate::output::stdout_failure() {
-        Some(error) => {
-            crate::output::fail(&error);
-            exit::ERROR
-        }
-        None => code,
-    };
-    ExitCode::from(code)
+    finish(code)
 }

@@ -70,11 +70,12 @@ fn unix_now() -> f64 {
 fn write_reports(reports: &[ReportSpec], facts: &RunFacts) -> bool {
     let mut written = true;
     for spec in reports {
-        // The report this path holds from the last run (a regular file only).
-        let previous = std::fs::symlink_metadata(&spec.path)
-            .is_ok_and(|m| m.is_file())
-            .then(|| std::fs::read_to_string(&spec.path).ok())
-            .flatten();
+        // The metrics this path holds from the last run (a regular file only): a failed run
+        // keeps their counts. No other report reads what it replaces.
+        let previous = (spec.kind == crate::report::ReportKind::Metrics
+            && std::fs::symlink_metadata(&spec.path).is_ok_and(|m| m.is_file()))
+        .then(|| std::fs::read_to_string(&spec.path).ok())
+        .flatten();
         let text = crate::report::render(spec.kind, facts, previous.as_deref());
         if let Err(e) = crate::files::write(&spec.path, text.as_bytes()) {
             output::fail(&format!(

@@ -44,7 +44,7 @@ impl SourceFile {
     /// The 1-based line and column (in characters) of byte `offset`.
     pub fn line_column(&self, offset: usize) -> (usize, usize) {
         let starts = self.line_starts();
-        let line = starts.partition_point(|&start| start <= offset).max(1) - 1;
+        let line = line_of(&starts, offset);
         let start = starts[line];
         let column = self
             .text
@@ -52,6 +52,11 @@ impl SourceFile {
             .map_or(0, |s| s.chars().count());
         (line + 1, column + 1)
     }
+}
+
+/// The 0-based line holding byte `offset`, by binary search in the line starts.
+fn line_of(starts: &[usize], offset: usize) -> usize {
+    starts.partition_point(|&start| start <= offset).max(1) - 1
 }
 
 /// A file as miette quotes it in a diagnostic. miette's own sources find a span's line by
@@ -76,11 +81,12 @@ impl SourceCode for IndexedSource {
         if end > self.text.len() {
             return Err(MietteError::OutOfBounds);
         }
-        let line_of = |offset: usize| self.lines.partition_point(|&s| s <= offset).max(1) - 1;
         // One line more on each side than asked for, so miette sees the same line breaks around
         // the context as in the whole file.
-        let first = line_of(span.offset()).saturating_sub(context_lines_before + 1);
-        let last = line_of(end.saturating_sub(1).max(span.offset())) + context_lines_after + 2;
+        let first = line_of(&self.lines, span.offset()).saturating_sub(context_lines_before + 1);
+        let last = line_of(&self.lines, end.saturating_sub(1).max(span.offset()))
+            + context_lines_after
+            + 2;
         let start = self.lines[first];
         let stop = self.lines.get(last).copied().unwrap_or(self.text.len());
         let window = &self.text.as_bytes()[start..stop];

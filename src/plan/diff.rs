@@ -177,21 +177,23 @@ pub fn plan(input: PlanInput) -> Result<Plan, Vec<IdentityError>> {
             .filter(|(i, _)| !claimed.contains(i))
             .map(|(_, l)| l)
             .collect();
+        // Their names as renames are compared, normalized once for every create.
+        let unclaimed_names: Vec<(String, &LiveOrganization)> = unclaimed
+            .iter()
+            .map(|l| (comparable_name(&l.name), *l))
+            .collect();
         // A manifest about to create an organization while an unclaimed one looks like it
         // under an earlier name: most likely a rename without `previously`.
         for org in organizations
             .iter()
             .filter(|o| o.id.is_none() && !matches.contains_key(&o.key.value))
         {
-            let Some(l) = likely_renamed(org, &unclaimed) else {
+            let Some(l) = likely_renamed(org, &unclaimed_names) else {
                 continue;
             };
             let address = org.address().to_string();
-            let hint = match provider.kind {
-                ProviderKind::Scalekit => match &l.external_id {
-                    Some(key) => format!("`previous_keys: [{key}]`"),
-                    None => format!("`previously: [{}]`", crate::export::quoted(&l.name)),
-                },
+            let hint = match (provider.kind, &l.external_id) {
+                (ProviderKind::Scalekit, Some(key)) => format!("`previous_keys: [{key}]`"),
                 _ => format!("`previously: [{}]`", crate::export::quoted(&l.name)),
             };
             out.warnings.push(Warning {
@@ -269,27 +271,15 @@ pub fn plan(input: PlanInput) -> Result<Plan, Vec<IdentityError>> {
     changes
         .sort_unstable_by(|x, y| (x.address_parts(), x.action).cmp(&(y.address_parts(), y.action)));
     let summary = Summary::of(&changes);
-    let mut safety = safety::check(
+    let safety = safety::check(
         &changes,
         &desired.policy,
         input.allow_deletes,
         input.allow_member_removals,
         &out.live_members,
         &out.protected,
+        &out.possible_renames,
     );
-    for (address, earlier) in &out.possible_renames {
-        safety.violations.push(crate::plan::Violation {
-            rule: "possible_rename".into(),
-            address: Some(address.clone()),
-            message: format!(
-                "{address} would be created while live organization `{earlier}` is declared by no manifest; organizations of this vendor cannot be deleted, so a rename planned as a create is a permanent duplicate"
-            ),
-            allow_with: format!(
-                "add `previously: [{}]` to its manifest if it is that organization, or pass `--allow-create {address}` if it is a new one",
-                crate::export::quoted(earlier)
-            ),
-        });
-    }
     let mut warnings = out.warnings;
     warnings.sort_by(|a, b| (&a.address, &a.message).cmp(&(&b.address, &b.message)));
     for warning in &mut warnings {
@@ -308,24 +298,28 @@ pub fn plan(input: PlanInput) -> Result<Plan, Vec<IdentityError>> {
     })
 }
 
+/// A name as renames are compared: NFC, without case.
+fn comparable_name(name: &str) -> String {
+    crate::model::name::nfc(name).to_lowercase()
+}
+
 /// The unclaimed live organization that `org`, about to be created, most likely was before a
 /// rename: the same or a close name (Jaro-Winkler 0.85 and up, or one name holding the other),
-/// compared in NFC without case.
+/// compared as [`comparable_name`] made them.
 fn likely_renamed<'l>(
     org: &Organization,
-    unclaimed: &[&'l LiveOrganization],
+    unclaimed: &[(String, &'l LiveOrganization)],
 ) -> Option<&'l LiveOrganization> {
-    let wanted = crate::model::name::nfc(&org.name.value).to_lowercase();
+    let wanted = comparable_name(&org.name.value);
     unclaimed
         .iter()
-        .map(|l| {
-            let name = crate::model::name::nfc(&l.name).to_lowercase();
+        .map(|(name, l)| {
             let holds = (wanted.chars().count() >= 3 && name.contains(&wanted))
-                || (name.chars().count() >= 3 && wanted.contains(&name));
+                || (name.chars().count() >= 3 && wanted.contains(name.as_str()));
             let score = if holds {
                 1.0
             } else {
-                strsim::jaro_winkler(&wanted, &name)
+                strsim::jaro_winkler(&wanted, name)
             };
             (score, *l)
         })

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 pub use diff::{PlanInput, plan};
 pub use safety::{Safety, Violation};
-pub use sealed::{SealBroken, verify_saved};
+pub use sealed::{SealBroken, check_workspace, verify_saved};
 pub use value::PlanValue;
 
 /// The version of the plan JSON format.

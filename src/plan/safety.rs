@@ -35,8 +35,24 @@ pub fn check(
     allow_member_removals: Option<u32>,
     live_members: &BTreeMap<String, usize>,
     protected: &[String],
+    possible_renames: &[(String, String)],
 ) -> Safety {
     let mut violations = Vec::new();
+    // Creates at a vendor that cannot delete, while an undeclared live organization has a close
+    // name: (address, that organization's name).
+    for (address, earlier) in possible_renames {
+        violations.push(Violation {
+            rule: "possible_rename".into(),
+            address: Some(address.clone()),
+            message: format!(
+                "{address} would be created while live organization `{earlier}` is declared by no manifest; organizations of this vendor cannot be deleted, so a rename planned as a create is a permanent duplicate"
+            ),
+            allow_with: format!(
+                "add `previously: [{}]` to its manifest if it is that organization, or pass `--allow-create {address}` if it is a new one",
+                crate::export::quoted(earlier)
+            ),
+        });
+    }
     let deletes: Vec<&ResourceChange> = changes
         .iter()
         .filter(|c| c.action == Action::Delete && c.resource_type == ResourceType::Organization)

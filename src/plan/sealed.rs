@@ -55,6 +55,18 @@ fn differing_fields(saved: &ResourceChange, fresh: &ResourceChange) -> Vec<&'sta
     fields
 }
 
+/// Whether `saved` records the workspace it was made from, and that workspace still has the
+/// manifests it had (`manifests_sha256`): checked before anything is read from a vendor.
+pub fn check_workspace(saved: &Plan, manifests_sha256: &str) -> Result<(), SealBroken> {
+    match &saved.workspace {
+        None => Err(SealBroken::NoWorkspace),
+        Some(workspace) if workspace.manifests_sha256 != manifests_sha256 => {
+            Err(SealBroken::OtherManifests)
+        }
+        Some(_) => Ok(()),
+    }
+}
+
 /// The plan apply may run for `saved`: the fresh plan's own changes, one for each change of
 /// `saved` (which must match it in every field), with the summary derived from them and the
 /// fresh plan's safety verdict. `manifests_sha256` is the digest of the workspace as it is now.
@@ -63,12 +75,7 @@ pub fn verify_saved(
     fresh: &Plan,
     manifests_sha256: &str,
 ) -> Result<Plan, SealBroken> {
-    let Some(workspace) = &saved.workspace else {
-        return Err(SealBroken::NoWorkspace);
-    };
-    if workspace.manifests_sha256 != manifests_sha256 {
-        return Err(SealBroken::OtherManifests);
-    }
+    check_workspace(saved, manifests_sha256)?;
     let mut now: BTreeMap<&str, Vec<&ResourceChange>> = BTreeMap::new();
     for change in &fresh.resource_changes {
         now.entry(&change.address).or_default().push(change);

@@ -88,7 +88,19 @@ impl fmt::Display for ApiError {
             "{} provider `{}`: {} {} (for {}) ",
             self.vendor, self.provider, self.method, self.path, self.resource
         )?;
-        match &self.kind {
+        write!(f, "{}", self.kind)?;
+        if self.attempts > 1 {
+            write!(f, " (after {} attempts)", self.attempts)?;
+        }
+        Ok(())
+    }
+}
+
+/// What happened to the request, as the error's sentence ends: "answered 503: …",
+/// "failed: …". Also what a deadline says its last attempt met.
+impl fmt::Display for ApiErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
             ApiErrorKind::Status { status, message } => write!(f, "answered {status}: {message}")?,
             ApiErrorKind::Transport(e) => write!(f, "failed: {e}")?,
             ApiErrorKind::Decode(e) => write!(f, "answered with an unexpected body: {e}")?,
@@ -118,7 +130,7 @@ impl fmt::Display for ApiError {
             ApiErrorKind::Deadline { cause, write } => {
                 write!(f, "was cut off: the run's deadline (--timeout) passed")?;
                 if let Some(cause) = cause {
-                    write!(f, " (the last attempt: {cause})")?;
+                    write!(f, " (the last attempt {cause})")?;
                 }
                 if *write {
                     write!(
@@ -128,9 +140,6 @@ impl fmt::Display for ApiError {
                 }
             }
             ApiErrorKind::BadPath(e) => write!(f, "was not sent: {e}")?,
-        }
-        if self.attempts > 1 {
-            write!(f, " (after {} attempts)", self.attempts)?;
         }
         Ok(())
     }

@@ -21,6 +21,7 @@ use tokio::sync::{Mutex, Semaphore};
 use super::error::{ApiError, ApiErrorKind, vendor_message};
 use super::route::VendorPath;
 use crate::manifest::Secret;
+use crate::redact::redact;
 
 /// How requests are authenticated.
 pub enum Auth {
@@ -352,7 +353,7 @@ impl HttpClient {
         let refuse = |why: &str| {
             Err(format!(
                 "refused the next-page link `{}`: {why}",
-                redact_url(href)
+                redact(href)
             ))
         };
         let (Ok(base), Ok(link)) = (
@@ -525,13 +526,7 @@ impl HttpClient {
             if let Err(failed) = &result
                 && let Ok(mut last) = last_failure.lock()
             {
-                *last = Some(match &failed.kind {
-                    ApiErrorKind::Transport(e) => e.clone(),
-                    ApiErrorKind::Status { status, message } => {
-                        format!("answered {status}: {message}")
-                    }
-                    other => format!("{other:?}"),
-                });
+                *last = Some(failed.kind.to_string());
             }
             result
         })
@@ -662,7 +657,7 @@ impl HttpClient {
                 return Err(Attempt {
                     kind: ApiErrorKind::Redirect {
                         status: status.as_u16(),
-                        location: location.as_deref().map(redact_url),
+                        location: location.as_deref().map(redact),
                     },
                     retry: false,
                     retry_after: None,
@@ -686,7 +681,7 @@ impl HttpClient {
             if status == StatusCode::NOT_FOUND {
                 message.push_str(&format!(
                     " (if this route should exist, check the provider's `url`: {} is the base the vendor's documented paths are appended to, e.g. https://<environment>.scalekit.com, https://api.nirvanalabs.io, https://api.pingone.com, or the sandbox's http://127.0.0.1:8765/scalekit)",
-                    redact_url(&self.base_url)
+                    redact(&self.base_url)
                 ));
             }
             let retry = status == StatusCode::TOO_MANY_REQUESTS
@@ -731,7 +726,7 @@ impl HttpClient {
                         ("client_secret", client_secret.expose()),
                     ]
                 };
-                let shown_url = redact_url(token_url);
+                let shown_url = redact(token_url);
                 let mut request = self.writes.post(token_url).form(&form);
                 if *basic {
                     request = request.basic_auth(client_id, Some(client_secret.expose()));
@@ -769,7 +764,7 @@ impl HttpClient {
                         kind: ApiErrorKind::Auth(format!(
                             "the token endpoint {shown_url} answered {} redirecting to {}; orgform does not follow redirects for token requests (set the provider's URL to the final address)",
                             status.as_u16(),
-                            location.as_deref().map_or("nowhere".into(), redact_url)
+                            location.as_deref().map_or("nowhere".into(), redact)
                         )),
                         retry: false,
                         retry_after: None,
@@ -877,12 +872,6 @@ fn location(response: &reqwest::Response) -> Option<String> {
 /// The path of a request without its query, as errors show it.
 fn path_only(path: &str) -> &str {
     path.split_once('?').map_or(path, |(p, _)| p)
-}
-
-/// A URL as it may be shown: without userinfo or secret query parameters
-/// ([`crate::redact::redact`]).
-pub fn redact_url(url: &str) -> String {
-    crate::redact::redact(url)
 }
 
 fn retry_after(response: &reqwest::Response) -> Option<Duration> {

@@ -231,11 +231,10 @@ const NOTES_SHARE: usize = 4;
 pub fn render_markdown_within(plan: &Plan, limit: usize) -> String {
     let budget = limit.saturating_sub(CLOSING_ROOM);
     let notes = notes(plan, budget / NOTES_SHARE);
-    let notes_size: usize = notes.lines.iter().map(|l| l.chars().count() + 1).sum();
     let mut out = Comment {
         lines: Vec::new(),
         used: 0,
-        limit: budget - notes_size,
+        limit: budget - notes.used,
         left_out: notes.left_out,
     };
     out.add(vec![

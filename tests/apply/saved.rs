@@ -72,17 +72,28 @@ async fn a_saved_plan_applies_from_anywhere_and_shows_as_planned() {
     assert_converged(&scenario).await;
 }
 
+/// `plan --out` of the scenario's workspace into a new directory (kept alive by the first
+/// value): the plan file's path.
+async fn saved_plan(scenario: &Scenario) -> (tempfile::TempDir, String) {
+    let dir = scenario.dir.path().to_str().unwrap().to_owned();
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("plan.json").to_str().unwrap().to_owned();
+    let (code, _, stderr) = run_orgform_async(
+        &["plan", &dir, "--out", &file],
+        &[("TEST_SECRET", "sandbox-secret")],
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    (out, file)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_saved_plan_is_refused_for_other_manifests() {
     let scenario = Scenario::new("scalekit", "").await;
     scenario.manifest("acme.yaml", "organization: acme\nname: Acme\n");
-    let dir = scenario.dir.path().to_str().unwrap().to_owned();
-    let out = tempfile::tempdir().unwrap();
-    let file = out.path().join("plan.json");
-    let file = file.to_str().unwrap();
     let env = [("TEST_SECRET", "sandbox-secret")];
-    let (code, _, stderr) = run_orgform_async(&["plan", &dir, "--out", file], &env).await;
-    assert_eq!(code, 0, "{stderr}");
+    let (_out, file) = saved_plan(&scenario).await;
+    let file = file.as_str();
     // A manifest changed in a way that does not touch the planned organization.
     scenario.manifest("other.yaml", "organization: other\nname: Other\n");
     let (code, _, stderr) =
@@ -157,13 +168,9 @@ async fn a_saved_plan_applies_without_a_prompt_and_only_once() {
         "acme.yaml",
         "organization: acme\nname: Acme\ndomains: [acme.example]\n",
     );
-    let dir = scenario.dir.path().to_str().unwrap().to_owned();
-    let out = tempfile::tempdir().unwrap();
-    let file = out.path().join("plan.json");
-    let file = file.to_str().unwrap();
     let env = [("TEST_SECRET", "sandbox-secret")];
-    let (code, _, stderr) = run_orgform_async(&["plan", &dir, "--out", file], &env).await;
-    assert_eq!(code, 0, "{stderr}");
+    let (_out, file) = saved_plan(&scenario).await;
+    let file = file.as_str();
     // No terminal and no --auto-approve: the saved plan is applied all the same.
     let (code, stdout, stderr) = run_orgform_async(&["apply", "--plan", file], &env).await;
     assert_eq!(code, 0, "{stdout}{stderr}");
