@@ -161,7 +161,7 @@ async fn main() {
             unreachable!()
         };
         let t = Instant::now();
-        let listed = p.list_organizations(&mut |_| {}).await.unwrap();
+        let listed = p.list_organizations(&mut |_, _| {}).await.unwrap();
         println!(
             "  phase: list {} organizations in {:.2} s",
             listed.len(),
@@ -219,14 +219,20 @@ async fn main() {
         .await
         .unwrap();
     let made = stats["total"].as_u64().unwrap();
-    let minimal = (orgs as u64).div_ceil(100) + 2 * orgs as u64 + 1;
-    let ideal = minimal as f64 * latency as f64 / 1000.0 / parallelism as f64;
+    // Members come from the environment's user list, one page after another, alongside the rest.
+    let users = 5 * orgs as u64 + u64::from(shared_member());
+    let user_pages = users.div_ceil(100);
+    let minimal = (orgs as u64).div_ceil(100) + orgs as u64 + user_pages + 1;
+    let ideal =
+        (minimal as f64 / parallelism as f64).max(user_pages as f64) * latency as f64 / 1000.0;
     println!(
         "plan refresh: {orgs} Scalekit organizations x 3 domains x 5 members, {latency} ms latency, parallelism {parallelism}"
     );
-    println!("  requests: {made} made, {minimal} minimal (ceil(N/100) + 2N + 1 token)");
     println!(
-        "  wall time: {wall:.2} s, ideal {ideal:.2} s (requests x latency / parallelism), ratio {:.2}",
+        "  requests: {made} made, {minimal} minimal (ceil(N/100) organization pages + N domain lists + ceil(users/100) user pages + 1 token)"
+    );
+    println!(
+        "  wall time: {wall:.2} s, ideal {ideal:.2} s (latency x the larger of requests / parallelism and the user pages, which follow one another), ratio {:.2}",
         wall / ideal
     );
     if limit > 0 {

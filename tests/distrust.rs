@@ -65,15 +65,29 @@ async fn world(vendor: &str) -> Scenario {
     let mut seed = String::new();
     match vendor {
         "scalekit" => {
+            // Members too: one per tenant, and a platform admin in every tenant (so that a
+            // user list trusted when it should not be would remove members).
             seed.push_str("scalekit:\n  organizations:\n");
+            let mut users = String::from("  users:\n");
             for n in 0..ORGS {
                 seed.push_str(&format!(
                     "    - {{ display_name: Tenant {n}, external_id: tenant-{n}, metadata: {{ managed_by: orgform }} }}\n"
                 ));
+                users.push_str(&format!(
+                    "    - {{ email: a@tenant-{n}.example, memberships: [{{ organization: tenant-{n}, roles: [admin] }}] }}\n"
+                ));
                 manifests.push_str(&format!(
-                    "---\norganization: tenant-{n}\nname: Tenant {n}\n"
+                    "---\norganization: tenant-{n}\nname: Tenant {n}\nmembers: [{{ email: a@tenant-{n}.example, role: admin }}, {{ email: ops@platform.example, role: admin }}]\n"
                 ));
             }
+            let everywhere: Vec<String> = (0..ORGS)
+                .map(|n| format!("{{ organization: tenant-{n}, roles: [admin] }}"))
+                .collect();
+            users.push_str(&format!(
+                "    - {{ email: ops@platform.example, memberships: [{}] }}\n",
+                everywhere.join(", ")
+            ));
+            seed.push_str(&users);
         }
         "nirvana" => {
             seed.push_str("nirvana:\n  organizations:\n");
@@ -137,6 +151,8 @@ struct Case {
 }
 
 const SK_LIST: &str = "/scalekit/api/v1/organizations";
+/// The environment's users, where Scalekit members of a whole fleet are read from.
+const SK_USERS: &str = "/scalekit/api/v1/users";
 const NV_LIST: &str = "/nirvana/v1/organizations";
 const P1_LIST: &str = "/pingone/v1/organizations";
 
@@ -158,6 +174,35 @@ fn cases() -> Vec<Case> {
                 r#""mangle": { "repeat_first": { "at": "/organizations" } }"#,
             )),
             expect: "appeared twice",
+            args: &[],
+        },
+        Case {
+            name: "a user repeated in the environment's user list",
+            vendor: "scalekit",
+            faults: leak(list(
+                SK_USERS,
+                2,
+                r#""mangle": { "repeat_first": { "at": "/users" } }"#,
+            )),
+            expect: "appeared twice",
+            args: &[],
+        },
+        Case {
+            name: "a user dropped from the environment's user list",
+            vendor: "scalekit",
+            faults: leak(list(SK_USERS, 1, r#""mangle": { "drop_first": "/users" }"#)),
+            expect: "reported 151 items in all but the listing ended after 150",
+            args: &[],
+        },
+        Case {
+            name: "a membership of the wrong shape",
+            vendor: "scalekit",
+            faults: leak(list(
+                SK_USERS,
+                1,
+                r#""mangle": { "set": { "/users/0/memberships/0/roles": "admin" } }"#,
+            )),
+            expect: "memberships: roles: invalid type: string",
             args: &[],
         },
         Case {

@@ -601,8 +601,9 @@ async fn nirvana(
                 },
                 // Nirvana has no search: list, and accept only a single organization of that name.
                 || async {
-                    let all = crate::provider::Provider::list_organizations(provider, &mut |_| {})
-                        .await?;
+                    let all =
+                        crate::provider::Provider::list_organizations(provider, &mut |_, _| {})
+                            .await?;
                     let named: Vec<_> = all
                         .iter()
                         .filter(|o| crate::model::name::same_name(&o.name, &name))

@@ -90,6 +90,19 @@ impl Default for RetryPolicy {
     }
 }
 
+tokio::task_local! {
+    /// Set while a listing that other reads wait for pages through ([`ahead`]).
+    static AHEAD: ();
+}
+
+/// Runs `listing` with its requests ahead of the fan-out: a listing goes page after page, and
+/// the reads started from its pages (or beside it) would otherwise take every permit, so each
+/// next page waited behind a round of them. Such requests skip the queue of all others, which
+/// can hold one permit fewer than the provider's parallelism; the parallelism stays the bound.
+pub async fn ahead<F: Future>(listing: F) -> F::Output {
+    AHEAD.scope((), listing).await
+}
+
 /// One provider's connection.
 pub struct HttpClient {
     pub provider: String,
@@ -101,6 +114,9 @@ pub struct HttpClient {
     writes: reqwest::Client,
     auth: Auth,
     permits: Arc<Semaphore>,
+    /// What requests not [`ahead`] take before a permit: one fewer than the permits, so that a
+    /// listing's next page never queues behind a fan-out of reads.
+    behind: Arc<Semaphore>,
     parallelism: usize,
     /// Every request of this provider passes it: provider-wide pauses, counts.
     gate: super::gate::Gate,
@@ -201,6 +217,7 @@ impl HttpClient {
             writes: client(reqwest::redirect::Policy::none()).expect("an HTTP client"),
             auth,
             permits: Arc::new(Semaphore::new(parallelism.max(1) as usize)),
+            behind: Arc::new(Semaphore::new(parallelism.max(2) as usize - 1)),
             unproven_listing: Default::default(),
             gate: {
                 let gate =
@@ -579,6 +596,15 @@ impl HttpClient {
             let response = {
                 // The permit first, then the gate: a request waiting for a permit has not yet
                 // taken its slot, so a pace cut also holds back those queued behind the permits.
+                let _behind = match AHEAD.try_with(|_| ()) {
+                    Ok(()) => None,
+                    Err(_) => Some(
+                        self.behind
+                            .acquire()
+                            .await
+                            .expect("the semaphore is never closed"),
+                    ),
+                };
                 let _permit = self
                     .permits
                     .acquire()

@@ -169,7 +169,8 @@ pub type Page<T> = (Vec<T>, Option<String>, Option<u64>);
 pub const UNASKED: usize = usize::MAX;
 
 /// Reads a paginated list through the accumulator: `fetch` reads the page a link points at
-/// (`None`: the first page) and each page, once checked, goes to `on_page`. Vendor files only
+/// (`None`: the first page) and each page, once checked, goes to `on_page` with the total the
+/// vendor reports (if it does). Vendor files only
 /// say how to read one page; every listing ends here, checked the same way.
 pub async fn follow<T, F, Fut>(
     client: &HttpClient,
@@ -177,7 +178,7 @@ pub async fn follow<T, F, Fut>(
     resource: &str,
     page_size: usize,
     mut fetch: F,
-    on_page: &mut dyn FnMut(&[T]),
+    on_page: &mut dyn FnMut(&[T], Option<u64>),
 ) -> Result<Complete<T>, ApiError>
 where
     T: Listed,
@@ -191,7 +192,7 @@ where
         link = listing
             .page(items, next, total)
             .map_err(|e| client.inconsistent(path, resource, e))?;
-        on_page(listing.last_page());
+        on_page(listing.last_page(), listing.total);
         if link.is_none() {
             break;
         }

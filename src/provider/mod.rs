@@ -49,10 +49,11 @@ pub trait Provider {
     fn kind(&self) -> ProviderKind;
     fn client(&self) -> &HttpClient;
     /// Every organization, following the vendor's pagination. `on_page` sees each page as it
-    /// arrives, so that work on its organizations can start before the list ends.
+    /// arrives (with the total the vendor reports, if it does), so that work on its
+    /// organizations can start before the list ends.
     fn list_organizations(
         &self,
-        on_page: &mut dyn FnMut(&[LiveOrganization]),
+        on_page: &mut dyn FnMut(&[LiveOrganization], Option<u64>),
     ) -> impl Future<Output = Result<Vec<LiveOrganization>, ApiError>>;
     /// One organization, or `None` when the vendor says it does not exist.
     fn get_organization(
@@ -66,7 +67,21 @@ pub trait Provider {
         needs: Needs,
         resource: &str,
     ) -> impl Future<Output = Result<(), ApiError>>;
+    /// Every member of every organization, by organization id, from one listing of the
+    /// account's users, where the vendor has one (`None`: it has not). A user who belongs to
+    /// many organizations comes once there, with all its memberships, where each
+    /// organization's own member list repeats it with all of them: refresh uses this listing
+    /// when it reads the members of most of an account's organizations
+    /// (`refresh::MEMBERS_FROM_ONE_LISTING`).
+    fn members_by_organization(
+        &self,
+    ) -> Option<impl Future<Output = Result<MembersByOrganization, ApiError>>> {
+        None::<std::future::Ready<_>>
+    }
 }
+
+/// Members by the vendor id of their organization.
+pub type MembersByOrganization = std::collections::HashMap<String, Vec<crate::model::LiveMember>>;
 
 pub use nirvana::Nirvana;
 pub use pingone::PingOne;

@@ -17,6 +17,16 @@ use crate::plan::identity::{IdentityError, match_organizations};
 /// a list costs one request per 100 organizations, and accounts worth targeting hold more.
 pub const DIRECT_LOOKUP_LIMIT: usize = 10;
 
+/// Refresh reads members from the vendor's one listing of the account's users
+/// ([`Provider::members_by_organization`]) instead of one member list per organization when
+/// it needs the members of at least this many organizations, and of at least half of those the
+/// account holds: then that listing costs fewer requests, and a user who belongs to many
+/// organizations (a platform admin in every tenant) comes once instead of once per
+/// organization with all its memberships each time, which made refresh quadratic in the fleet.
+/// A targeted plan, or a workspace managing a small part of a large account, reads
+/// organization by organization.
+pub const MEMBERS_FROM_ONE_LISTING: usize = 50;
+
 /// A connected provider of any vendor.
 pub enum AnyProvider {
     Nirvana(super::Nirvana),
@@ -98,11 +108,13 @@ pub async fn refresh(
     Ok(state)
 }
 
-fn needs(org: &Organization) -> Needs {
+/// What to read of `org`'s children one by one: members not when they come from the
+/// account's user listing.
+fn needs(org: &Organization, members_listed: bool) -> Needs {
     Needs {
         domains: org.domains.is_some(),
         address: org.address.is_some(),
-        members: org.members.is_some(),
+        members: org.members.is_some() && !members_listed,
         licenses: org.licenses.is_some(),
     }
 }
@@ -166,6 +178,10 @@ async fn refresh_provider<P: Provider>(
     // pin, or Scalekit's external id) have their children read at once.
     let mut early: BTreeMap<crate::manifest::Key, (LiveOrganization, Result<(), ApiError>)> =
         BTreeMap::new();
+    // Whether members come from the account's user listing, decided on the listing's first
+    // page (which says how many organizations the account holds), and that listing's answer.
+    let members_listed = std::cell::Cell::new(false);
+    let mut members_listing = None;
     let (mut live, complete) = match direct {
         Some(live) => (live, false),
         None => {
@@ -182,9 +198,21 @@ async fn refresh_provider<P: Provider>(
             } else {
                 BTreeMap::new()
             };
+            let wanting_members = organizations.iter().filter(|o| o.members.is_some()).count();
+            let one_listing = (!targeted && wanting_members >= MEMBERS_FROM_ONE_LISTING)
+                .then(|| provider.members_by_organization())
+                .flatten();
+            let (decide, decided) = tokio::sync::oneshot::channel::<bool>();
+            let mut decide = one_listing.is_some().then_some(decide);
+            let members_listed = &members_listed;
             let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Read>();
-            let listing = async move {
-                let mut on_page = |page: &[LiveOrganization]| {
+            let listing = super::http::ahead(async move {
+                let mut on_page = |page: &[LiveOrganization], total: Option<u64>| {
+                    if let Some(decide) = decide.take() {
+                        let most = total.is_some_and(|t| 2 * wanting_members as u64 >= t);
+                        members_listed.set(most);
+                        let _ = decide.send(most);
+                    }
                     for l in page {
                         let org = pinned
                             .get(l.id.as_str())
@@ -192,7 +220,7 @@ async fn refresh_provider<P: Provider>(
                         if let Some(org) = org {
                             let _ = tx.send((
                                 org.key.value.clone(),
-                                needs(org),
+                                needs(org, members_listed.get()),
                                 org.address().to_string(),
                                 l.clone(),
                             ));
@@ -200,17 +228,25 @@ async fn refresh_provider<P: Provider>(
                     }
                 };
                 provider.list_organizations(&mut on_page).await
-            };
+            });
             let reads = futures_util::stream::unfold(rx, |mut rx| async move {
                 rx.recv().await.map(|item| (item, rx))
             })
             .map(read)
             .buffer_unordered(parallelism)
             .collect::<Vec<_>>();
-            let (listed, read_early) = tokio::join!(listing, reads);
+            // Starts once the first page decided for it, alongside the listing and reads.
+            let all_members = async {
+                match (one_listing, decided.await) {
+                    (Some(listing), Ok(true)) => Some(super::http::ahead(listing).await),
+                    _ => None,
+                }
+            };
+            let (listed, read_early, all_members) = tokio::join!(listing, reads, all_members);
             for (key, org, result) in read_early {
                 early.insert(key, (org, result));
             }
+            members_listing = all_members;
             (listed.map_err(|e| RefreshError::Api(vec![e]))?, !targeted)
         }
     };
@@ -232,7 +268,7 @@ async fn refresh_provider<P: Provider>(
             },
             _ => remaining.push((
                 org.key.value.clone(),
-                needs(org),
+                needs(org, members_listed.get()),
                 org.address().to_string(),
                 live[*index].clone(),
             )),
@@ -248,6 +284,18 @@ async fn refresh_provider<P: Provider>(
             Ok(()) => live[index_of[&key]] = org,
             Err(e) => errors.push(e),
         }
+    }
+    match members_listing {
+        Some(Ok(mut members)) => {
+            for org in organizations.iter().filter(|o| o.members.is_some()) {
+                if let Some((index, _)) = matches.get(&org.key.value) {
+                    let live = &mut live[*index];
+                    live.members = Some(members.remove(&live.id).unwrap_or_default());
+                }
+            }
+        }
+        Some(Err(e)) => errors.push(e),
+        None => {}
     }
     if !errors.is_empty() {
         return Err(RefreshError::Api(errors));
@@ -292,28 +340,55 @@ async fn read_all_of<P: Provider>(
         },
     };
     let listed = provider
-        .list_organizations(&mut |_| {})
+        .list_organizations(&mut |_, _| {})
         .await
         .map_err(|e| vec![e])?;
     if let Some(progress) = progress {
         progress.set_length(listed.len() as u64);
     }
+    // Every organization is read: members come from the account's user listing where there is one.
+    let one_listing = (needs.members && listed.len() >= MEMBERS_FROM_ONE_LISTING)
+        .then(|| provider.members_by_organization())
+        .flatten();
+    let child_needs = Needs {
+        members: needs.members && one_listing.is_none(),
+        ..needs
+    };
     let parallelism = provider.client().parallelism() * 2;
-    let mut reads = futures_util::stream::iter(listed.into_iter().map(|mut org| async move {
+    let reads = futures_util::stream::iter(listed.into_iter().map(|mut org| async move {
         let resource = format!("organization {}", org.id);
-        let result = provider.read_children(&mut org, needs, &resource).await;
+        let result = provider
+            .read_children(&mut org, child_needs, &resource)
+            .await;
+        if let Some(progress) = progress {
+            progress.inc(1);
+        }
         (org, result)
     }))
-    .buffer_unordered(parallelism);
+    .buffer_unordered(parallelism)
+    .collect::<Vec<_>>();
+    let all_members = async {
+        match one_listing {
+            Some(listing) => Some(super::http::ahead(listing).await),
+            None => None,
+        }
+    };
+    let (read, all_members) = tokio::join!(reads, all_members);
     let (mut organizations, mut errors) = (Vec::new(), Vec::new());
-    while let Some((org, result)) = reads.next().await {
+    for (org, result) in read {
         match result {
             Ok(()) => organizations.push(org),
             Err(e) => errors.push(e),
         }
-        if let Some(progress) = progress {
-            progress.inc(1);
+    }
+    match all_members {
+        Some(Ok(mut members)) => {
+            for org in &mut organizations {
+                org.members = Some(members.remove(&org.id).unwrap_or_default());
+            }
         }
+        Some(Err(e)) => errors.push(e),
+        None => {}
     }
     if !errors.is_empty() {
         return Err(errors);

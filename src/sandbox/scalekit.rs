@@ -63,6 +63,7 @@ pub fn router() -> Router<Shared> {
             "/api/v1/organizations/{organization_id}/users",
             get(list_users).post(create_user),
         )
+        .route("/api/v1/users", get(list_environment_users))
         .route("/api/v1/users:search", get(search_users))
         .route(
             "/api/v1/memberships/organizations/{organization_id}/users/{id}",
@@ -1034,6 +1035,25 @@ async fn list_users(
         &previous,
         Some(db.count(V, "membership", &organization_id)?),
     )
+}
+
+/// `GET /api/v1/users`: every user of the environment, each with all its memberships (page
+/// size 10 to 100, as documented).
+async fn list_environment_users(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Reply {
+    authorize(&shared, &headers)?;
+    let size = page_size(&query, 10, 10, 100)?;
+    let after = page_token(&query)?;
+    let db = shared.store.lock();
+    let (found, next, previous) = token_page(&db, "user", "", after, size)?;
+    let mut users = Vec::with_capacity(found.len());
+    for user in found {
+        users.push(user_view_raw(&db, user.body)?);
+    }
+    user_page(&users, &next, &previous, Some(db.count(V, "user", "")?))
 }
 
 async fn create_user(

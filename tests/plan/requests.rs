@@ -13,23 +13,33 @@ fn count_route(stats: &serde_json::Value, method: &str, route: &str) -> u64 {
 }
 
 /// Scalekit, N organizations with domains and members managed: ceil(N/100) organization pages
-/// + N domain lists + N user lists + 1 token. Without domains and members: pages + token only.
+/// + N domain lists + the environment's users, ceil(U/100) pages, once + 1 token: a platform
+/// admin in every organization comes once, not once per organization with all its memberships.
+/// A workspace managing fewer than half of the account's organizations lists each one's users
+/// instead; without domains and members: pages + token only.
 #[tokio::test]
 async fn scalekit_refresh_is_minimal() {
     let n = 250;
     let scenario = Scenario::new("scalekit", "").await;
     let mut seed = String::from("scalekit:\n  organizations:\n");
-    let mut manifests = String::new();
+    let mut manifests = Vec::new();
     for i in 0..n {
         seed.push_str(&format!("    - {{ display_name: Org {i}, external_id: org-{i}, domains: [{{ domain: org{i}.example, verification_status: VERIFIED }}] }}\n"));
-        manifests.push_str(&format!("---\norganization: org-{i}\nname: Org {i}\ndomains: [org{i}.example]\nmembers: [{{ email: a@org{i}.example, role: admin }}]\n"));
+        manifests.push(format!("---\norganization: org-{i}\nname: Org {i}\ndomains: [org{i}.example]\nmembers: [{{ email: a@org{i}.example, role: admin }}, {{ email: ops@platform.example, role: member }}]\n"));
     }
     seed.push_str("  users:\n");
     for i in 0..n {
         seed.push_str(&format!("    - {{ email: a@org{i}.example, memberships: [{{ organization: org-{i}, roles: [admin] }}] }}\n"));
     }
+    let shared: Vec<String> = (0..n)
+        .map(|i| format!("{{ organization: org-{i}, roles: [member] }}"))
+        .collect();
+    seed.push_str(&format!(
+        "    - {{ email: ops@platform.example, memberships: [{}] }}\n",
+        shared.join(", ")
+    ));
     scenario.sandbox.seed(&seed).await;
-    scenario.manifest("orgs.yaml", &manifests);
+    scenario.manifest("orgs.yaml", &manifests.concat());
     let (plan, _) = scenario.plan(&[]).await.unwrap();
     assert!(
         !plan.has_changes() && !plan.has_manual(),
@@ -39,6 +49,7 @@ async fn scalekit_refresh_is_minimal() {
 
     let stats = scenario.sandbox.stats().await;
     let pages = (n as u64).div_ceil(100);
+    let user_pages = (n as u64 + 1).div_ceil(100);
     assert_eq!(
         count_route(&stats, "GET", "/scalekit/api/v1/organizations"),
         pages
@@ -52,15 +63,41 @@ async fn scalekit_refresh_is_minimal() {
         n as u64
     );
     assert_eq!(
+        count_route(&stats, "GET", "/scalekit/api/v1/users"),
+        user_pages
+    );
+    assert_eq!(
         count_route(
             &stats,
             "GET",
             "/scalekit/api/v1/organizations/{organization_id}/users"
         ),
-        n as u64
+        0
     );
     assert_eq!(count_route(&stats, "POST", "/scalekit/oauth/token"), 1);
-    assert_eq!(stats["total"], pages + 2 * n as u64 + 1, "nothing else");
+    assert_eq!(
+        stats["total"],
+        pages + n as u64 + user_pages + 1,
+        "nothing else"
+    );
+
+    // A quarter of the account managed: each managed organization's users instead.
+    let quarter = n / 4;
+    scenario.manifest("orgs.yaml", &manifests[..quarter].concat());
+    let before = scenario.sandbox.stats().await;
+    let (plan, _) = scenario.plan(&[]).await.unwrap();
+    assert!(!plan.has_changes(), "{:?}", plan.summary);
+    let after = scenario.sandbox.stats().await;
+    let route = "/scalekit/api/v1/organizations/{organization_id}/users";
+    assert_eq!(
+        count_route(&after, "GET", route) - count_route(&before, "GET", route),
+        quarter as u64
+    );
+    assert_eq!(
+        count_route(&after, "GET", "/scalekit/api/v1/users"),
+        user_pages,
+        "no environment listing this time"
+    );
 
     // Absent fields cost nothing.
     let names_only: String = (0..n)

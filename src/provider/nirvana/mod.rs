@@ -80,7 +80,7 @@ impl Nirvana {
         path: &VendorPath,
         resource: &str,
         convert: fn(W) -> T,
-        on_page: &mut dyn FnMut(&[T]),
+        on_page: &mut dyn FnMut(&[T], Option<u64>),
     ) -> Result<Complete<T>, ApiError> {
         let fetch = |cursor: Option<String>| async move {
             let mut query = vec![("limit", PAGE.to_string())];
@@ -108,7 +108,7 @@ impl Provider for Nirvana {
 
     async fn list_organizations(
         &self,
-        on_page: &mut dyn FnMut(&[LiveOrganization]),
+        on_page: &mut dyn FnMut(&[LiveOrganization], Option<u64>),
     ) -> Result<Vec<LiveOrganization>, ApiError> {
         let listed = self
             .each_page(
@@ -181,7 +181,7 @@ impl Provider for Nirvana {
                         roles: vec![m.role],
                         status: None,
                     },
-                    &mut |_| {},
+                    &mut |_, _| {},
                 )
                 .await?
                 .items;

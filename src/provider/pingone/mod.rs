@@ -85,7 +85,7 @@ impl PingOne {
             resource,
             page_size,
             fetch,
-            &mut |_| {},
+            &mut |_, _| {},
         )
         .await?
         .items)
@@ -103,7 +103,7 @@ impl Provider for PingOne {
 
     async fn list_organizations(
         &self,
-        on_page: &mut dyn FnMut(&[LiveOrganization]),
+        on_page: &mut dyn FnMut(&[LiveOrganization], Option<u64>),
     ) -> Result<Vec<LiveOrganization>, ApiError> {
         let organizations = self
             .all::<wire::Organizations, _>(
@@ -112,7 +112,7 @@ impl Provider for PingOne {
                 organization_from,
             )
             .await?;
-        on_page(&organizations);
+        on_page(&organizations, Some(organizations.len() as u64));
         Ok(organizations)
     }
 

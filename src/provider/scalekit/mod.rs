@@ -6,7 +6,7 @@ use super::error::ApiError;
 use super::http::HttpClient;
 use super::listing::{Complete, Listed, follow};
 use super::route::VendorPath;
-use super::{Lookup, Needs, Provider, normalize_domain};
+use super::{Lookup, MembersByOrganization, Needs, Provider, normalize_domain};
 use crate::manifest::ProviderKind;
 use crate::model::{LiveDomain, LiveMember, LiveOrganization};
 
@@ -32,6 +32,8 @@ pub mod routes {
     pub const DOMAIN: &str = "/api/v1/organizations/{}/domains/{}";
     pub const USERS: &str = "/api/v1/organizations/{}/users";
     pub const USER_SEARCH: &str = "/api/v1/users:search";
+    /// Every user of the environment, each with all its memberships.
+    pub const ENVIRONMENT_USERS: &str = "/api/v1/users";
     pub const MEMBERSHIP: &str = "/api/v1/memberships/organizations/{}/users/{}";
 }
 
@@ -46,6 +48,7 @@ pub const ROUTES: &[&str] = &[
     routes::DOMAIN,
     routes::USERS,
     routes::USER_SEARCH,
+    routes::ENVIRONMENT_USERS,
     routes::MEMBERSHIP,
 ];
 
@@ -105,11 +108,15 @@ pub fn domain_type_from(vendor: &str) -> &'static str {
     }
 }
 
-/// A user as a member of `org_id`: its roles there (sorted).
 /// The member `user` is of the organization `org_id`, or why its membership cannot be read.
 pub(crate) fn member_from(user: wire::User, org_id: &str) -> Result<LiveMember, String> {
-    let (mut roles, status): (Vec<String>, _) = user
-        .membership_in(org_id)?
+    let membership = user.membership_in(org_id)?;
+    Ok(live_member(&user, membership))
+}
+
+/// `user` as a member with `membership`: its roles there (sorted) and status.
+fn live_member(user: &wire::User, membership: Option<wire::Membership>) -> LiveMember {
+    let (mut roles, status): (Vec<String>, _) = membership
         .map(|m| {
             let roles = m.roles.into_iter().map(|r| r.name);
             let status = present(m.membership_status).map(String::into_boxed_str);
@@ -117,12 +124,44 @@ pub(crate) fn member_from(user: wire::User, org_id: &str) -> Result<LiveMember, 
         })
         .unwrap_or_default();
     roles.sort();
-    Ok(LiveMember {
-        user_id: user.id.0,
-        email: present(user.email).map(|e| e.to_lowercase()),
+    LiveMember {
+        user_id: user.id.0.clone(),
+        email: user
+            .email
+            .as_deref()
+            .filter(|e| !e.is_empty())
+            .map(str::to_lowercase),
         roles,
         status,
-    })
+    }
+}
+
+/// A user of the environment's user list, reduced to its memberships as members (or why one
+/// cannot be read), so that the listing holds no membership text once a page is decoded.
+struct EnvironmentUser {
+    id: String,
+    memberships: Result<Vec<(String, LiveMember)>, String>,
+}
+
+impl Listed for EnvironmentUser {
+    fn listing_id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl EnvironmentUser {
+    fn from(user: wire::User) -> Self {
+        let memberships = user.memberships().map(|decoded| {
+            decoded
+                .into_iter()
+                .map(|m| (m.organization_id.0.clone(), live_member(&user, Some(m))))
+                .collect()
+        });
+        EnvironmentUser {
+            id: user.id.0,
+            memberships,
+        }
+    }
 }
 
 /// A page of a page-token list, whatever its items are called.
@@ -153,7 +192,7 @@ impl Scalekit {
         page_size: usize,
         resource: &str,
         convert: &dyn Fn(W) -> T,
-        on_page: &mut dyn FnMut(&[T]),
+        on_page: &mut dyn FnMut(&[T], Option<u64>),
     ) -> Result<Complete<T>, ApiError>
     where
         P: TokenPage<W> + serde::de::DeserializeOwned,
@@ -204,7 +243,7 @@ impl Scalekit {
             resource,
             PAGE,
             fetch,
-            &mut |_| {},
+            &mut |_, _| {},
         )
         .await?
         .items)
@@ -223,7 +262,7 @@ impl Scalekit {
                 30,
                 resource,
                 &|u: wire::User| u,
-                &mut |_| {},
+                &mut |_, _| {},
             )
             .await?;
         Ok(users
@@ -255,7 +294,7 @@ impl Provider for Scalekit {
 
     async fn list_organizations(
         &self,
-        on_page: &mut dyn FnMut(&[LiveOrganization]),
+        on_page: &mut dyn FnMut(&[LiveOrganization], Option<u64>),
     ) -> Result<Vec<LiveOrganization>, ApiError> {
         let listed = self
             .each_page::<wire::OrganizationPage, _, _>(
@@ -314,7 +353,7 @@ impl Provider for Scalekit {
                     PAGE,
                     &resource,
                     &|user: wire::User| user,
-                    &mut |_| {},
+                    &mut |_, _| {},
                 )
                 .await?
                 .items;
@@ -334,5 +373,56 @@ impl Provider for Scalekit {
             org.members = Some(members);
         }
         Ok(())
+    }
+
+    fn members_by_organization(
+        &self,
+    ) -> Option<impl Future<Output = Result<MembersByOrganization, ApiError>>> {
+        Some(async {
+            let path = VendorPath::fixed(routes::ENVIRONMENT_USERS);
+            let resource = "users (list)";
+            let users = self
+                .each_page::<wire::UserPage, _, _>(
+                    &path,
+                    &[],
+                    PAGE,
+                    resource,
+                    &EnvironmentUser::from,
+                    &mut |_, _| {},
+                )
+                .await?
+                .items;
+            let failure = |what: String| {
+                self.client.failure(
+                    &reqwest::Method::GET,
+                    path.as_str(),
+                    resource,
+                    crate::provider::ApiErrorKind::Decode(what),
+                )
+            };
+            let mut by_organization = MembersByOrganization::new();
+            for user in users {
+                for (organization, member) in user.memberships.map_err(&failure)? {
+                    let members = by_organization.entry(organization.clone()).or_default();
+                    // One user twice in one organization is not an answer to act on (a user's
+                    // memberships are taken together, so a repeat is the list's last member).
+                    if members.last().is_some_and(|m| m.user_id == member.user_id) {
+                        return Err(self.client.inconsistent(
+                            path.as_str(),
+                            resource,
+                            format!(
+                                "user {} has two memberships of organization {organization}",
+                                member.user_id
+                            ),
+                        ));
+                    }
+                    members.push(member);
+                }
+            }
+            for members in by_organization.values_mut() {
+                members.sort_by(|a, b| a.user_id.cmp(&b.user_id));
+            }
+            Ok(by_organization)
+        })
     }
 }

@@ -125,6 +125,19 @@ impl User {
     }
 }
 
+impl User {
+    /// Every membership of the user, each decoded strictly.
+    pub fn memberships(&self) -> Result<Vec<Membership>, String> {
+        self.memberships
+            .iter()
+            .map(|raw| {
+                crate::provider::http::decode_body(reqwest::StatusCode::OK, raw.get().as_bytes())
+                    .map_err(|e| format!("users[{}].memberships: {e}", self.id))
+            })
+            .collect()
+    }
+}
+
 #[derive(Debug, Deserialize)]
 pub struct Membership {
     pub organization_id: Id,
