@@ -59,6 +59,7 @@ impl Session {
         crate::plan::SavedWorkspace {
             dir: std::path::absolute(root).unwrap_or_else(|_| root.clone()),
             manifests_sha256: self.workspace.sources.digest(root),
+            files: self.workspace.sources.file_digests(root),
         }
     }
 

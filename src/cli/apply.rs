@@ -79,12 +79,9 @@ async fn apply_in(
     interrupt: &Interrupt,
 ) -> u8 {
     // A saved plan of other (or unrecorded) manifests is refused before any lock or request.
-    let digest = saved
-        .as_ref()
-        .map(|_| session.saved_workspace().manifests_sha256)
-        .unwrap_or_default();
-    if let Some(saved) = &saved
-        && let Err(broken) = check_workspace(saved, &digest)
+    let now = saved.as_ref().map(|_| session.saved_workspace());
+    if let (Some(saved), Some(now)) = (&saved, &now)
+        && let Err(broken) = check_workspace(saved, now)
     {
         return refuse_saved(&broken);
     }
@@ -129,7 +126,8 @@ async fn apply_in(
         Err(errors) => return output::failure(&session.identity_failure(errors)),
     };
     let planned = match saved {
-        Some(saved) => match verify_saved(&saved, &fresh, &digest) {
+        Some(saved) => match verify_saved(&saved, &fresh, now.as_ref().expect("with a saved plan"))
+        {
             Ok(verified) => verified,
             Err(crate::plan::SealBroken::AlreadyApplied) => {
                 output::say(

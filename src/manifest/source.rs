@@ -140,6 +140,29 @@ impl Sources {
             .collect()
     }
 
+    /// A SHA-256 digest of each file's text by its path below `root` (`/`-separated): a saved
+    /// plan records them only to name the files that changed since it was made (the
+    /// workspace's check is [`Sources::digest`]).
+    pub fn file_digests(&self, root: &Path) -> std::collections::BTreeMap<String, String> {
+        use sha2::{Digest, Sha256};
+        self.files
+            .iter()
+            .map(|file| {
+                let relative = file.path.strip_prefix(root).unwrap_or(&file.path);
+                let name = relative
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                let digest = Sha256::digest(file.text.as_bytes())
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                (name, digest)
+            })
+            .collect()
+    }
+
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0 as usize]
     }

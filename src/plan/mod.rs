@@ -262,6 +262,10 @@ pub struct UnmanagedOrganization {
 pub struct SavedWorkspace {
     pub dir: std::path::PathBuf,
     pub manifests_sha256: String,
+    /// The SHA-256 of each file's text by its path in the workspace: not trusted for anything
+    /// but naming, when `manifests_sha256` no longer matches, the files that changed.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub files: std::collections::BTreeMap<String, String>,
 }
 
 impl Plan {

@@ -101,8 +101,12 @@ async fn a_stale_saved_plan_is_refused_and_a_fresh_one_applies() {
     let (code, _, stderr) =
         run_orgform_async(&["apply", &dir, "--plan", &file, "--auto-approve"], &env).await;
     assert_eq!(code, 1);
+    // The refusal names what moved: the field, the value the plan saw, the value there now.
     assert!(
-        stderr.contains("stale") && stderr.contains("org.acme"),
+        stderr.contains("stale")
+            && stderr.contains(
+                "`org.acme` differs in before.metadata.tier: \"silver\" in the saved plan, \"bronze\" now"
+            ),
         "{stderr}"
     );
     assert_eq!(

@@ -99,7 +99,11 @@ async fn a_saved_plan_is_refused_for_other_manifests() {
     let (code, _, stderr) =
         run_orgform_async(&["apply", "--plan", file, "--auto-approve"], &env).await;
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("made from other manifests"), "{stderr}");
+    assert!(
+        stderr
+            .contains("made from other manifests than those in its workspace (`other.yaml` added)"),
+        "{stderr}"
+    );
     assert_eq!(
         scenario
             .sandbox
