@@ -37,15 +37,32 @@ static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::n
 
 /// Logging to stderr through `tracing`: off by default, `-v` one line per request, `-vv` more;
 /// `ORGFORM_LOG` sets the filter itself. `-q` also silences progress and per-step lines.
-pub fn init_logging(verbose: u8, quiet: bool) {
+/// What a command logs on stderr: a run's requests (`-v`, `-vv` with detail; `-q` for less),
+/// the requests `sandbox serve` answers, or nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Logging {
+    Run { verbose: u8, quiet: bool },
+    Serve { verbose: u8 },
+    Off,
+}
+
+pub fn init_logging(logging: Logging) {
+    let (verbose, quiet) = match logging {
+        Logging::Run { verbose, quiet } => (verbose, quiet),
+        Logging::Serve { .. } | Logging::Off => (0, false),
+    };
     QUIET.store(quiet, std::sync::atomic::Ordering::Relaxed);
     VERBOSE.store(verbose > 0, std::sync::atomic::Ordering::Relaxed);
+    // A run's embedded sandbox does not log what it serves: the client's lines say it.
     let filter = match std::env::var("ORGFORM_LOG") {
         Ok(filter) if !filter.is_empty() => filter,
-        _ => match verbose {
-            0 => "off".to_owned(),
-            1 => "orgform=debug".to_owned(),
-            _ => "orgform=trace".to_owned(),
+        _ => match logging {
+            Logging::Run { verbose: 0, .. } | Logging::Serve { verbose: 0 } | Logging::Off => {
+                "off".to_owned()
+            }
+            Logging::Run { verbose: 1, .. } => "orgform=debug,orgform::sandbox=off".to_owned(),
+            Logging::Run { .. } => "orgform=trace,orgform::sandbox=off".to_owned(),
+            Logging::Serve { .. } => "orgform::sandbox=debug".to_owned(),
         },
     };
     let _ = tracing_subscriber::fmt()

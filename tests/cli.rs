@@ -210,7 +210,8 @@ fn conveniences_terraform_users_reach_for() {
     assert_eq!(code, 0);
 }
 
-/// `sandbox serve` starts with the Nirvana version asked for on its command line.
+/// `sandbox serve` starts with the Nirvana version asked for on its command line, and with
+/// `-v` logs each request it serves.
 #[tokio::test(flavor = "multi_thread")]
 async fn sandbox_serve_takes_the_nirvana_shapes_from_its_flags() {
     use tokio::io::AsyncBufReadExt;
@@ -224,8 +225,10 @@ async fn sandbox_serve_takes_the_nirvana_shapes_from_its_flags() {
             "billing",
             "--nirvana-errors",
             "flat",
+            "-v",
         ])
         .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
@@ -259,6 +262,17 @@ async fn sandbox_serve_takes_the_nirvana_shapes_from_its_flags() {
     let body: serde_json::Value = missing.json().await.unwrap();
     assert_eq!(body["code"], "not_found", "{body}");
     child.kill().await.unwrap();
+    let mut log = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut child.stderr.take().unwrap(), &mut log)
+        .await
+        .unwrap();
+    assert!(
+        log.lines().any(|l| l.contains("served")
+            && l.contains("route=\"/nirvana/v1/organizations/{organization_id}\"")
+            && l.contains("status=404")),
+        "{log}"
+    );
+    assert!(!log.contains("sandbox-nirvana-key"), "{log}");
 }
 
 /// `exclude:` leaves YAML files that are not manifests (a docs site's `mkdocs.yml`) out, and
@@ -291,4 +305,79 @@ fn exclude_leaves_non_manifest_yaml_out_and_validate_says_so() {
             && stdout.contains("excluded by `exclude:`: docs/mkdocs.yml"),
         "{stdout}"
     );
+}
+
+/// Each command takes the flags that apply to it and lists only those in its help: `-v`, `-q`
+/// and `--timeout` belong to the commands that talk to vendors, `sandbox serve -v` logs what it
+/// serves, and `--no-color` works everywhere.
+#[test]
+fn flags_belong_to_the_commands_they_apply_to() {
+    for args in [
+        &["validate", "examples/quickstart", "--timeout", "5s"][..],
+        &["validate", "examples/quickstart", "-q"],
+        &["show", "plan.json", "-v"],
+        &["completions", "bash", "--timeout", "1s"],
+        &["sandbox", "serve", "--quiet"],
+        &["force-unlock", "x", "--timeout", "1s"],
+    ] {
+        let (code, _, stderr) = run_orgform(args, &[]);
+        assert_eq!(code, 1, "{args:?}: {stderr}");
+        assert!(stderr.contains("unexpected argument"), "{args:?}: {stderr}");
+    }
+    let help = |args: &[&str]| run_orgform(args, &[]).1;
+    for command in ["plan", "apply", "export"] {
+        let text = help(&[command, "--help"]);
+        for flag in ["--verbose", "--quiet", "--timeout", "--no-color"] {
+            assert!(
+                text.contains(flag),
+                "{command} --help lacks {flag}:\n{text}"
+            );
+        }
+    }
+    for command in [
+        &["validate", "--help"][..],
+        &["show", "--help"],
+        &["completions", "--help"],
+    ] {
+        let text = help(command);
+        for flag in ["--verbose", "--quiet", "--timeout"] {
+            assert!(!text.contains(flag), "{command:?} lists {flag}:\n{text}");
+        }
+        assert!(text.contains("--no-color"), "{command:?}:\n{text}");
+    }
+    let serve = help(&["sandbox", "serve", "--help"]);
+    assert!(serve.contains("Log each request served"), "{serve}");
+    assert!(
+        !serve.contains("--timeout") && !serve.contains("--quiet"),
+        "{serve}"
+    );
+}
+
+/// `-v` logs a line per request; `-vv` adds each request's detail (the URL with its query,
+/// bytes, time queued), still without a credential.
+#[test]
+fn double_verbose_adds_request_detail() {
+    let (code, _, once) = run_orgform(&["plan", "examples/quickstart", "-v"], &[]);
+    assert_eq!(code, 0, "{once}");
+    assert!(
+        once.contains("request") && !once.contains("request detail"),
+        "{once}"
+    );
+    let (code, _, twice) = run_orgform(&["plan", "examples/quickstart", "-vv"], &[]);
+    assert_eq!(code, 0, "{twice}");
+    let detail: Vec<&str> = twice
+        .lines()
+        .filter(|l| l.contains("request detail"))
+        .collect();
+    assert!(!detail.is_empty(), "{twice}");
+    assert!(
+        detail
+            .iter()
+            .any(|l| l.contains("page_size=100") && l.contains("received_bytes=")),
+        "{twice}"
+    );
+    assert!(detail.iter().all(|l| l.contains("waited_ms=")), "{twice}");
+    // The embedded sandbox's secrets (its client secret, the token it issues) never appear.
+    assert!(!twice.contains("sandbox-secret"), "{twice}");
+    assert!(!twice.to_ascii_lowercase().contains("bearer"), "{twice}");
 }

@@ -29,19 +29,27 @@ const VERSION: &str = concat!(
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-    /// Log each request (method, route, status, duration, attempt) to stderr; `-vv` for more.
-    /// `ORGFORM_LOG` (e.g. `orgform=debug`) sets the filter directly.
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    pub verbose: u8,
-    /// Print only the plan, the outcome and errors: no progress, status or per-step lines.
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
-    pub quiet: bool,
     /// No colour in any output (as with the `NO_COLOR` environment variable).
     #[arg(long, global = true)]
     pub no_color: bool,
+}
+
+/// The flags of the commands that talk to vendors (plan, apply, export): how much they tell on
+/// stderr and how long they may run. Only those commands take them, so that every command's
+/// help lists only what it does.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunFlags {
+    /// Log each request (method, route, status, duration, attempt) to stderr; `-vv` adds each
+    /// request's detail (URL with its query, time queued, bytes sent and received, the
+    /// vendor's request id). `ORGFORM_LOG` (e.g. `orgform=debug`) sets the filter directly.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Print only the plan, the outcome and errors: no progress, status or per-step lines.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
     /// End the run after this long (e.g. `90s`, `20m`, `2h`): requests still unanswered then
     /// fail, and apply reports every step.
-    #[arg(long, global = true, value_name = "DURATION", default_value = "1h", value_parser = duration)]
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = duration)]
     pub timeout: std::time::Duration,
 }
 
@@ -93,6 +101,8 @@ pub enum Command {
         /// Requests in flight per provider (overrides orgform.yaml).
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
         parallelism: Option<u32>,
+        #[command(flatten)]
+        run: RunFlags,
     },
     /// Make the live state match the manifests (or execute a saved plan).
     Apply {
@@ -125,6 +135,8 @@ pub enum Command {
         /// `0s` (the default) fails at once, saying who holds it.
         #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = duration)]
         lock_timeout: std::time::Duration,
+        #[command(flatten)]
+        run: RunFlags,
     },
     /// Write manifests for the live organizations of a provider (adoption).
     Export {
@@ -143,6 +155,8 @@ pub enum Command {
         /// Also remove the manifest files of this provider's organizations that no longer exist.
         #[arg(long, conflicts_with = "targets")]
         prune_files: bool,
+        #[command(flatten)]
+        run: RunFlags,
     },
     /// The local emulator of Nirvana Labs, Scalekit and PingOne.
     Sandbox {
@@ -211,6 +225,9 @@ pub enum SandboxCommand {
         /// idle, the new one).
         #[arg(long, value_name = "N", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=65536))]
         max_connections: u32,
+        /// Log each request served (vendor, method, route, status, duration) to stderr.
+        #[arg(short, long, action = clap::ArgAction::Count)]
+        verbose: u8,
     },
 }
 
@@ -297,7 +314,19 @@ pub fn main() -> ExitCode {
     if cli.no_color {
         crate::output::disable_color();
     }
-    crate::output::init_logging(cli.verbose, cli.quiet);
+    let logging = match &cli.command {
+        Command::Plan { run, .. } | Command::Apply { run, .. } | Command::Export { run, .. } => {
+            crate::output::Logging::Run {
+                verbose: run.verbose,
+                quiet: run.quiet,
+            }
+        }
+        Command::Sandbox {
+            command: SandboxCommand::Serve { verbose, .. },
+        } => crate::output::Logging::Serve { verbose: *verbose },
+        _ => crate::output::Logging::Off,
+    };
+    crate::output::init_logging(logging);
     let code = match cli.command {
         Command::Validate { dir, format } => {
             validate::run(&dir, format, &|name| std::env::var(name).ok())
@@ -328,6 +357,7 @@ pub fn main() -> ExitCode {
             parallelism,
             plan,
             lock_timeout,
+            run,
         } => apply::run(
             apply::ApplySettings {
                 dir,
@@ -339,7 +369,7 @@ pub fn main() -> ExitCode {
                 parallelism,
                 plan_file: plan,
                 lock_timeout,
-                timeout: cli.timeout,
+                timeout: run.timeout,
             },
             &|name| std::env::var(name).ok(),
         ),
@@ -349,6 +379,7 @@ pub fn main() -> ExitCode {
             out,
             targets,
             prune_files,
+            run,
         } => export::run(
             export::ExportSettings {
                 dir,
@@ -356,7 +387,7 @@ pub fn main() -> ExitCode {
                 out,
                 targets,
                 prune_files,
-                timeout: cli.timeout,
+                timeout: run.timeout,
             },
             &|name| std::env::var(name).ok(),
         ),
@@ -368,6 +399,7 @@ pub fn main() -> ExitCode {
             detailed_exitcode,
             parallelism,
             reports,
+            run,
         } => plan::run(
             plan::PlanSettings {
                 dir,
@@ -377,7 +409,7 @@ pub fn main() -> ExitCode {
                 detailed_exitcode,
                 parallelism,
                 reports,
-                timeout: cli.timeout,
+                timeout: run.timeout,
             },
             &|name| std::env::var(name).ok(),
         ),
@@ -393,6 +425,7 @@ pub fn main() -> ExitCode {
                     host_names,
                     header_timeout,
                     max_connections,
+                    verbose: _,
                 },
         } => sandbox::serve(sandbox::ServeSettings {
             addr,

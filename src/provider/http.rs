@@ -596,6 +596,7 @@ impl HttpClient {
             let response = {
                 // The permit first, then the gate: a request waiting for a permit has not yet
                 // taken its slot, so a pace cut also holds back those queued behind the permits.
+                let queued = Instant::now();
                 let _behind = match AHEAD.try_with(|_| ()) {
                     Ok(()) => None,
                     Err(_) => Some(
@@ -629,6 +630,7 @@ impl HttpClient {
                     request = request.json(body);
                 }
                 let sent = Instant::now();
+                let waited = sent - queued;
                 let answered = request.send().await;
                 // One line per request with -v: never a header, a body or a query (where a
                 // token could be).
@@ -647,8 +649,25 @@ impl HttpClient {
                         let status = response.status();
                         let retry_after = retry_after(&response);
                         let location = location(&response);
+                        let request_id = request_id(&response);
                         read_capped(response, self.retry.max_body_bytes)
                             .await
+                            .inspect(|bytes| {
+                                // -vv: what a vendor's support desk or a slow run needs, still
+                                // never a header value of ours or a body.
+                                tracing::trace!(
+                                    vendor = self.vendor,
+                                    provider = %self.provider,
+                                    method = %method,
+                                    url = %crate::redact::redact(&format!("{}{}{}", self.base_url, path.as_str(), query_text(query))),
+                                    waited_ms = waited.as_millis() as u64,
+                                    sent_bytes = body.map_or(0, |b| b.to_string().len()),
+                                    received_bytes = bytes.len(),
+                                    request_id = request_id.as_deref().unwrap_or("-"),
+                                    retry_after_s = retry_after.map(|d| d.as_secs()),
+                                    "request detail"
+                                );
+                            })
                             .map(|bytes| (status, retry_after, location, bytes, admitted))
                     }
                     Err(e) => Err(Attempt {
@@ -893,6 +912,30 @@ fn location(response: &reqwest::Response) -> Option<String> {
         .to_str()
         .ok()
         .map(str::to_owned)
+}
+
+/// The vendor's id of one answer (`x-request-id`, `x-correlation-id` or `correlation-id`), for
+/// its support desk.
+fn request_id(response: &reqwest::Response) -> Option<String> {
+    ["x-request-id", "x-correlation-id", "correlation-id"]
+        .iter()
+        .find_map(|name| response.headers().get(*name)?.to_str().ok())
+        .map(|id| id.chars().filter(|c| !c.is_control()).take(200).collect())
+}
+
+/// `?a=1&b=2` as the request sends it (empty without a query), for the `-vv` log.
+fn query_text(query: &[(&str, String)]) -> String {
+    if query.is_empty() {
+        return String::new();
+    }
+    let pairs: Vec<String> = query
+        .iter()
+        .map(|(k, v)| {
+            let value: String = form_urlencoded::byte_serialize(v.as_bytes()).collect();
+            format!("{k}={value}")
+        })
+        .collect();
+    format!("?{}", pairs.join("&"))
 }
 
 /// The path of a request without its query, as errors show it.

@@ -291,6 +291,15 @@ async fn vendor_layer(
     } else {
         response.status().as_u16()
     };
+    // `sandbox serve -v`: one line per request served (never a header or a body).
+    tracing::debug!(
+        vendor = vendor.as_str(),
+        method,
+        route,
+        status,
+        ms = (answer_at - latency).elapsed().as_millis() as u64,
+        "served"
+    );
     lock(&shared.stats).record(
         vendor.as_str(),
         &method,
