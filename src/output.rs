@@ -368,11 +368,13 @@ pub struct StepReporter {
 }
 
 impl StepReporter {
-    pub fn new(steps: u64) -> Self {
+    /// `lines`: whether a run off a terminal prints a line per step (not with `--format json`,
+    /// whose stdout is the outcome document alone).
+    pub fn new(steps: u64, lines: bool) -> Self {
         Self {
             bar: progress_of(steps, "applying", "steps"),
             // Quiet runs print no line per step (the closing table still lists every one).
-            terminal: std::io::stderr().is_terminal() || quiet(),
+            terminal: std::io::stderr().is_terminal() || quiet() || !lines,
         }
     }
 
@@ -452,6 +454,16 @@ pub fn apply_summary(results: &[crate::apply::StepResult], steps_printed: bool) 
         ));
         false
     }
+}
+
+/// `apply --format json`: the outcome of every step as one JSON document on stdout.
+pub fn apply_outcome(
+    plan: &crate::plan::Plan,
+    results: &[crate::apply::StepResult],
+    ending: crate::render::Ending,
+) {
+    let text = crate::render::render_outcome(plan, results, ending);
+    write_stdout(text.as_bytes(), "the outcome");
 }
 
 /// After a run whose provider was throttled: the rate it sustained, so users learn their limit.

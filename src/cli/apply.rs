@@ -8,9 +8,19 @@ use crate::output;
 use crate::plan::{Plan, PlanInput, check_workspace, plan, verify_saved};
 use crate::provider::RefreshOptions;
 use crate::provider::settings::ClientOverrides;
+use crate::render::{Ending, ending_of};
 use crate::session::{Failure, Session};
 
 use super::exit;
+
+/// How `apply` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ApplyFormat {
+    /// The plan, a line per step off a terminal, the closing summary.
+    Human,
+    /// Only the outcome of every step, as one JSON document on stdout.
+    Json,
+}
 
 /// Resolved settings of `apply`.
 pub struct ApplySettings {
@@ -29,9 +39,18 @@ pub struct ApplySettings {
     pub plan_file: Option<PathBuf>,
     /// How long to wait for another run's lock on a provider target.
     pub lock_timeout: std::time::Duration,
+    pub format: ApplyFormat,
 }
 
 pub fn run(settings: ApplySettings, env: &crate::manifest::Env) -> u8 {
+    if settings.format == ApplyFormat::Json
+        && !settings.auto_approve
+        && settings.plan_file.is_none()
+    {
+        return output::failure(&Failure::Usage(
+            "apply --format json shows no plan to approve: add --auto-approve, or apply a saved plan with --plan; nothing was changed".into(),
+        ));
+    }
     let overrides = ClientOverrides {
         parallelism: settings.parallelism,
         ..ClientOverrides::default()
@@ -78,6 +97,7 @@ async fn apply_in(
     saved: Option<Plan>,
     interrupt: &Interrupt,
 ) -> u8 {
+    let json = settings.format == ApplyFormat::Json;
     // A saved plan of other (or unrecorded) manifests is refused before any lock or request.
     let now = saved.as_ref().map(|_| session.saved_workspace());
     if let (Some(saved), Some(now)) = (&saved, &now)
@@ -130,9 +150,13 @@ async fn apply_in(
         {
             Ok(verified) => verified,
             Err(crate::plan::SealBroken::AlreadyApplied) => {
-                output::say(
-                    "Nothing to do: the saved plan was already applied (live state already matches it).",
-                );
+                if json {
+                    output::apply_outcome(&fresh, &[], Ending::AlreadyApplied);
+                } else {
+                    output::say(
+                        "Nothing to do: the saved plan was already applied (live state already matches it).",
+                    );
+                }
                 return exit::SUCCESS;
             }
             Err(broken) => return refuse_saved(&broken),
@@ -141,12 +165,21 @@ async fn apply_in(
     };
 
     if !planned.safety.violations.is_empty() {
-        output::plan(&planned, output::Format::Human);
-        return output::failure(&Failure::Usage(
-            "apply refused by the safety policy (above); nothing was changed".into(),
-        ));
+        if json {
+            output::apply_outcome(&planned, &[], Ending::Refused);
+        } else {
+            output::plan(&planned, output::Format::Human);
+        }
+        return output::failure(&Failure::Usage(format!(
+            "apply refused by the safety policy ({}); nothing was changed",
+            if json { "safety_violations" } else { "above" }
+        )));
     }
     if !planned.has_changes() {
+        if json {
+            output::apply_outcome(&planned, &[], Ending::NothingToDo);
+            return exit::SUCCESS;
+        }
         output::plan(&planned, output::Format::Human);
         if planned.has_manual() {
             // Nothing for orgform to do, but the run still ends with its own closing line.
@@ -158,7 +191,9 @@ async fn apply_in(
         }
         return exit::SUCCESS;
     }
-    output::plan(&planned, output::Format::Human);
+    if !json {
+        output::plan(&planned, output::Format::Human);
+    }
     // A saved plan was reviewed when it was made: applying it is the approval (as Terraform
     // applies a saved plan without asking).
     if !settings.auto_approve && settings.plan_file.is_none() {
@@ -181,7 +216,7 @@ async fn apply_in(
         .actionable()
         .filter(|c| c.action != crate::plan::Action::Manual)
         .count() as u64;
-    let reporter = output::StepReporter::new(steps);
+    let reporter = output::StepReporter::new(steps, !json);
     interrupt.writing();
     let results = execute_until(
         &session.providers,
@@ -191,7 +226,14 @@ async fn apply_in(
     )
     .await;
     reporter.finish();
-    match output::apply_summary(&results, reporter.printed_steps()) {
+    let succeeded = if json {
+        let ending = ending_of(&results);
+        output::apply_outcome(&planned, &results, ending);
+        ending == Ending::Complete
+    } else {
+        output::apply_summary(&results, reporter.printed_steps())
+    };
+    match succeeded {
         _ if interrupt.requested() => EXIT_INTERRUPTED,
         true => exit::SUCCESS,
         false => exit::ERROR,

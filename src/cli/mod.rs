@@ -135,6 +135,10 @@ pub enum Command {
         /// `0s` (the default) fails at once, saying who holds it.
         #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = duration)]
         lock_timeout: std::time::Duration,
+        /// `json`: print only the outcome of every step as one JSON document, for pipelines
+        /// (needs --auto-approve or --plan: no plan is shown to approve).
+        #[arg(long, value_enum, default_value = "human")]
+        format: apply::ApplyFormat,
         #[command(flatten)]
         run: RunFlags,
     },
@@ -357,6 +361,7 @@ pub fn main() -> ExitCode {
             parallelism,
             plan,
             lock_timeout,
+            format,
             run,
         } => apply::run(
             apply::ApplySettings {
@@ -369,6 +374,7 @@ pub fn main() -> ExitCode {
                 parallelism,
                 plan_file: plan,
                 lock_timeout,
+                format,
                 timeout: run.timeout,
             },
             &|name| std::env::var(name).ok(),

@@ -2,11 +2,13 @@
 
 mod human;
 mod markdown;
+mod outcome;
 
 use serde_json::Value;
 
 pub use human::{render_human, render_human_with};
 pub use markdown::{COMMENT_LIMIT, render_markdown, render_markdown_within};
+pub use outcome::{Ending, ending_of, render_outcome};
 
 use crate::plan::Plan;
 use std::io::Write;

@@ -7,6 +7,7 @@ mod converge;
 mod faults;
 mod interrupt;
 mod invitations;
+mod json;
 mod key_move;
 mod locks;
 mod nirvana_versions;
