@@ -46,7 +46,10 @@ impl Failure {
 }
 
 pub struct Session {
+    /// The desired state of the providers selected (all of them, or those `--provider` named).
     pub desired: DesiredState,
+    /// The providers `--provider` selected (empty: every provider of the workspace).
+    pub selected: Vec<String>,
     pub workspace: LoadedWorkspace,
     pub providers: BTreeMap<String, AnyProvider>,
     sandbox: Option<RunningSandbox>,
@@ -69,8 +72,43 @@ impl Session {
         env: &crate::manifest::Env,
         overrides: ClientOverrides,
     ) -> Result<Session, Failure> {
-        let (desired, workspace) =
+        Self::open_only(dir, env, overrides, &[]).await
+    }
+
+    /// As [`Session::open`], keeping only the providers `only` names (`--provider`; empty:
+    /// every one): the whole workspace is still validated, but the others are neither
+    /// connected (their credentials are not needed) nor read, planned or locked, so that a CI
+    /// matrix can shard a fleet by provider target.
+    pub async fn open_only(
+        dir: &Path,
+        env: &crate::manifest::Env,
+        overrides: ClientOverrides,
+        only: &[String],
+    ) -> Result<Session, Failure> {
+        let (mut desired, workspace) =
             load_desired_state(dir, env).map_err(|(errors, _)| Failure::Manifest(errors))?;
+        if !only.is_empty() {
+            let unknown: Vec<&String> = only
+                .iter()
+                .filter(|name| !desired.providers.contains_key(*name))
+                .collect();
+            if !unknown.is_empty() {
+                let declared: Vec<&str> = desired.providers.keys().map(String::as_str).collect();
+                return Err(Failure::Usage(format!(
+                    "--provider {}: orgform.yaml declares no such provider (it declares {})",
+                    unknown
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    declared.join(", ")
+                )));
+            }
+            desired.providers.retain(|name, _| only.contains(name));
+            desired
+                .organizations
+                .retain(|_, org| only.contains(&org.provider));
+        }
         let sandbox =
             if desired.providers.values().any(|p| p.sandbox) {
                 let options = SandboxOptions {
@@ -105,8 +143,12 @@ impl Session {
         if !errors.is_empty() {
             return Err(Failure::Setup(errors));
         }
+        let mut selected = only.to_vec();
+        selected.sort();
+        selected.dedup();
         Ok(Session {
             desired,
+            selected,
             workspace,
             providers,
             sandbox,

@@ -40,6 +40,8 @@ pub struct ApplySettings {
     /// How long to wait for another run's lock on a provider target.
     pub lock_timeout: std::time::Duration,
     pub format: ApplyFormat,
+    /// `--provider NAME`: only these provider targets.
+    pub providers: Vec<String>,
 }
 
 pub fn run(settings: ApplySettings, env: &crate::manifest::Env) -> u8 {
@@ -70,6 +72,10 @@ pub fn run(settings: ApplySettings, env: &crate::manifest::Env) -> u8 {
         env,
         settings.timeout,
         overrides,
+        // A saved plan is applied to the providers it was made for.
+        &saved
+            .as_ref()
+            .map_or_else(|| settings.providers.clone(), |s| s.providers.clone()),
         async |session, interrupt| apply_in(session, &settings, saved, interrupt).await,
     )
 }

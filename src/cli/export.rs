@@ -33,6 +33,7 @@ pub fn run(settings: ExportSettings, env: &crate::manifest::Env) -> u8 {
         env,
         settings.timeout,
         ClientOverrides::default(),
+        &[],
         async |session, _interrupt| match export_in(session, &settings).await {
             Ok(report) => {
                 let plural = |n: usize| if n == 1 { "" } else { "s" };

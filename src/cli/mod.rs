@@ -101,6 +101,10 @@ pub enum Command {
         /// Requests in flight per provider (overrides orgform.yaml).
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
         parallelism: Option<u32>,
+        /// Plan only this provider target (by its name in orgform.yaml); repeatable. The
+        /// others are not read and need no credentials: a CI matrix shards a fleet this way.
+        #[arg(long = "provider", value_name = "NAME")]
+        providers: Vec<String>,
         #[command(flatten)]
         run: RunFlags,
     },
@@ -128,6 +132,10 @@ pub enum Command {
         /// Requests in flight per provider (overrides orgform.yaml).
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
         parallelism: Option<u32>,
+        /// Apply only this provider target (by its name in orgform.yaml), taking only its
+        /// lock; repeatable. A saved plan keeps the providers it was made for.
+        #[arg(long = "provider", value_name = "NAME", conflicts_with = "plan")]
+        providers: Vec<String>,
         /// Execute this saved plan (`plan --out FILE`), refusing if live state moved since.
         #[arg(long, value_name = "FILE")]
         plan: Option<PathBuf>,
@@ -252,6 +260,7 @@ fn with_session(
     env: &crate::manifest::Env,
     timeout: std::time::Duration,
     mut overrides: crate::provider::settings::ClientOverrides,
+    providers: &[String],
     work: impl AsyncFnOnce(&crate::session::Session, &crate::interrupt::Interrupt) -> u8,
 ) -> u8 {
     let runtime = match tokio::runtime::Runtime::new() {
@@ -264,7 +273,8 @@ fn with_session(
     runtime.block_on(async {
         overrides.deadline = tokio::time::Instant::now().checked_add(timeout);
         let interrupt = crate::interrupt::Interrupt::install();
-        let session = match crate::session::Session::open(dir, env, overrides).await {
+        let session = match crate::session::Session::open_only(dir, env, overrides, providers).await
+        {
             Ok(session) => session,
             Err(failure) => return crate::output::failure(&failure),
         };
@@ -362,6 +372,7 @@ pub fn main() -> ExitCode {
             plan,
             lock_timeout,
             format,
+            providers,
             run,
         } => apply::run(
             apply::ApplySettings {
@@ -375,6 +386,7 @@ pub fn main() -> ExitCode {
                 plan_file: plan,
                 lock_timeout,
                 format,
+                providers,
                 timeout: run.timeout,
             },
             &|name| std::env::var(name).ok(),
@@ -405,6 +417,7 @@ pub fn main() -> ExitCode {
             detailed_exitcode,
             parallelism,
             reports,
+            providers,
             run,
         } => plan::run(
             plan::PlanSettings {
@@ -415,6 +428,7 @@ pub fn main() -> ExitCode {
                 detailed_exitcode,
                 parallelism,
                 reports,
+                providers,
                 timeout: run.timeout,
             },
             &|name| std::env::var(name).ok(),

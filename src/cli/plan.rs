@@ -24,6 +24,8 @@ pub struct PlanSettings {
     pub parallelism: Option<u32>,
     /// `--report KIND=FILE`, in the order given.
     pub reports: Vec<ReportSpec>,
+    /// `--provider NAME`: only these provider targets.
+    pub providers: Vec<String>,
 }
 
 pub fn run(settings: PlanSettings, env: &crate::manifest::Env) -> u8 {
@@ -37,6 +39,7 @@ pub fn run(settings: PlanSettings, env: &crate::manifest::Env) -> u8 {
         env,
         settings.timeout,
         overrides,
+        &settings.providers,
         async |session, _interrupt| {
             reported.set(true);
             plan_in(session, &settings).await
@@ -165,6 +168,7 @@ async fn plan_in(session: &Session, settings: &PlanSettings) -> u8 {
         Ok(plan) => plan,
         Err(errors) => return failed(session.identity_failure(errors)),
     };
+    plan.providers = session.selected.clone();
     let reports_written = write_reports(
         &settings.reports,
         &facts(session, Some(&plan), None, refresh_seconds, &targets),

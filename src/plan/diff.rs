@@ -295,6 +295,7 @@ pub fn plan(input: PlanInput) -> Result<Plan, Vec<IdentityError>> {
         workspace: None,
         targets: input.targets.iter().map(ToString::to_string).collect(),
         unmanaged_organizations: out.unmanaged,
+        providers: Vec::new(),
     })
 }
 

@@ -238,6 +238,9 @@ pub struct Plan {
     /// The `--target` addresses the plan was limited to (empty: the whole workspace).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<String>,
+    /// The provider targets the plan was limited to (`--provider`; empty: every one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub providers: Vec<String>,
     /// Live organizations that no manifest declares and the plan does not delete (read from a
     /// complete listing of an untargeted plan): created in a console, adopted by nobody yet, or
     /// an organization whose manifest was renamed without `previously`.

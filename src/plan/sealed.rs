@@ -254,6 +254,7 @@ pub fn verify_saved(saved: &Plan, fresh: &Plan, now: &SavedWorkspace) -> Result<
         warnings: fresh.warnings.clone(),
         workspace: saved.workspace.clone(),
         targets: saved.targets.clone(),
+        providers: saved.providers.clone(),
         unmanaged_organizations: fresh.unmanaged_organizations.clone(),
     })
 }
@@ -275,6 +276,7 @@ mod tests {
             workspace: Some(workspace("abc")),
             targets: Vec::new(),
             unmanaged_organizations: Vec::new(),
+            providers: Vec::new(),
         }
     }
 

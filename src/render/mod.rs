@@ -189,10 +189,19 @@ pub(crate) fn acknowledged_line(plan: &Plan) -> Option<String> {
     ))
 }
 
-/// The note shown when `--target` limited the plan: other changes may be pending.
+/// The note shown when `--target` or `--provider` limited the plan: other changes may be
+/// pending.
 pub fn targeting_note(plan: &Plan) -> Option<String> {
+    let providers = (!plan.providers.is_empty()).then(|| {
+        clean(&format!(
+            "Only provider{} {} (--provider) {} planned; the workspace's other providers were not read.",
+            if plan.providers.len() == 1 { "" } else { "s" },
+            plan.providers.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", "),
+            if plan.providers.len() == 1 { "was" } else { "were" },
+        ))
+    });
     if plan.targets.is_empty() {
-        return None;
+        return providers;
     }
     let shown: Vec<&str> = plan.targets.iter().take(5).map(String::as_str).collect();
     let more = plan.targets.len().saturating_sub(shown.len());
@@ -201,10 +210,14 @@ pub fn targeting_note(plan: &Plan) -> Option<String> {
     } else {
         String::new()
     };
-    Some(clean(&format!(
+    let targets = clean(&format!(
         "Targeting is in effect (--target {}{more}): only these were planned; changes elsewhere in the workspace are not shown.",
         shown.join(", ")
-    )))
+    ));
+    Some(match providers {
+        Some(providers) => format!("{providers} {targets}"),
+        None => targets,
+    })
 }
 
 /// The line that closes every human and markdown plan.

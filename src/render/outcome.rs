@@ -144,6 +144,7 @@ mod tests {
             workspace: None,
             targets: Vec::new(),
             unmanaged_organizations: Vec::new(),
+            providers: Vec::new(),
         };
         let results = vec![
             StepResult {

@@ -15,6 +15,7 @@ mod requests;
 mod robustness;
 mod safety;
 mod scalekit;
+mod sharding;
 mod templates;
 mod throttling;
 mod unmanaged;
