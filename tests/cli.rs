@@ -381,3 +381,36 @@ fn double_verbose_adds_request_detail() {
     assert!(!twice.contains("sandbox-secret"), "{twice}");
     assert!(!twice.to_ascii_lowercase().contains("bearer"), "{twice}");
 }
+
+/// Every environment variable a provider reads its settings from is in the README's
+/// credentials table (a user who has only the README must find `SCALEKIT_ENVIRONMENT_URL`).
+#[test]
+fn every_credential_variable_is_documented() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let table: Vec<&str> = readme
+        .lines()
+        .skip_while(|l| !l.starts_with("| setting | kinds | default from |"))
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    assert!(!table.is_empty(), "the README has a credentials table");
+    let settings = std::fs::read_to_string("src/provider/settings.rs").unwrap();
+    let mut variables: Vec<&str> = settings
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|s| {
+            s.len() > 3 && s.contains('_') && s.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+        })
+        .collect();
+    variables.sort();
+    variables.dedup();
+    assert!(variables.len() >= 8, "{variables:?}");
+    for variable in variables {
+        assert!(
+            table
+                .iter()
+                .any(|row| row.contains(&format!("`{variable}`"))),
+            "{variable} is not in the README's credentials table"
+        );
+    }
+}
