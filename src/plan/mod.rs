@@ -272,6 +272,23 @@ pub struct SavedWorkspace {
 }
 
 impl Plan {
+    /// A plan of `changes` and nothing else, for tests of what reads plans.
+    #[cfg(test)]
+    pub(crate) fn of_changes(changes: Vec<ResourceChange>) -> Plan {
+        Plan {
+            format_version: "1".into(),
+            orgform_version: "0".into(),
+            summary: Summary::of(&changes),
+            resource_changes: changes,
+            safety: Safety::default(),
+            warnings: Vec::new(),
+            workspace: None,
+            targets: Vec::new(),
+            unmanaged_organizations: Vec::new(),
+            providers: Vec::new(),
+        }
+    }
+
     /// Changes that apply would make (create, update, delete).
     pub fn has_changes(&self) -> bool {
         self.summary.create + self.summary.update + self.summary.delete > 0

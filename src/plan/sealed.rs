@@ -263,20 +263,12 @@ pub fn verify_saved(saved: &Plan, fresh: &Plan, now: &SavedWorkspace) -> Result<
 mod tests {
     use super::*;
     use crate::model::ResourceType;
-    use crate::plan::{Safety, SavedWorkspace};
+    use crate::plan::SavedWorkspace;
 
     fn plan(changes: Vec<ResourceChange>) -> Plan {
         Plan {
-            format_version: "1".into(),
-            orgform_version: "0".into(),
-            summary: Summary::of(&changes),
-            resource_changes: changes,
-            safety: Safety::default(),
-            warnings: Vec::new(),
             workspace: Some(workspace("abc")),
-            targets: Vec::new(),
-            unmanaged_organizations: Vec::new(),
-            providers: Vec::new(),
+            ..Plan::of_changes(changes)
         }
     }
 

@@ -125,7 +125,7 @@ pub fn ending_of(results: &[StepResult]) -> Ending {
 mod tests {
     use super::*;
     use crate::model::ResourceType;
-    use crate::plan::{Action, ResourceChange, Safety, Summary};
+    use crate::plan::{Action, ResourceChange};
 
     #[test]
     fn every_step_is_listed_with_its_outcome_and_the_counts_agree() {
@@ -134,18 +134,7 @@ mod tests {
             ResourceType::Organization,
             Action::Create,
         )];
-        let plan = Plan {
-            format_version: "1".into(),
-            orgform_version: "0".into(),
-            summary: Summary::of(&changes),
-            resource_changes: changes,
-            safety: Safety::default(),
-            warnings: Vec::new(),
-            workspace: None,
-            targets: Vec::new(),
-            unmanaged_organizations: Vec::new(),
-            providers: Vec::new(),
-        };
+        let plan = Plan::of_changes(changes);
         let results = vec![
             StepResult {
                 address: "org.acme".into(),
