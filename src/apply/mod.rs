@@ -1,8 +1,6 @@
 //! Apply: execute a plan against the vendors, in dependency order, safely.
 
 mod executor;
-mod retry;
 mod steps;
 
 pub use executor::{Outcome, StepResult, execute, execute_until};
-pub use retry::{Retry, decide};

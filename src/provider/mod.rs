@@ -9,10 +9,12 @@ pub mod listing;
 pub(crate) mod nirvana;
 pub(crate) mod pingone;
 mod refresh;
+pub mod retry;
 pub mod route;
 pub mod scalekit;
 pub mod settings;
 pub mod wire;
+pub mod write;
 
 #[cfg(test)]
 mod decoder_properties;
@@ -67,6 +69,15 @@ pub trait Provider {
         needs: Needs,
         resource: &str,
     ) -> impl Future<Output = Result<(), ApiError>>;
+    /// Performs one planned change (the write side): creates that look before they retry,
+    /// updates and deletes with every body from the plan. `org_id` is the vendor id of a
+    /// child's organization, from the plan or the create that ran before. Returns the vendor
+    /// id of what a create made.
+    fn perform(
+        &self,
+        change: &crate::plan::ResourceChange,
+        org_id: Option<&str>,
+    ) -> impl Future<Output = Result<write::Done, ApiError>>;
     /// Every member of every organization, by organization id, from one listing of the
     /// account's users, where the vendor has one (`None`: it has not). A user who belongs to
     /// many organizations comes once there, with all its memberships, where each

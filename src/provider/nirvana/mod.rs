@@ -1,6 +1,7 @@
 //! Nirvana Labs: organizations with their domains inline; address and memberships on request.
 
 pub mod wire;
+mod write;
 
 use super::error::ApiError;
 use super::http::HttpClient;
@@ -144,6 +145,14 @@ impl Provider for Nirvana {
             organization_from,
         )
         .await
+    }
+
+    async fn perform(
+        &self,
+        change: &crate::plan::ResourceChange,
+        org_id: Option<&str>,
+    ) -> Result<crate::provider::write::Done, ApiError> {
+        write::perform(self, change, org_id).await
     }
 
     async fn read_children(

@@ -140,6 +140,15 @@ impl Provider for PingOne {
         .await
     }
 
+    /// Nothing of PingOne is writable: a plan holds no PingOne change to perform.
+    async fn perform(
+        &self,
+        _change: &crate::plan::ResourceChange,
+        _org_id: Option<&str>,
+    ) -> Result<crate::provider::write::Done, ApiError> {
+        Ok(None)
+    }
+
     async fn read_children(
         &self,
         org: &mut LiveOrganization,

@@ -1,6 +1,7 @@
 //! Scalekit: organizations by page token, domains by page number, users of an organization.
 
 pub mod wire;
+mod write;
 
 use super::error::ApiError;
 use super::http::HttpClient;
@@ -326,6 +327,14 @@ impl Provider for Scalekit {
             organization_from(answer.organization)
         })
         .await
+    }
+
+    async fn perform(
+        &self,
+        change: &crate::plan::ResourceChange,
+        org_id: Option<&str>,
+    ) -> Result<crate::provider::write::Done, ApiError> {
+        write::perform(self, change, org_id).await
     }
 
     async fn read_children(
