@@ -41,8 +41,8 @@ pub fn assign_keys(
     by_id.sort_by(|a, b| a.id.cmp(&b.id));
     let mut keys = BTreeMap::new();
     for org in by_id {
-        let source = match (&org.external_id, kind) {
-            (Some(external), ProviderKind::Scalekit) => external.as_str(),
+        let source = match &org.external_id {
+            Some(external) if kind.description().key_is_external_id => external.as_str(),
             _ => org.name.as_str(),
         };
         let base = slug(source);
@@ -121,56 +121,7 @@ pub fn manifest(
     let _ = writeln!(out, "provider: {}", quoted(provider));
     let _ = writeln!(out, "name: {}", quoted(&org.name));
     let _ = writeln!(out, "id: {}", quoted(&org.id));
-    match kind {
-        ProviderKind::Scalekit => {
-            if org.protected {
-                let _ = writeln!(out, "protect: true");
-            }
-            let metadata: Vec<String> = org
-                .metadata
-                .iter()
-                .map(|(k, v)| format!("{}: {}", quoted(k), quoted(v)))
-                .collect();
-            let _ = writeln!(out, "metadata: {{{}}}", metadata.join(", "));
-            if let Some(slug) = &org.slug {
-                let _ = writeln!(out, "slug: {}", quoted(slug));
-            }
-            let features: Vec<String> = ["sso", "dir_sync"]
-                .iter()
-                .map(|f| format!("{f}: {}", org.features.get(*f).copied().unwrap_or(false)))
-                .collect();
-            let _ = writeln!(out, "features: {{ {} }}", features.join(", "));
-            if let Some(region) = &org.region {
-                let _ = writeln!(out, "region: {}", quoted(&region.to_string()));
-            }
-        }
-        ProviderKind::Nirvana => {
-            let _ = writeln!(
-                out,
-                "billing_email: {}",
-                org.billing_email
-                    .as_deref()
-                    .map_or("null".to_owned(), quoted)
-            );
-            if let Some(org_type) = &org.org_type {
-                let _ = writeln!(out, "type: {}", quoted(org_type));
-            }
-            let services: Vec<String> = org
-                .services
-                .iter()
-                .map(|(k, v)| format!("{}: {v}", quoted(k)))
-                .collect();
-            let _ = writeln!(out, "services: {{ {} }}", services.join(", "));
-        }
-        ProviderKind::PingOne => {
-            if let Some(org_type) = &org.org_type {
-                let _ = writeln!(out, "type: {}", quoted(org_type));
-            }
-            if let Some(description) = &org.description {
-                let _ = writeln!(out, "description: {}", quoted(description));
-            }
-        }
-    }
+    (kind.description().export_fields)(org, &mut out);
     if let Some(domains) = &org.domains {
         let items = domains.iter().map(|d| match d.domain_type.as_deref() {
             Some("allowed_email") => {

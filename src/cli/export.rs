@@ -137,7 +137,12 @@ fn config_for(provider: &Provider, workspace: &LoadedWorkspace) -> String {
         text.push_str(&format!("    region: {region}\n"));
     }
     // Written out, so the new workspace shows the choice before its first apply adds anyone.
-    if provider.kind == crate::manifest::ProviderKind::Scalekit {
+    if provider
+        .kind
+        .description()
+        .settings
+        .contains(&"invite_members")
+    {
         text.push_str(&format!(
             "    invite_members: {}\n",
             provider.invite_members

@@ -17,6 +17,7 @@ macro_rules! keyword_enum {
 
         impl $name {
             pub const ALL: &'static [&'static str] = &[$($text),+];
+            pub const VARIANTS: &'static [Self] = &[$(Self::$variant),+];
 
             pub fn as_str(self) -> &'static str {
                 match self { $(Self::$variant => $text),+ }

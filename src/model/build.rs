@@ -11,10 +11,10 @@ use rayon::prelude::*;
 
 use crate::manifest::{
     CONFIG_FILE, Diagnostics, DomainType, Email, Env, FileId, Key, LoadedWorkspace, ManifestError,
-    NirvanaOrgType, NirvanaRole, OrganizationDocument, PingOneOrgType, ProviderConfig,
-    ProviderKind, Sources, Span, Spanned, WorkspaceConfig, decode_config, decode_manifest,
-    did_you_mean, read_workspace,
+    OrganizationDocument, ProviderConfig, ProviderKind, Sources, Span, Spanned, WorkspaceConfig,
+    decode_config, decode_manifest, did_you_mean, read_workspace,
 };
+use crate::provider::description::MembersBy;
 
 use super::desired::*;
 
@@ -64,64 +64,8 @@ pub fn validate_texts(
     }
 }
 
-/// Which kinds support each organization field, and whether orgform can write it there.
-/// Mirrors the README's field table; `name`, `id`, `previously`, `protect` and `ignore`
-/// are valid everywhere.
-pub const FIELD_SUPPORT: &[(&str, &[ProviderKind])] = &[
-    ("billing_email", &[ProviderKind::Nirvana]),
-    // Only Scalekit keeps the key (as the external id), so only there can it move.
-    ("previous_keys", &[ProviderKind::Scalekit]),
-    ("metadata", &[ProviderKind::Scalekit]),
-    ("slug", &[ProviderKind::Scalekit]),
-    ("features", &[ProviderKind::Scalekit]),
-    ("region", &[ProviderKind::Scalekit]),
-    ("type", &[ProviderKind::Nirvana, ProviderKind::PingOne]),
-    ("description", &[ProviderKind::PingOne]),
-    ("services", &[ProviderKind::Nirvana]),
-    ("domains", &[ProviderKind::Nirvana, ProviderKind::Scalekit]),
-    ("address", &[ProviderKind::Nirvana]),
-    ("members", &[ProviderKind::Nirvana, ProviderKind::Scalekit]),
-    ("licenses", &[ProviderKind::PingOne]),
-];
-
-/// Paths that `ignore` may name for each kind: the fields orgform would otherwise write.
-fn ignorable_paths(kind: ProviderKind) -> &'static [&'static str] {
-    match kind {
-        ProviderKind::Nirvana => &[
-            "name",
-            "billing_email",
-            "address",
-            "address.line1",
-            "address.line2",
-            "address.city",
-            "address.state",
-            "address.postal_code",
-            "address.country",
-            "address.tax_id",
-            "address.tax_id_type",
-        ],
-        ProviderKind::Scalekit => &[
-            "name",
-            "metadata",
-            "slug",
-            "features",
-            "features.sso",
-            "features.dir_sync",
-            "domains",
-            "members",
-        ],
-        ProviderKind::PingOne => &[],
-    }
-}
-
 /// The Scalekit metadata key orgform uses to mark what it created (the README's field table).
 pub const OWNERSHIP_KEY: &str = "managed_by";
-
-/// Scalekit allows 10 metadata pairs per organization.
-pub const MAX_METADATA: usize = 10;
-/// An organization orgform may create keeps one pair for the ownership marker. An adopted one
-/// (pinned with `id:`, which orgform never creates) may declare all ten.
-pub const MAX_DECLARED_METADATA: usize = MAX_METADATA - 1;
 
 /// The desired state of files read into `sources`. Each manifest is decoded, and each of its
 /// documents checked and turned into an [`Organization`], on its own: files in parallel, with no
@@ -301,26 +245,23 @@ fn build_providers(config: &WorkspaceConfig, diags: &mut Diagnostics) -> Provide
 /// Kind-specific provider settings, and `sandbox` with `url`.
 fn check_provider_fields(settings: &ProviderConfig, diags: &mut Diagnostics) {
     let kind = settings.kind.value;
-    let only: &[(&str, &[ProviderKind])] = &[
-        ("auth_url", &[ProviderKind::PingOne]),
-        ("region", &[ProviderKind::PingOne]),
-        ("environment_id", &[ProviderKind::PingOne]),
-        ("api_key", &[ProviderKind::Nirvana]),
-        ("invite_members", &[ProviderKind::Scalekit]),
-        (
-            "client_id",
-            &[ProviderKind::Scalekit, ProviderKind::PingOne],
-        ),
-        (
-            "client_secret",
-            &[ProviderKind::Scalekit, ProviderKind::PingOne],
-        ),
-    ];
-    for (field, kinds) in only {
+    // Each vendor's own settings, as its description lists them.
+    let mut vendor_settings: Vec<&str> = ProviderKind::VARIANTS
+        .iter()
+        .flat_map(|k| k.description().settings.iter().copied())
+        .collect();
+    vendor_settings.sort_unstable();
+    vendor_settings.dedup();
+    for field in vendor_settings {
         if let Some(span) = settings.key_spans.get(field)
-            && !kinds.contains(&kind)
+            && !kind.description().settings.contains(&field)
         {
-            diags.push(unsupported(field, kind, kinds, *span, "provider setting"));
+            let kinds: Vec<ProviderKind> = ProviderKind::VARIANTS
+                .iter()
+                .copied()
+                .filter(|k| k.description().settings.contains(&field))
+                .collect();
+            diags.push(unsupported(field, kind, &kinds, *span, "provider setting"));
         }
     }
     let sandbox = settings.sandbox.as_ref().is_some_and(|s| s.value);
@@ -429,11 +370,19 @@ fn build_organization(
     let kind = provider.kind;
     let errors_before = diags.len();
 
-    for (field, kinds) in FIELD_SUPPORT {
+    // What each vendor's description lists (`provider::description`).
+    for field in ProviderKind::vendor_fields() {
         if let Some(span) = doc.key_spans.get(field)
-            && !kinds.contains(&kind)
+            && !kind.description().has_field(field)
         {
-            diags.push(unsupported(field, kind, kinds, *span, "organization field"));
+            let kinds = ProviderKind::supporting(field);
+            diags.push(unsupported(
+                field,
+                kind,
+                &kinds,
+                *span,
+                "organization field",
+            ));
         }
     }
     if let Some(org_type) = &doc.org_type {
@@ -469,7 +418,7 @@ fn build_organization(
     let metadata = doc
         .metadata
         .as_ref()
-        .map(|m| check_metadata(m, doc.id.is_some(), diags));
+        .map(|m| check_metadata(m, doc.id.is_some(), kind, diags));
     let domains = doc.domains.as_ref().map(|d| build_domains(d, kind, diags));
     let members = doc
         .members
@@ -565,10 +514,8 @@ fn resolve_provider<'p>(
 }
 
 fn check_org_type(org_type: &Spanned<String>, kind: ProviderKind, diags: &mut Diagnostics) {
-    let choices: &[&str] = match kind {
-        ProviderKind::Nirvana => NirvanaOrgType::ALL,
-        ProviderKind::PingOne => PingOneOrgType::ALL,
-        ProviderKind::Scalekit => return,
+    let Some(choices) = kind.description().organization_types else {
+        return;
     };
     if !choices.contains(&org_type.as_str()) {
         let help = match did_you_mean(org_type, choices.iter().copied()) {
@@ -584,8 +531,8 @@ fn check_org_type(org_type: &Spanned<String>, kind: ProviderKind, diags: &mut Di
 }
 
 fn check_ignore_path(path: &Spanned<String>, kind: ProviderKind, diags: &mut Diagnostics) {
-    let paths = ignorable_paths(kind);
-    let metadata_key = kind == ProviderKind::Scalekit
+    let paths = kind.description().ignorable;
+    let metadata_key = kind.description().ignorable_metadata_keys
         && path
             .strip_prefix("metadata.")
             .is_some_and(|k| !k.is_empty());
@@ -613,18 +560,29 @@ fn check_ignore_path(path: &Spanned<String>, kind: ProviderKind, diags: &mut Dia
 fn check_metadata(
     metadata: &Spanned<crate::manifest::NamedMap<Spanned<String>>>,
     pinned: bool,
+    kind: ProviderKind,
     diags: &mut Diagnostics,
 ) -> BTreeMap<String, Spanned<String>> {
-    let limit = if pinned {
-        MAX_METADATA
-    } else {
-        MAX_DECLARED_METADATA
+    let description = kind.description();
+    let name = description.name;
+    // Only vendors with metadata let a manifest declare it (the field check reports the rest).
+    let Some(limits) = description.metadata else {
+        return BTreeMap::new();
     };
+    let marker = description.ownership_marker;
+    let most = limits.pairs;
+    // An organization orgform may create keeps one pair for the ownership marker; an adopted
+    // one (pinned with `id:`, which orgform never creates) may declare them all.
+    let limit = if pinned || !marker { most } else { most - 1 };
     if metadata.len() > limit {
-        let help = if pinned || metadata.len() > MAX_METADATA {
-            "Scalekit allows 10 metadata pairs per organization; an organization orgform may create keeps one for its ownership marker"
+        let help = if pinned || metadata.len() > most {
+            format!(
+                "{name} allows {most} metadata pairs per organization; an organization orgform may create keeps one for its ownership marker"
+            )
         } else {
-            "Scalekit allows 10 metadata pairs per organization and orgform keeps one for the ownership marker of organizations it creates; an existing organization pinned with `id:` may declare all 10"
+            format!(
+                "{name} allows {most} metadata pairs per organization and orgform keeps one for the ownership marker of organizations it creates; an existing organization pinned with `id:` may declare all {most}"
+            )
         };
         diags.push(
             ManifestError::new(
@@ -635,10 +593,12 @@ fn check_metadata(
             .help(help),
         );
     }
+    let (key_min, key_max) = limits.key_chars;
+    let (value_min, value_max) = limits.value_chars;
     let mut out = BTreeMap::new();
     for (key, value) in metadata.iter() {
         let key_len = key.chars().count();
-        if key.value == OWNERSHIP_KEY {
+        if marker && key.value == OWNERSHIP_KEY {
             diags.push(
                 ManifestError::new(
                     "metadata_limit",
@@ -647,25 +607,29 @@ fn check_metadata(
                 .at(key.span, "orgform uses this key to mark what it created")
                 .help("choose another key"),
             );
-        } else if !(3..=25).contains(&key_len) {
+        } else if !(key_min..=key_max).contains(&key_len) {
             diags.push(
                 ManifestError::new("metadata_limit", "metadata key has an invalid length")
                     .at(
                         key.span,
-                        format!("{key_len} characters; Scalekit allows 3 to 25"),
+                        format!("{key_len} characters; {name} allows {key_min} to {key_max}"),
                     )
-                    .help("Scalekit metadata keys are 3 to 25 characters"),
+                    .help(format!(
+                        "{name} metadata keys are {key_min} to {key_max} characters"
+                    )),
             );
         }
         let value_len = value.chars().count();
-        if !(1..=256).contains(&value_len) {
+        if !(value_min..=value_max).contains(&value_len) {
             diags.push(
                 ManifestError::new("metadata_limit", "metadata value has an invalid length")
                     .at(
                         value.span,
-                        format!("{value_len} characters; Scalekit allows 1 to 256"),
+                        format!("{value_len} characters; {name} allows {value_min} to {value_max}"),
                     )
-                    .help("Scalekit metadata values are 1 to 256 characters"),
+                    .help(format!(
+                        "{name} metadata values are {value_min} to {value_max} characters"
+                    )),
             );
         }
         out.insert(key.value.clone(), value.clone());
@@ -691,22 +655,32 @@ fn build_domains(
             continue;
         }
         seen.insert(&entry.name.ascii, entry.name.span);
-        let domain_type = match (kind, &entry.domain_type) {
-            (ProviderKind::Scalekit, t) => {
-                Some(t.as_ref().map_or(DomainType::Organization, |t| t.value))
-            }
-            (_, Some(t)) => {
+        let domain_type = match (kind.description().domain_types, &entry.domain_type) {
+            (true, t) => Some(t.as_ref().map_or(DomainType::Organization, |t| t.value)),
+            (false, Some(t)) => {
                 diags.push(
                     ManifestError::new(
                         "unsupported_field",
                         format!("domain `type` is not supported by {kind} providers"),
                     )
-                    .at(t.span, "only Scalekit distinguishes domain types")
+                    .at(t.span, {
+                        let with: Vec<&str> = ProviderKind::VARIANTS
+                            .iter()
+                            .filter(|k| k.description().domain_types)
+                            .map(|k| k.description().name)
+                            .collect();
+                        let verb = if with.len() == 1 {
+                            "distinguishes"
+                        } else {
+                            "distinguish"
+                        };
+                        format!("only {} {verb} domain types", with.join(" and "))
+                    })
                     .help("write the domain as a plain name"),
                 );
                 None
             }
-            (_, None) => None,
+            (false, None) => None,
         };
         out.push(Domain {
             name: entry.name.clone(),
@@ -737,26 +711,41 @@ fn build_members(
             _ => continue, // reported while decoding
         };
         if let Some(invite) = &entry.invite
-            && kind != ProviderKind::Scalekit
+            && !kind.description().invites
         {
+            let kinds: Vec<ProviderKind> = ProviderKind::VARIANTS
+                .iter()
+                .copied()
+                .filter(|k| k.description().invites)
+                .collect();
             diags.push(unsupported(
                 "invite",
                 kind,
-                &[ProviderKind::Scalekit],
+                &kinds,
                 invite.span,
                 "member field",
             ));
         }
-        if kind == ProviderKind::Nirvana
+        if kind.description().members_by == MembersBy::UserOnly
             && let Some(email) = &entry.email
         {
+            let name = kind.description().name;
             diags.push(
                 ManifestError::new(
                     "unsupported_field",
-                    "Nirvana members are identified by `user` id",
+                    format!("{name} members are identified by `user` id"),
                 )
-                .at(email.span, "Nirvana memberships carry no e-mail address")
-                .help("write `{ user: <user id>, role: owner }`"),
+                .at(
+                    email.span,
+                    format!("{name} memberships carry no e-mail address"),
+                )
+                .help(format!(
+                    "write `{{ user: <user id>, role: {} }}`",
+                    kind.description()
+                        .roles
+                        .and_then(|r| r.first())
+                        .unwrap_or(&"member")
+                )),
             );
         }
         let roles: Vec<Spanned<String>> = match (&entry.role, &entry.roles) {
@@ -772,26 +761,42 @@ fn build_members(
                         .help("e.g. `roles: [member]`"),
                 );
             }
-            if kind == ProviderKind::Nirvana {
+            if kind.description().single_role {
+                let name = kind.description().name;
+                let choices: Vec<String> = kind
+                    .description()
+                    .roles
+                    .unwrap_or(&["member"])
+                    .iter()
+                    .map(|r| format!("`role: {r}`"))
+                    .collect();
                 diags.push(
                     ManifestError::new(
                         "unsupported_field",
-                        "Nirvana members have exactly one `role`",
+                        format!("{name} members have exactly one `role`"),
                     )
-                    .at(roles.span, "use `role: owner` or `role: member`")
-                    .help("Nirvana memberships have a single role"),
+                    .at(roles.span, format!("use {}", choices.join(" or ")))
+                    .help(format!("{name} memberships have a single role")),
                 );
             }
         }
         for role in &roles {
-            if kind == ProviderKind::Nirvana && NirvanaRole::parse(role).is_none() {
-                let help = match did_you_mean(role, NirvanaRole::ALL.iter().copied()) {
+            let allowed = kind.description().roles;
+            if let Some(allowed) = allowed
+                && !allowed.contains(&role.as_str())
+            {
+                let name = kind.description().name;
+                let help = match did_you_mean(role, allowed.iter().copied()) {
                     Some(close) => format!("did you mean `{close}`?"),
-                    None => "Nirvana roles are `owner` and `member`".to_owned(),
+                    None => {
+                        let listed: Vec<String> =
+                            allowed.iter().map(|r| format!("`{r}`")).collect();
+                        format!("{name} roles are {}", listed.join(" and "))
+                    }
                 };
                 diags.push(
-                    ManifestError::new("invalid_role", "invalid Nirvana role")
-                        .at(role.span, "not a Nirvana role")
+                    ManifestError::new("invalid_role", format!("invalid {name} role"))
+                        .at(role.span, format!("not a {name} role"))
                         .help(help),
                 );
             } else if role.trim().is_empty() {
@@ -885,7 +890,7 @@ fn check_unique_per_target(
     };
     let mut domains: HashMap<(String, &str), (Span, &str)> = HashMap::new();
     for org in organizations.values() {
-        if org.kind != ProviderKind::Scalekit {
+        if !org.kind.description().unique_domains {
             continue;
         }
         let Some(target) = target(&org.provider) else {
@@ -901,7 +906,7 @@ fn check_unique_per_target(
                     )
                     .at(domain.name.span, format!("declared for `{}` here", org.key.value))
                     .also_at(*first, format!("and for `{first_key}` here"))
-                    .help("a Scalekit domain belongs to one organization of an environment: apply would create the second organization and fail on its domain; keep it in one of them"),
+                    .help(format!("a {} domain belongs to one organization of an environment: apply would create the second organization and fail on its domain; keep it in one of them", org.kind.description().name)),
                 ),
                 Some(_) => {}
                 None => {

@@ -8,6 +8,6 @@ mod live;
 pub mod name;
 
 pub use address::{AddressParseError, ResourceAddress, ResourceType};
-pub use build::{FIELD_SUPPORT, MAX_METADATA, load_desired_state, validate_texts};
+pub use build::{load_desired_state, validate_texts};
 pub use desired::*;
 pub use live::*;

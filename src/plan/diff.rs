@@ -12,14 +12,11 @@ use super::{
     Action, FORMAT_VERSION, Plan, PlanValue, Reason, ResourceChange, Summary,
     UnmanagedOrganization, Warning, WarningKind, safety,
 };
-use crate::manifest::ProviderKind;
 use crate::model::{
     DesiredState, LiveLicense, LiveOrganization, LiveState, MemberIdentity, Organization,
     ResourceAddress, ResourceType,
 };
-use crate::provider::capabilities::{
-    Access, can_create_organizations, can_delete_organizations, field_access,
-};
+use crate::provider::description::Access;
 
 /// What planning needs besides the two states.
 #[derive(Debug, Clone, Copy)]
@@ -168,7 +165,7 @@ pub fn plan(input: PlanInput) -> Result<Plan, Vec<IdentityError>> {
         if !live.complete || !input.targets.is_empty() {
             continue;
         }
-        let prune = desired.policy.prune && can_delete_organizations(provider.kind);
+        let prune = desired.policy.prune && provider.kind.description().deletes_organizations;
         let claimed: BTreeSet<usize> = matches.values().map(|(i, _)| *i).collect();
         let unclaimed: Vec<&LiveOrganization> = live
             .organizations
@@ -192,8 +189,10 @@ pub fn plan(input: PlanInput) -> Result<Plan, Vec<IdentityError>> {
                 continue;
             };
             let address = org.address().to_string();
-            let hint = match (provider.kind, &l.external_id) {
-                (ProviderKind::Scalekit, Some(key)) => format!("`previous_keys: [{key}]`"),
+            let hint = match &l.external_id {
+                Some(key) if provider.kind.description().key_is_external_id => {
+                    format!("`previous_keys: [{key}]`")
+                }
                 _ => format!("`previously: [{}]`", crate::export::quoted(&l.name)),
             };
             out.warnings.push(Warning {
@@ -205,7 +204,9 @@ pub fn plan(input: PlanInput) -> Result<Plan, Vec<IdentityError>> {
                     l.name, l.id
                 ),
             });
-            if !can_delete_organizations(provider.kind) && !input.allow_creates.contains(&address) {
+            if !provider.kind.description().deletes_organizations
+                && !input.allow_creates.contains(&address)
+            {
                 out.possible_renames.push((address, l.name.clone()));
             }
         }
@@ -361,14 +362,6 @@ fn ignored(org: &Organization, path: &str) -> bool {
         .any(|i| path == i.as_str() || path.starts_with(&format!("{}.", i.as_str())))
 }
 
-fn vendor_label(kind: ProviderKind) -> &'static str {
-    match kind {
-        ProviderKind::Nirvana => "Nirvana Labs",
-        ProviderKind::Scalekit => "Scalekit",
-        ProviderKind::PingOne => "PingOne",
-    }
-}
-
 /// The organization fields the manifest manages, desired against live.
 fn organization_fields(org: &Organization, live: Option<&LiveOrganization>) -> Vec<Field> {
     let kind = org.kind;
@@ -380,7 +373,7 @@ fn organization_fields(org: &Organization, live: Option<&LiveOrganization>) -> V
             path,
             desired,
             live,
-            access: field_access(kind, access_of),
+            access: kind.description().access(access_of),
         });
     };
     // The same name in another Unicode normalization is the same name: nothing to change.
@@ -392,7 +385,7 @@ fn organization_fields(org: &Organization, live: Option<&LiveOrganization>) -> V
     field("name".into(), json!(name), json!(l.name), "name");
     // The key becomes the external id, except on organizations pinned by `id:` (adopted ones):
     // their external id is the customer's own and is never overwritten.
-    if kind == ProviderKind::Scalekit && org.id.is_none() {
+    if kind.description().key_is_external_id && org.id.is_none() {
         field(
             "external_id".into(),
             json!(org.key.as_str()),
@@ -400,7 +393,7 @@ fn organization_fields(org: &Organization, live: Option<&LiveOrganization>) -> V
             "name",
         );
     }
-    if kind == ProviderKind::Scalekit {
+    if kind.description().ownership_marker {
         // Recorded in the ownership marker, so only on organizations orgform owns (or creates),
         // and only while the metadata leaves the marker room.
         if live.is_none_or(|l| l.owned) && !metadata_full(org) {
@@ -513,12 +506,20 @@ fn values(fields: &[&Field], pick: impl Fn(&Field) -> &Value) -> Value {
     Value::Object(object)
 }
 
-/// Whether the manifest declares all the metadata pairs Scalekit allows: no room for orgform's
-/// ownership marker.
+/// The metadata pairs the vendor allows per organization.
+fn metadata_pairs(org: &Organization) -> usize {
+    org.kind
+        .description()
+        .metadata
+        .map_or(usize::MAX, |m| m.pairs)
+}
+
+/// Whether the manifest declares all the metadata pairs the vendor allows: no room for
+/// orgform's ownership marker.
 fn metadata_full(org: &Organization) -> bool {
     org.metadata
         .as_ref()
-        .is_some_and(|m| m.len() >= crate::model::MAX_METADATA)
+        .is_some_and(|m| m.len() >= metadata_pairs(org))
 }
 
 fn plan_organization(
@@ -533,7 +534,7 @@ fn plan_organization(
     let fields = organization_fields(org, matched.map(|(l, _)| l));
 
     let Some((live, how)) = matched else {
-        if !can_create_organizations(kind) {
+        if !kind.description().creates_organizations {
             out.push(
                 address,
                 provider,
@@ -545,7 +546,7 @@ fn plan_organization(
                 (None, None),
                 Some(format!(
                     "{} organizations are read-only: create `{}` in {0}, or pin the existing one with `id:`",
-                    vendor_label(kind),
+                    kind.description().label,
                     org.name.value
                 )),
             );
@@ -575,8 +576,9 @@ fn plan_organization(
             kind: WarningKind::Other,
             address: address.to_string(),
             message: format!(
-                "`{address}` declares {} metadata pairs, all Scalekit allows: orgform's ownership marker no longer fits, so once its metadata is written orgform stops marking it as its own and prune never deletes it",
-                crate::model::MAX_METADATA
+                "`{address}` declares {} metadata pairs, all {} allows: orgform's ownership marker no longer fits, so once its metadata is written orgform stops marking it as its own and prune never deletes it",
+                metadata_pairs(org),
+                org.kind.description().name
             ),
         });
     }
@@ -640,7 +642,7 @@ fn plan_organization(
             (id, None),
             Some(format!(
                 "{} does not let orgform change {}: change it in {0} or update the manifest",
-                vendor_label(kind),
+                kind.description().label,
                 paths.join(", ")
             )),
         );
@@ -684,7 +686,7 @@ fn plan_domains(org: &Organization, live: Option<&LiveOrganization>, out: &mut O
         return;
     }
     let kind = org.kind;
-    let writable = field_access(kind, "domains") == Access::Write;
+    let writable = kind.description().access("domains") == Access::Write;
     let org_id = live.map(|l| l.id.as_str());
     let live_domains: &[crate::model::LiveDomain] = match live.map(|l| l.domains.as_deref()) {
         Some(Some(domains)) => domains,
@@ -722,7 +724,7 @@ fn plan_domains(org: &Organization, live: Option<&LiveOrganization>, out: &mut O
                 (None, org_id),
                 Some(format!(
                     "{} domains are read-only: add `{name}` in {0}",
-                    vendor_label(kind)
+                    kind.description().label
                 )),
             ),
             Some(l) => {
@@ -740,7 +742,7 @@ fn plan_domains(org: &Organization, live: Option<&LiveOrganization>, out: &mut O
                         (Some(&l.id), org_id),
                         Some(format!(
                             "{} cannot change a domain's type: remove `{name}` and add it again",
-                            vendor_label(kind)
+                            kind.description().label
                         )),
                     );
                 } else {
@@ -764,7 +766,7 @@ fn plan_domains(org: &Organization, live: Option<&LiveOrganization>, out: &mut O
                         message: format!(
                             "domain `{name}` is not verified ({}): complete its verification in {}",
                             l.verification,
-                            vendor_label(kind)
+                            kind.description().label
                         ),
                     });
                 }
@@ -801,7 +803,7 @@ fn plan_domains(org: &Organization, live: Option<&LiveOrganization>, out: &mut O
                 (Some(&l.id), org_id),
                 Some(format!(
                     "{} domains are read-only: remove `{}` in {0}, or add it to the manifest",
-                    vendor_label(kind),
+                    kind.description().label,
                     l.name
                 )),
             );
@@ -929,7 +931,7 @@ fn plan_members(org: &Organization, live: Option<&LiveOrganization>, out: &mut O
         return;
     }
     let kind = org.kind;
-    let writable = field_access(kind, "members") == Access::Write;
+    let writable = kind.description().access("members") == Access::Write;
     let org_id = live.map(|l| l.id.as_str());
     let live_members: &[crate::model::LiveMember] = match live.map(|l| l.members.as_deref()) {
         Some(Some(members)) => members,
@@ -945,7 +947,7 @@ fn plan_members(org: &Organization, live: Option<&LiveOrganization>, out: &mut O
     let manual = |what: String| {
         Some(format!(
             "{} memberships are read-only: {what} in {0}",
-            vendor_label(kind)
+            kind.description().label
         ))
     };
     for m in desired {
@@ -962,7 +964,7 @@ fn plan_members(org: &Organization, live: Option<&LiveOrganization>, out: &mut O
                 Some(with_field(
                     after,
                     "invite",
-                    (kind == ProviderKind::Scalekit).then(|| json!(m.invite)),
+                    kind.description().invites.then(|| json!(m.invite)),
                 )),
                 Vec::new(),
                 (None, org_id),

@@ -114,8 +114,8 @@ pub fn match_organizations(
             None => {}
         }
     }
-    // 2. Scalekit external ids.
-    if kind == ProviderKind::Scalekit {
+    // 2. External ids (the key, where the vendor keeps it).
+    if kind.description().key_is_external_id {
         for org in organizations.iter().filter(|o| o.id.is_none()) {
             match by_external_id.get(org.key.as_str()).map(Vec::as_slice) {
                 Some([index]) => {
@@ -149,7 +149,7 @@ pub fn match_organizations(
         }
     }
     // 2b. Earlier keys: the external id the organization had before its key moved.
-    if kind == ProviderKind::Scalekit {
+    if kind.description().key_is_external_id {
         for org in unpinned_unmatched(organizations, &matches) {
             let candidates: Vec<(usize, &str)> = org
                 .previous_keys
@@ -200,7 +200,7 @@ pub fn match_organizations(
             for &index in by_name.get(&nfc(&name.value)).into_iter().flatten() {
                 let l = &live[index];
                 // A Scalekit organization with another external id belongs to another key.
-                let other_key = kind == ProviderKind::Scalekit
+                let other_key = kind.description().key_is_external_id
                     && l.external_id
                         .as_deref()
                         .is_some_and(|e| e != org.key.as_str());

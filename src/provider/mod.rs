@@ -1,7 +1,7 @@
 //! Talking to the vendors: a [`Provider`] per vendor over one shared HTTP client layer, the
 //! capability table that tells planning what each can change, and refresh.
 
-pub mod capabilities;
+pub mod description;
 pub mod error;
 pub mod gate;
 pub mod http;

@@ -122,7 +122,9 @@ fn needs(org: &Organization, members_listed: bool) -> Needs {
 fn lookup(org: &Organization, kind: ProviderKind) -> Option<Lookup> {
     match (&org.id, kind) {
         (Some(id), _) => Some(Lookup::Id(id.value.clone())),
-        (None, ProviderKind::Scalekit) => Some(Lookup::ExternalId(org.key.value.0.clone())),
+        (None, kind) if kind.description().key_is_external_id => {
+            Some(Lookup::ExternalId(org.key.value.0.clone()))
+        }
         _ => None,
     }
 }
@@ -189,7 +191,7 @@ async fn refresh_provider<P: Provider>(
                 .iter()
                 .filter_map(|o| o.id.as_ref().map(|id| (id.as_str(), *o)))
                 .collect();
-            let keyed: BTreeMap<&str, &Organization> = if kind == ProviderKind::Scalekit {
+            let keyed: BTreeMap<&str, &Organization> = if kind.description().key_is_external_id {
                 organizations
                     .iter()
                     .filter(|o| o.id.is_none())
@@ -323,22 +325,7 @@ async fn read_all_of<P: Provider>(
     provider: &P,
     progress: Option<&indicatif::ProgressBar>,
 ) -> Result<Vec<LiveOrganization>, Vec<ApiError>> {
-    let needs = match provider.kind() {
-        ProviderKind::Nirvana => Needs {
-            address: true,
-            members: true,
-            ..Needs::default()
-        },
-        ProviderKind::Scalekit => Needs {
-            domains: true,
-            members: true,
-            ..Needs::default()
-        },
-        ProviderKind::PingOne => Needs {
-            licenses: true,
-            ..Needs::default()
-        },
-    };
+    let needs = provider.kind().description().export_reads;
     let listed = provider
         .list_organizations(&mut |_, _| {})
         .await

@@ -10,6 +10,7 @@ use super::route::VendorPath;
 use super::{Lookup, Needs, Provider, normalize_domain};
 use crate::manifest::ProviderKind;
 use crate::model::{LiveAddress, LiveDomain, LiveMember, LiveOrganization};
+use crate::provider::description::{Access, Description, MembersBy};
 
 /// The largest page Nirvana allows.
 pub const PAGE: usize = 100;
@@ -199,4 +200,75 @@ impl Provider for Nirvana {
         }
         Ok(())
     }
+}
+
+/// Nirvana Labs, described for validation, planning, refresh and export.
+pub const DESCRIPTION: Description = Description {
+    name: "Nirvana",
+    label: "Nirvana Labs",
+    fields: &[
+        ("name", Access::Write),
+        ("billing_email", Access::Write),
+        ("type", Access::Read),
+        ("services", Access::Read),
+        ("domains", Access::Read),
+        ("address", Access::Write),
+        ("members", Access::Read),
+    ],
+    ignorable: &[
+        "name",
+        "billing_email",
+        "address",
+        "address.line1",
+        "address.line2",
+        "address.city",
+        "address.state",
+        "address.postal_code",
+        "address.country",
+        "address.tax_id",
+        "address.tax_id_type",
+    ],
+    metadata: None,
+    ignorable_metadata_keys: false,
+    settings: &["api_key"],
+    key_is_external_id: false,
+    ownership_marker: false,
+    creates_organizations: true,
+    deletes_organizations: false,
+    domain_types: false,
+    unique_domains: false,
+    members_by: MembersBy::UserOnly,
+    roles: Some(crate::manifest::NirvanaRole::ALL),
+    single_role: true,
+    invites: false,
+    organization_types: Some(crate::manifest::NirvanaOrgType::ALL),
+    export_reads: Needs {
+        address: true,
+        members: true,
+        domains: false,
+        licenses: false,
+    },
+    export_fields,
+};
+
+/// Nirvana Labs's own fields of an exported manifest.
+fn export_fields(org: &LiveOrganization, out: &mut String) {
+    use crate::export::quoted;
+    use std::fmt::Write as _;
+    let _ = writeln!(
+        out,
+        "billing_email: {}",
+        org.billing_email
+            .as_deref()
+            .map_or("null".to_owned(), quoted)
+    );
+    if let Some(org_type) = &org.org_type {
+        let _ = writeln!(out, "type: {}", quoted(org_type));
+    }
+    let services: Vec<String> = org
+        .services
+        .iter()
+        .map(|(k, v)| format!("{}: {v}", quoted(k)))
+        .collect();
+    let _ = writeln!(out, "services: {{ {} }}", services.join(", "));
 }

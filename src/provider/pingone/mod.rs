@@ -9,6 +9,7 @@ use super::route::VendorPath;
 use super::{Lookup, Needs, Provider};
 use crate::manifest::ProviderKind;
 use crate::model::{LiveLicense, LiveOrganization};
+use crate::provider::description::{Access, Description, MembersBy};
 
 /// Page size requested; PingOne publishes no maximum, 100 is what its own tools use.
 pub const PAGE: usize = 100;
@@ -174,5 +175,57 @@ impl Provider for PingOne {
             org.licenses = Some(licenses);
         }
         Ok(())
+    }
+}
+
+/// PingOne, described for validation, planning, refresh and export.
+pub const DESCRIPTION: Description = Description {
+    name: "PingOne",
+    label: "PingOne",
+    fields: &[
+        ("name", Access::Read),
+        ("type", Access::Read),
+        ("description", Access::Read),
+        ("licenses", Access::Read),
+    ],
+    ignorable: &[],
+    metadata: None,
+    ignorable_metadata_keys: false,
+    settings: &[
+        "client_id",
+        "client_secret",
+        "environment_id",
+        "region",
+        "auth_url",
+    ],
+    key_is_external_id: false,
+    ownership_marker: false,
+    creates_organizations: false,
+    deletes_organizations: false,
+    domain_types: false,
+    unique_domains: false,
+    members_by: MembersBy::EmailOrUser,
+    roles: None,
+    single_role: false,
+    invites: false,
+    organization_types: Some(crate::manifest::PingOneOrgType::ALL),
+    export_reads: Needs {
+        licenses: true,
+        domains: false,
+        members: false,
+        address: false,
+    },
+    export_fields,
+};
+
+/// PingOne's own fields of an exported manifest.
+fn export_fields(org: &LiveOrganization, out: &mut String) {
+    use crate::export::quoted;
+    use std::fmt::Write as _;
+    if let Some(org_type) = &org.org_type {
+        let _ = writeln!(out, "type: {}", quoted(org_type));
+    }
+    if let Some(description) = &org.description {
+        let _ = writeln!(out, "description: {}", quoted(description));
     }
 }

@@ -10,6 +10,7 @@ use super::route::VendorPath;
 use super::{Lookup, MembersByOrganization, Needs, Provider, normalize_domain};
 use crate::manifest::ProviderKind;
 use crate::model::{LiveDomain, LiveMember, LiveOrganization};
+use crate::provider::description::{Access, Description, MembersBy, MetadataLimits};
 
 /// The largest page Scalekit allows.
 pub const PAGE: usize = 100;
@@ -433,5 +434,83 @@ impl Provider for Scalekit {
             }
             Ok(by_organization)
         })
+    }
+}
+
+/// Scalekit, described for validation, planning, refresh and export.
+pub const DESCRIPTION: Description = Description {
+    name: "Scalekit",
+    label: "Scalekit",
+    fields: &[
+        ("name", Access::Write),
+        ("protect", Access::Write),
+        ("previous_keys", Access::Read),
+        ("metadata", Access::Write),
+        ("slug", Access::Write),
+        ("features", Access::Write),
+        ("region", Access::CreateOnly),
+        ("domains", Access::Write),
+        ("members", Access::Write),
+    ],
+    ignorable: &[
+        "name",
+        "metadata",
+        "slug",
+        "features",
+        "features.sso",
+        "features.dir_sync",
+        "domains",
+        "members",
+    ],
+    metadata: Some(MetadataLimits {
+        pairs: 10,
+        key_chars: (3, 25),
+        value_chars: (1, 256),
+    }),
+    ignorable_metadata_keys: true,
+    settings: &["client_id", "client_secret", "invite_members"],
+    key_is_external_id: true,
+    ownership_marker: true,
+    creates_organizations: true,
+    deletes_organizations: true,
+    domain_types: true,
+    unique_domains: true,
+    members_by: MembersBy::EmailOrUser,
+    roles: None,
+    single_role: false,
+    invites: true,
+    organization_types: None,
+    export_reads: Needs {
+        domains: true,
+        members: true,
+        address: false,
+        licenses: false,
+    },
+    export_fields,
+};
+
+/// Scalekit's own fields of an exported manifest.
+fn export_fields(org: &LiveOrganization, out: &mut String) {
+    use crate::export::quoted;
+    use std::fmt::Write as _;
+    if org.protected {
+        let _ = writeln!(out, "protect: true");
+    }
+    let metadata: Vec<String> = org
+        .metadata
+        .iter()
+        .map(|(k, v)| format!("{}: {}", quoted(k), quoted(v)))
+        .collect();
+    let _ = writeln!(out, "metadata: {{{}}}", metadata.join(", "));
+    if let Some(slug) = &org.slug {
+        let _ = writeln!(out, "slug: {}", quoted(slug));
+    }
+    let features: Vec<String> = ["sso", "dir_sync"]
+        .iter()
+        .map(|f| format!("{f}: {}", org.features.get(*f).copied().unwrap_or(false)))
+        .collect();
+    let _ = writeln!(out, "features: {{ {} }}", features.join(", "));
+    if let Some(region) = &org.region {
+        let _ = writeln!(out, "region: {}", quoted(&region.to_string()));
     }
 }

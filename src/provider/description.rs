@@ -1,0 +1,141 @@
+//! What each vendor is, as data: the one place validation, planning, refresh and export ask
+//! about a vendor instead of matching on its kind (as octoDNS providers declare `SUPPORTS`).
+//! Each vendor's folder declares its own [`Description`]; [`ProviderKind::description`] is the
+//! list of vendors. A difference in something only readable becomes a `manual` action, never a
+//! failed call.
+
+use super::Needs;
+use crate::manifest::ProviderKind;
+use crate::model::LiveOrganization;
+
+/// What orgform may do with one field or resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Created and updated.
+    Write,
+    /// Sent when orgform creates the organization, only read afterwards (a later difference
+    /// needs a person): e.g. Scalekit's data region.
+    CreateOnly,
+    /// Only read: a difference needs a person.
+    Read,
+}
+
+/// Organization fields every vendor has (and `provider`, `organization`, `extends`): valid
+/// whatever a description lists.
+pub const EVERY_VENDOR: &[&str] = &["name", "id", "previously", "protect", "ignore"];
+
+/// How a vendor identifies the members of an organization in a manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MembersBy {
+    /// `email:` (or a `user:` id).
+    EmailOrUser,
+    /// `user:` id only: the vendor's memberships carry no e-mail.
+    UserOnly,
+}
+
+/// What a vendor allows of an organization's metadata.
+#[derive(Debug, Clone, Copy)]
+pub struct MetadataLimits {
+    /// Pairs per organization.
+    pub pairs: usize,
+    /// Characters of a key, and of a value (inclusive ranges).
+    pub key_chars: (usize, usize),
+    pub value_chars: (usize, usize),
+}
+
+/// One vendor, described.
+pub struct Description {
+    /// The vendor's name as its users know it, in full (plans, manual actions).
+    pub label: &'static str,
+    /// Its short name (diagnostics: "invalid Nirvana role").
+    pub name: &'static str,
+    /// The organization fields a manifest may declare for this vendor (besides
+    /// [`EVERY_VENDOR`]'s), with what orgform may do with each; `name` and `protect` are listed
+    /// where orgform writes them.
+    pub fields: &'static [(&'static str, Access)],
+    /// Paths `ignore` may name: the fields orgform would otherwise write.
+    pub ignorable: &'static [&'static str],
+    /// The vendor's metadata limits, where organizations have metadata.
+    pub metadata: Option<MetadataLimits>,
+    /// Whether `ignore: [metadata.KEY]` may name single metadata keys.
+    pub ignorable_metadata_keys: bool,
+    /// Provider settings of `orgform.yaml` this vendor takes (besides `kind`, `url`,
+    /// `sandbox`, `parallelism`, `requests_per_second`).
+    pub settings: &'static [&'static str],
+    /// The manifest key is the organization's external id at the vendor: the identity refresh
+    /// matches and looks up directly, and `previous_keys` move it.
+    pub key_is_external_id: bool,
+    /// orgform marks what it creates (an ownership marker in the metadata) and prunes only
+    /// what carries the mark; `protect` is recorded in it.
+    pub ownership_marker: bool,
+    /// Whether orgform can create organizations of this vendor.
+    pub creates_organizations: bool,
+    /// Whether orgform can delete organizations of this vendor (and so prune).
+    pub deletes_organizations: bool,
+    /// Domains distinguish `type: organization | allowed_email`.
+    pub domain_types: bool,
+    /// A domain belongs to one organization of a provider target: two manifests declaring it
+    /// are a diagnostic (the vendor would refuse the second).
+    pub unique_domains: bool,
+    /// How members are identified.
+    pub members_by: MembersBy,
+    /// Role names a member may have (`None`: any the vendor defines), and whether one member
+    /// has exactly one.
+    pub roles: Option<&'static [&'static str]>,
+    pub single_role: bool,
+    /// Members carry `invite:` (whether the vendor e-mails an invitation).
+    pub invites: bool,
+    /// Organization `type:` values (`None`: the vendor has no type).
+    pub organization_types: Option<&'static [&'static str]>,
+    /// What `export` reads of each organization.
+    pub export_reads: Needs,
+    /// Writes the vendor's own fields of `org` into an exported manifest, as YAML lines.
+    pub export_fields: fn(&LiveOrganization, &mut String),
+}
+
+impl Description {
+    /// What orgform may do with `field` of this vendor's organizations.
+    pub fn access(&self, field: &str) -> Access {
+        self.fields
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map_or(Access::Read, |(_, access)| *access)
+    }
+
+    /// Whether a manifest may declare `field` for this vendor.
+    pub fn has_field(&self, field: &str) -> bool {
+        EVERY_VENDOR.contains(&field) || self.fields.iter().any(|(f, _)| *f == field)
+    }
+}
+
+impl ProviderKind {
+    /// The vendor's description, declared in its folder.
+    pub fn description(self) -> &'static Description {
+        match self {
+            ProviderKind::Nirvana => &super::nirvana::DESCRIPTION,
+            ProviderKind::Scalekit => &super::scalekit::DESCRIPTION,
+            ProviderKind::PingOne => &super::pingone::DESCRIPTION,
+        }
+    }
+
+    /// The kinds whose organizations may declare `field`.
+    pub fn supporting(field: &str) -> Vec<ProviderKind> {
+        ProviderKind::VARIANTS
+            .iter()
+            .copied()
+            .filter(|k| k.description().has_field(field))
+            .collect()
+    }
+
+    /// Every organization field some vendor has, beyond those every vendor has.
+    pub fn vendor_fields() -> Vec<&'static str> {
+        let mut fields: Vec<&str> = ProviderKind::VARIANTS
+            .iter()
+            .flat_map(|k| k.description().fields.iter().map(|(f, _)| *f))
+            .filter(|f| !EVERY_VENDOR.contains(f))
+            .collect();
+        fields.sort_unstable();
+        fields.dedup();
+        fields
+    }
+}
