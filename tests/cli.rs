@@ -414,3 +414,58 @@ fn every_credential_variable_is_documented() {
         );
     }
 }
+
+/// The README's table of fields by vendor is what each vendor's description declares: every
+/// row's W / R / create-only / — for every vendor, and every vendor field has a row
+/// (`previous_keys` and `protect` are documented beside it).
+#[test]
+fn the_readme_field_table_is_the_vendors_descriptions() {
+    use orgform::manifest::ProviderKind;
+    use orgform::provider::description::Access;
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let mut rows = readme
+        .lines()
+        .skip_while(|l| !l.starts_with("| field | nirvana |"))
+        .take_while(|l| l.starts_with('|'));
+    let cells = |line: &str| -> Vec<String> {
+        line.trim_matches('|')
+            .split(" | ")
+            .map(|c| c.trim().to_owned())
+            .collect()
+    };
+    let header = cells(rows.next().expect("the README has the field table"));
+    let kinds: Vec<ProviderKind> = header[1..]
+        .iter()
+        .map(|name| ProviderKind::parse(name).unwrap_or_else(|| panic!("no vendor {name}")))
+        .collect();
+    assert_eq!(
+        kinds.len(),
+        ProviderKind::VARIANTS.len(),
+        "a column per vendor"
+    );
+    let mut listed = Vec::new();
+    for row in rows.skip(1) {
+        let cells = cells(row);
+        let field = cells[0].split('`').nth(1).unwrap().to_owned();
+        for (kind, cell) in kinds.iter().zip(&cells[1..]) {
+            let description = kind.description();
+            let documented = match cell.as_str() {
+                "—" => None,
+                c if c.starts_with('W') => Some(Access::Write),
+                c if c.starts_with('R') => Some(Access::Read),
+                c if c.starts_with("set when orgform creates") => Some(Access::CreateOnly),
+                other => panic!("{field}/{kind}: unknown cell `{other}`"),
+            };
+            let declared = description
+                .has_field(&field)
+                .then(|| description.access(&field));
+            assert_eq!(documented, declared, "`{field}` for {kind}");
+        }
+        listed.push(field);
+    }
+    for field in ProviderKind::vendor_fields() {
+        if !["previous_keys", "protect", "name"].contains(&field) {
+            assert!(listed.iter().any(|l| l == field), "`{field}` has no row");
+        }
+    }
+}
