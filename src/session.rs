@@ -10,7 +10,7 @@ use crate::plan::identity::IdentityError;
 use crate::provider::settings::{ClientOverrides, SandboxEndpoint, connect};
 use crate::provider::{
     AnyProvider, ApiError, Nirvana, PingOne, RefreshError, RefreshOptions, Scalekit, SetupError,
-    refresh,
+    Workos, refresh,
 };
 use crate::sandbox::{self, RunningSandbox, SandboxOptions};
 
@@ -134,6 +134,7 @@ impl Session {
                         ProviderKind::Nirvana => AnyProvider::Nirvana(Nirvana { client }),
                         ProviderKind::Scalekit => AnyProvider::Scalekit(Scalekit { client }),
                         ProviderKind::PingOne => AnyProvider::PingOne(PingOne { client }),
+                        ProviderKind::Workos => AnyProvider::Workos(Workos { client }),
                     };
                     providers.insert(name.clone(), any);
                 }

@@ -16,5 +16,6 @@ pub async fn perform(
         AnyProvider::Scalekit(p) => p.perform(change, org_id).await,
         AnyProvider::Nirvana(p) => p.perform(change, org_id).await,
         AnyProvider::PingOne(p) => p.perform(change, org_id).await,
+        AnyProvider::Workos(p) => p.perform(change, org_id).await,
     }
 }

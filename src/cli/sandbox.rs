@@ -99,6 +99,11 @@ pub fn serve(settings: ServeSettings) -> u8 {
             credentials.pingone_client_id,
             credentials.pingone_client_secret
         ));
+        output::say(&format!(
+            "  workos:    url {}   WORKOS_API_KEY={}",
+            running.vendor_url(Vendor::Workos),
+            credentials.workos_api_key
+        ));
         let guarded = if settings.control_token.is_some() {
             " (Authorization: Bearer <control token>)"
         } else {

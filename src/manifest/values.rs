@@ -53,7 +53,7 @@ macro_rules! keyword_enum {
 
 keyword_enum!(
     /// Which vendor API a provider speaks.
-    ProviderKind, "provider kind" { Nirvana = "nirvana", Scalekit = "scalekit", PingOne = "pingone" }
+    ProviderKind, "provider kind" { Nirvana = "nirvana", Scalekit = "scalekit", PingOne = "pingone", Workos = "workos" }
 );
 keyword_enum!(
     /// PingOne's regions, which choose the API and auth host names.

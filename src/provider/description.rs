@@ -115,6 +115,7 @@ impl ProviderKind {
             ProviderKind::Nirvana => &super::nirvana::DESCRIPTION,
             ProviderKind::Scalekit => &super::scalekit::DESCRIPTION,
             ProviderKind::PingOne => &super::pingone::DESCRIPTION,
+            ProviderKind::Workos => &super::workos::DESCRIPTION,
         }
     }
 

@@ -14,6 +14,7 @@ pub mod route;
 pub mod scalekit;
 pub mod settings;
 pub mod wire;
+pub(crate) mod workos;
 pub mod write;
 
 #[cfg(test)]
@@ -97,6 +98,7 @@ pub type MembersByOrganization = std::collections::HashMap<String, Vec<crate::mo
 pub use nirvana::Nirvana;
 pub use pingone::PingOne;
 pub use scalekit::Scalekit;
+pub use workos::Workos;
 
 /// A direct look-up at `path`: the answer decoded as `W` and converted, `None` on 404, and an
 /// error when the vendor answers with another object than the one asked for.

@@ -32,6 +32,7 @@ pub enum AnyProvider {
     Nirvana(super::Nirvana),
     Scalekit(super::Scalekit),
     PingOne(super::PingOne),
+    Workos(super::Workos),
 }
 
 impl AnyProvider {
@@ -40,6 +41,7 @@ impl AnyProvider {
             AnyProvider::Nirvana(p) => &p.client,
             AnyProvider::Scalekit(p) => &p.client,
             AnyProvider::PingOne(p) => &p.client,
+            AnyProvider::Workos(p) => &p.client,
         }
     }
 }
@@ -80,6 +82,7 @@ pub async fn refresh(
             AnyProvider::Nirvana(p) => refresh_provider(p, &organizations, options).await,
             AnyProvider::Scalekit(p) => refresh_provider(p, &organizations, options).await,
             AnyProvider::PingOne(p) => refresh_provider(p, &organizations, options).await,
+            AnyProvider::Workos(p) => refresh_provider(p, &organizations, options).await,
         };
         (name.clone(), live)
     });
@@ -318,6 +321,7 @@ pub async fn read_all(
         AnyProvider::Nirvana(p) => read_all_of(p, progress).await,
         AnyProvider::Scalekit(p) => read_all_of(p, progress).await,
         AnyProvider::PingOne(p) => read_all_of(p, progress).await,
+        AnyProvider::Workos(p) => read_all_of(p, progress).await,
     }
 }
 

@@ -124,6 +124,7 @@ mod tests {
         all.extend_from_slice(crate::provider::nirvana::ROUTES);
         all.extend_from_slice(crate::provider::scalekit::ROUTES);
         all.extend_from_slice(crate::provider::pingone::ROUTES);
+        all.extend_from_slice(crate::provider::workos::ROUTES);
         all
     }
 

@@ -143,6 +143,31 @@ pub fn connect(
             };
             ("pingone", base, auth)
         }
+        ProviderKind::Workos => {
+            let (base, key) = match (provider.sandbox, sandbox) {
+                (true, Some(s)) => (
+                    sandbox_base("workos").unwrap_or_default(),
+                    Secret::new(s.credentials.workos_api_key.clone()),
+                ),
+                _ => (
+                    provider
+                        .url
+                        .clone()
+                        .unwrap_or_else(|| "https://api.workos.com".to_owned()),
+                    secret(&provider.api_key, "WORKOS_API_KEY").ok_or_else(|| {
+                        fail(
+                            "no API key: set WORKOS_API_KEY or `api_key: ${...}` in orgform.yaml"
+                                .into(),
+                        )
+                    })?,
+                ),
+            };
+            (
+                "workos",
+                base.trim_end_matches('/').to_owned(),
+                Auth::ApiKey(key),
+            )
+        }
     };
     if provider.sandbox && sandbox.is_none() {
         return Err(fail("`sandbox: true` but no sandbox is running".into()));

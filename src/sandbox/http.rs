@@ -47,6 +47,7 @@ impl From<StoreError> for ApiError {
             return match vendor.as_str() {
                 "scalekit" => super::scalekit::error_for_status(StatusCode::CONFLICT, &message),
                 "nirvana" => super::nirvana::error_for_status(StatusCode::CONFLICT, &message),
+                "workos" => super::workos::error_for_status(StatusCode::CONFLICT, &message),
                 _ => super::pingone::error_for_status(StatusCode::CONFLICT, &message),
             };
         }

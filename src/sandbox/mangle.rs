@@ -103,6 +103,7 @@ fn loop_next(vendor: Vendor, query: Option<&str>, value: &mut Value) {
     match vendor {
         Vendor::Nirvana => set(value, "/pagination/next_cursor", param("cursor").into()),
         Vendor::Scalekit => set(value, "/next_page_token", param("page_token").into()),
+        Vendor::Workos => set(value, "/list_metadata/after", param("after").into()),
         Vendor::PingOne => {
             let own = value.pointer("/_links/self/href").cloned();
             if let Some(own) = own {

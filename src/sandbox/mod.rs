@@ -18,6 +18,7 @@ mod server;
 mod shapes;
 mod stats;
 mod store;
+mod workos;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -51,16 +52,23 @@ pub enum Vendor {
     Scalekit,
     #[serde(rename = "pingone")]
     PingOne,
+    Workos,
 }
 
 impl Vendor {
-    pub const ALL: [Vendor; 3] = [Vendor::Nirvana, Vendor::Scalekit, Vendor::PingOne];
+    pub const ALL: [Vendor; 4] = [
+        Vendor::Nirvana,
+        Vendor::Scalekit,
+        Vendor::PingOne,
+        Vendor::Workos,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Vendor::Nirvana => "nirvana",
             Vendor::Scalekit => "scalekit",
             Vendor::PingOne => "pingone",
+            Vendor::Workos => "workos",
         }
     }
 
@@ -82,6 +90,7 @@ pub struct Credentials {
     pub pingone_environment_id: String,
     pub pingone_client_id: String,
     pub pingone_client_secret: String,
+    pub workos_api_key: String,
 }
 
 impl Default for Credentials {
@@ -93,6 +102,7 @@ impl Default for Credentials {
             pingone_environment_id: "sandbox-env".into(),
             pingone_client_id: "sandbox-client".into(),
             pingone_client_secret: "sandbox-secret".into(),
+            workos_api_key: "sandbox-workos-key".into(),
         }
     }
 }
@@ -216,6 +226,7 @@ pub fn router(shared: Shared) -> Router {
         .nest("/nirvana", nirvana::router())
         .nest("/scalekit", scalekit::router())
         .nest("/pingone", pingone::router())
+        .nest("/workos", workos::router())
         .route_layer(middleware::from_fn_with_state(shared.clone(), vendor_layer));
     Router::new()
         .merge(vendors)
@@ -317,6 +328,7 @@ fn vendor_error(vendor: Vendor, status: StatusCode, message: &str) -> ApiError {
         Vendor::Nirvana => nirvana::error_for_status(status, message),
         Vendor::Scalekit => scalekit::error_for_status(status, message),
         Vendor::PingOne => pingone::error_for_status(status, message),
+        Vendor::Workos => workos::error_for_status(status, message),
     }
 }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::store::{Db, StoreError};
-use super::{SandboxError, nirvana, pingone, scalekit};
+use super::{SandboxError, nirvana, pingone, scalekit, workos};
 
 /// The PingOne organization of the default seed (from PingOne's licensing guide).
 pub const DEFAULT_PINGONE_ORGANIZATION: &str = "bed432e6-676a-4ebe-b5a5-6b3b54e46bda";
@@ -27,6 +27,56 @@ pub struct Seed {
     pub scalekit: ScalekitSeed,
     #[serde(default)]
     pub pingone: PingOneSeed,
+    #[serde(default)]
+    pub workos: WorkosSeed,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkosSeed {
+    #[serde(default)]
+    pub organizations: Vec<WorkosOrganization>,
+    #[serde(default)]
+    pub users: Vec<WorkosUser>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkosOrganization {
+    pub name: String,
+    #[serde(default)]
+    pub external_id: Option<String>,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+    #[serde(default)]
+    pub domains: Vec<WorkosDomain>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkosDomain {
+    pub domain: String,
+    /// `pending` (default), `verified`, `failed`, `legacy_verified` or `unverified`.
+    #[serde(default)]
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkosUser {
+    pub email: String,
+    #[serde(default)]
+    pub memberships: Vec<WorkosMembership>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkosMembership {
+    /// The organization's `external_id`, or its `name` when it has none.
+    pub organization: String,
+    /// Role slugs (default `member`).
+    #[serde(default)]
+    pub roles: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -162,6 +212,10 @@ pub struct SeedSummary {
     pub scalekit_users: Vec<String>,
     pub pingone_organizations: Vec<String>,
     pub pingone_licenses: Vec<String>,
+    #[serde(default)]
+    pub workos_organizations: Vec<String>,
+    #[serde(default)]
+    pub workos_users: Vec<String>,
 }
 
 impl Seed {
@@ -285,6 +339,32 @@ pub fn apply(db: &Db, seed: &Seed) -> Result<SeedSummary, StoreError> {
                 summary.pingone_licenses.push(stored["id"].as_str().unwrap_or_default().to_owned());
             }
             summary.pingone_organizations.push(id);
+        }
+
+        let refused = |e: super::http::ApiError| seed_error(format!("workos: {}", e.body));
+        let mut workos_by_reference: BTreeMap<String, Value> = BTreeMap::new();
+        for org in &seed.workos.organizations {
+            let metadata = org.metadata.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+            let organization = workos::new_organization(db, &org.name, org.external_id.as_deref(), metadata)?;
+            workos::insert_organization(db, &organization).map_err(refused)?;
+            let id = organization["id"].as_str().unwrap_or_default().to_owned();
+            for d in &org.domains {
+                workos::insert_domain(db, &id, &d.domain, d.state.as_deref()).map_err(refused)?;
+            }
+            workos_by_reference.insert(org.external_id.clone().unwrap_or_else(|| org.name.clone()), organization);
+            summary.workos_organizations.push(id);
+        }
+        for user in &seed.workos.users {
+            let created = workos::insert_user(db, &user.email).map_err(refused)?;
+            let user_id = created["id"].as_str().unwrap_or_default().to_owned();
+            for m in &user.memberships {
+                let organization = workos_by_reference
+                    .get(&m.organization)
+                    .ok_or_else(|| seed_error(format!("user {}: no seeded organization `{}`", user.email, m.organization)))?;
+                let roles = if m.roles.is_empty() { vec!["member".to_owned()] } else { m.roles.clone() };
+                workos::insert_membership(db, organization, &user_id, &roles).map_err(refused)?;
+            }
+            summary.workos_users.push(user_id);
         }
         Ok(summary)
     })

@@ -21,6 +21,10 @@ const UNIQUE_KEYS: &[(&str, &str)] = &[
     ("scalekit", "organization"),
     ("scalekit", "domain"),
     ("scalekit", "user"),
+    ("workos", "organization"),
+    ("workos", "domain"),
+    ("workos", "user"),
+    ("workos", "membership"),
 ];
 
 fn unique_key<'k>(vendor: &str, kind: &str, key: Option<&'k str>) -> Option<&'k str> {
