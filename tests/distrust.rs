@@ -130,6 +130,7 @@ pub async fn orgform(args: &[&str]) -> (i32, String, String) {
     let credentials = [
         ("TEST_SECRET", "sandbox-secret"),
         ("TEST_NIRVANA_KEY", "sandbox-nirvana-key"),
+        ("TEST_WORKOS_KEY", "sandbox-workos-key"),
     ];
     tokio::time::timeout(
         Duration::from_secs(120),

@@ -14,3 +14,4 @@ mod nirvana_versions;
 mod refusals;
 mod saved;
 mod shared_lock;
+mod workos;

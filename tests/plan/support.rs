@@ -24,6 +24,7 @@ pub fn env(name: &str) -> Option<String> {
     match name {
         "TEST_SECRET" => Some("sandbox-secret".into()),
         "TEST_NIRVANA_KEY" => Some("sandbox-nirvana-key".into()),
+        "TEST_WORKOS_KEY" => Some("sandbox-workos-key".into()),
         // The shared lock's server (plans take no lock, so a workspace naming it still plans).
         "ORGFORM_LOCK_URL" => std::env::var("ORGFORM_TEST_POSTGRES_URL").ok(),
         _ => None,
@@ -60,6 +61,9 @@ impl Scenario {
             ),
             "pingone" => format!(
                 "    kind: pingone\n    url: {base}/pingone\n    auth_url: {base}/pingone/auth\n    environment_id: sandbox-env\n    client_id: sandbox-client\n    client_secret: ${{TEST_SECRET}}\n"
+            ),
+            "workos" => format!(
+                "    kind: workos\n    url: {base}/workos\n    api_key: ${{TEST_WORKOS_KEY}}\n"
             ),
             other => panic!("no such kind {other}"),
         };

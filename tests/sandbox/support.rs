@@ -84,6 +84,10 @@ impl TestSandbox {
         Auth::Bearer("sandbox-nirvana-key".into())
     }
 
+    pub fn workos(&self) -> Auth {
+        Auth::Bearer("sandbox-workos-key".into())
+    }
+
     pub async fn scalekit(&self) -> Auth {
         let response = self
             .http
@@ -234,7 +238,9 @@ fn load_spec(file: &str) -> Option<Value> {
 fn spec(vendor: &str) -> Option<&'static Value> {
     static SCALEKIT: OnceLock<Option<Value>> = OnceLock::new();
     static PINGONE: OnceLock<Option<Value>> = OnceLock::new();
+    static WORKOS: OnceLock<Option<Value>> = OnceLock::new();
     match vendor {
+        "workos" => WORKOS.get_or_init(|| load_spec("workos-openapi.yaml")),
         "scalekit" => SCALEKIT.get_or_init(|| load_spec("scalekit-openapi.yaml")),
         "pingone" => PINGONE.get_or_init(|| load_spec("pingone-management-openapi.yaml")),
         other => panic!("no spec for {other}"),

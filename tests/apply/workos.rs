@@ -1,0 +1,190 @@
+//! WorkOS end to end against the sandbox: every kind of change converges, nothing is
+//! duplicated, and what orgform does not own is never deleted.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use super::support::{apply, assert_converged};
+use crate::plan::support::Scenario;
+
+/// Every WorkOS organization with its domains and member e-mails (and roles), read through the
+/// API; panics on a duplicate organization (by external id), domain or membership.
+pub async fn workos_contents(
+    scenario: &Scenario,
+) -> Vec<(String, String, BTreeSet<String>, BTreeSet<String>)> {
+    let sandbox = &scenario.sandbox;
+    let auth = sandbox.workos();
+    let mut orgs: Vec<Value> = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = sandbox
+            .get(
+                &format!("/workos/organizations?limit=100&order=asc&after={after}"),
+                &auth,
+            )
+            .await
+            .body;
+        orgs.extend(page["data"].as_array().unwrap().iter().cloned());
+        match page["list_metadata"]["after"].as_str() {
+            Some(next) => after = next.to_owned(),
+            None => break,
+        }
+    }
+    let mut seen = BTreeSet::new();
+    let mut contents = Vec::new();
+    for org in orgs {
+        let key = org["external_id"].as_str().unwrap_or("-").to_owned();
+        assert!(
+            key == "-" || seen.insert(key.clone()),
+            "duplicate organization {key}"
+        );
+        let domains: Vec<String> = org["domains"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["domain"].as_str().unwrap().to_owned())
+            .collect();
+        let domain_set: BTreeSet<String> = domains.iter().cloned().collect();
+        assert_eq!(domains.len(), domain_set.len(), "duplicate domain in {key}");
+        let id = org["id"].as_str().unwrap();
+        let members = sandbox
+            .get(
+                &format!("/workos/user_management/organization_memberships?organization_id={id}&limit=100"),
+                &auth,
+            )
+            .await
+            .body;
+        let members: Vec<String> = members["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                let roles: Vec<&str> = m["roles"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r["slug"].as_str().unwrap())
+                    .collect();
+                format!(
+                    "{}={}",
+                    m["user"]["email"].as_str().unwrap(),
+                    roles.join("+")
+                )
+            })
+            .collect();
+        let member_set: BTreeSet<String> = members.iter().cloned().collect();
+        assert_eq!(
+            members.len(),
+            member_set.len(),
+            "duplicate membership in {key}"
+        );
+        contents.push((
+            key,
+            org["name"].as_str().unwrap().to_owned(),
+            domain_set,
+            member_set,
+        ));
+    }
+    contents.sort();
+    contents
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_kind_of_workos_change_converges() {
+    let scenario = Scenario::new(
+        "workos",
+        "policy:\n  prune: true\n  max_deletes: 5\n  max_member_removals: 100%\n",
+    )
+    .await;
+    // Live before any manifest: one organization orgform made (its marker) and no manifest
+    // declares (prune deletes it), and one of the customer's own (never deleted).
+    scenario
+        .sandbox
+        .seed("workos:\n  organizations:\n    - { name: Old, external_id: old, metadata: { managed_by: orgform } }\n    - { name: Theirs, external_id: theirs }\n")
+        .await;
+    scenario.manifest(
+        "orgs.yaml",
+        "organization: acme\nname: Acme Inc\nmetadata: { tier: gold }\ndomains: [acme.example, old.acme.example]\nmembers:\n  - { email: ada@acme.example, role: admin }\n  - { email: bob@acme.example, role: member }\n---\norganization: globex\nname: Globex\nprotect: true\ndomains: [globex.example]\nmembers:\n  - { email: hank@globex.example, roles: [admin, billing] }\n",
+    );
+    let (plan, results) = apply(&scenario, Default::default()).await;
+    assert!(results.iter().all(|r| r.succeeded()), "{results:#?}");
+    assert_eq!(
+        plan.summary.delete, 1,
+        "only `old` is pruned: {:?}",
+        plan.summary
+    );
+    assert_converged(&scenario).await;
+
+    // Every kind of change at once: a rename through `previously`, a key move through
+    // `previous_keys`, metadata, a domain added and one removed, members added, removed and
+    // given another role.
+    scenario.manifest(
+        "orgs.yaml",
+        "organization: acme\nname: Acme Corp\npreviously: [Acme Inc]\nmetadata: { tier: platinum, region: emea }\ndomains: [acme.example, acme.test]\nmembers:\n  - { email: ada@acme.example, role: member }\n  - { email: cy@acme.example, role: admin }\n---\norganization: globex-corp\nprevious_keys: [globex]\nname: Globex\nprotect: true\ndomains: [globex.example]\nmembers:\n  - { email: hank@globex.example, roles: [admin] }\n",
+    );
+    let (_, results) = apply(&scenario, Default::default()).await;
+    assert!(results.iter().all(|r| r.succeeded()), "{results:#?}");
+    assert_converged(&scenario).await;
+    let contents = workos_contents(&scenario).await;
+    assert_eq!(
+        contents,
+        vec![
+            (
+                "acme".into(),
+                "Acme Corp".into(),
+                set(&["acme.example", "acme.test"]),
+                set(&["ada@acme.example=member", "cy@acme.example=admin"])
+            ),
+            (
+                "globex-corp".into(),
+                "Globex".into(),
+                set(&["globex.example"]),
+                set(&["hank@globex.example=admin"])
+            ),
+            ("theirs".into(), "Theirs".into(), set(&[]), set(&[])),
+        ]
+    );
+
+    // A protected organization dropped from the manifests: the plan's delete breaks the
+    // safety policy (apply refuses it, naming `protect`).
+    let acme_only = "organization: acme\nname: Acme Corp\nmetadata: { tier: platinum, region: emea }\ndomains: [acme.example, acme.test]\nmembers:\n  - { email: ada@acme.example, role: member }\n  - { email: cy@acme.example, role: admin }\n";
+    scenario.manifest("orgs.yaml", acme_only);
+    let (plan, _) = scenario.plan(&[]).await.unwrap();
+    assert!(
+        plan.safety.violations.iter().any(|v| v.rule == "protect"),
+        "{:?}",
+        plan.safety
+    );
+}
+
+/// A domain another organization holds is a clear error, and nothing else is left half-done.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_domain_held_by_another_workos_organization_is_a_clear_error() {
+    let scenario = Scenario::new("workos", "").await;
+    scenario
+        .sandbox
+        .seed("workos:\n  organizations:\n    - { name: Other, external_id: other, domains: [{ domain: taken.example, state: verified }] }\n")
+        .await;
+    scenario.manifest(
+        "acme.yaml",
+        "organization: acme\nname: Acme\ndomains: [taken.example]\n",
+    );
+    let (_, results) = apply(&scenario, Default::default()).await;
+    let failed: Vec<String> = results
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            orgform::apply::Outcome::Failed(e) => Some(e.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed.len(), 1, "{results:#?}");
+    assert!(
+        failed[0].contains("the domain taken.example belongs to another organization"),
+        "{failed:?}"
+    );
+}
