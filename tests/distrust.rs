@@ -55,7 +55,7 @@ impl Foreign {
 /// Scalekit prunes (so a listing trusted when it should not be would delete), and every
 /// vendor's manifests declare every organization (so a short listing would create).
 async fn world(vendor: &str) -> Scenario {
-    let policy = if vendor == "scalekit" {
+    let policy = if vendor == "scalekit" || vendor == "workos" {
         "policy:\n  prune: true\n  max_deletes: 1000\n"
     } else {
         ""
@@ -99,6 +99,28 @@ async fn world(vendor: &str) -> Scenario {
                     "---\norganization: tenant-{n}\nname: Tenant {n}\n"
                 ));
             }
+        }
+        "workos" => {
+            // Members of the first tenants, so that a member list is read and trusted or not.
+            seed.push_str("workos:\n  organizations:\n");
+            let mut users = String::from("  users:\n");
+            for n in 0..ORGS {
+                seed.push_str(&format!(
+                    "    - {{ name: Tenant {n}, external_id: tenant-{n}, metadata: {{ managed_by: orgform }} }}\n"
+                ));
+                let members = if n < 3 {
+                    users.push_str(&format!(
+                        "    - {{ email: a@tenant-{n}.example, memberships: [{{ organization: tenant-{n}, roles: [admin] }}] }}\n"
+                    ));
+                    format!("members: [{{ email: a@tenant-{n}.example, role: admin }}]\n")
+                } else {
+                    String::new()
+                };
+                manifests.push_str(&format!(
+                    "---\norganization: tenant-{n}\nname: Tenant {n}\n{members}"
+                ));
+            }
+            seed.push_str(&users);
         }
         "pingone" => {
             // The default seed's organization and its five licenses.
@@ -156,6 +178,8 @@ const SK_LIST: &str = "/scalekit/api/v1/organizations";
 const SK_USERS: &str = "/scalekit/api/v1/users";
 const NV_LIST: &str = "/nirvana/v1/organizations";
 const P1_LIST: &str = "/pingone/v1/organizations";
+const WO_LIST: &str = "/workos/organizations";
+const WO_MEMBERS: &str = "/workos/user_management/organization_memberships";
 
 fn cases() -> Vec<Case> {
     let list = |route: &str, nth: u32, rest: &str| {
@@ -204,6 +228,86 @@ fn cases() -> Vec<Case> {
                 r#""mangle": { "set": { "/users/0/memberships/0/roles": "admin" } }"#,
             )),
             expect: "memberships: roles: invalid type: string",
+            args: &[],
+        },
+        Case {
+            name: "a WorkOS organization repeated on page 2",
+            vendor: "workos",
+            faults: leak(list(
+                WO_LIST,
+                2,
+                r#""mangle": { "repeat_first": { "at": "/data" } }"#,
+            )),
+            expect: "appeared twice",
+            args: &[],
+        },
+        Case {
+            name: "a WorkOS cursor that repeats",
+            vendor: "workos",
+            faults: leak(list(WO_LIST, 2, r#""mangle": { "loop_next": true }"#)),
+            expect: "link already followed",
+            args: &[],
+        },
+        Case {
+            name: "a WorkOS external id of the wrong type",
+            vendor: "workos",
+            faults: leak(list(
+                WO_LIST,
+                1,
+                r#""mangle": { "set": { "/data/3/external_id": 42 } }"#,
+            )),
+            expect: "data[3].external_id: invalid type: integer `42`, expected a string",
+            args: &[],
+        },
+        Case {
+            name: "a WorkOS id that is empty",
+            vendor: "workos",
+            faults: leak(list(
+                WO_LIST,
+                1,
+                r#""mangle": { "set": { "/data/0/id": "" } }"#,
+            )),
+            expect: "expected a non-empty identifier",
+            args: &[],
+        },
+        Case {
+            name: "a WorkOS page larger than asked for",
+            vendor: "workos",
+            faults: leak(list(
+                WO_LIST,
+                1,
+                r#""mangle": { "repeat_first": { "at": "/data", "times": 1000 } }"#,
+            )),
+            expect: "held 1100 items, more than the 100 asked for",
+            args: &[],
+        },
+        Case {
+            name: "a WorkOS answer inflated (500 MB)",
+            vendor: "workos",
+            faults: leak(list(WO_LIST, 1, r#""mangle": { "pad_bytes": 500000000 }"#)),
+            expect: "more than orgform reads (32 MiB)",
+            args: &[],
+        },
+        Case {
+            name: "a WorkOS list redirected to another origin",
+            vendor: "workos",
+            faults: leak(list(
+                WO_LIST,
+                1,
+                r#""status": 307, "headers": { "location": "{FOREIGN}/organizations" }"#,
+            )),
+            expect: "answered 307 redirecting to http://127.0.0.1",
+            args: &[],
+        },
+        Case {
+            name: "a WorkOS member list answering another organization's membership",
+            vendor: "workos",
+            faults: leak(list(
+                WO_MEMBERS,
+                1,
+                r#""times": 3, "mangle": { "set": { "/data/0/organization_id": "org_01SB9999999999999999999999" } }"#,
+            )),
+            expect: "the vendor answered with one of org_01SB9999999999999999999999",
             args: &[],
         },
         Case {
@@ -640,6 +744,33 @@ async fn without_a_total_creates_look_before_they_write() {
         1,
         "only the earlier look-up"
     );
+    let (code, stdout, stderr) = orgform(&["plan", &dir, "--detailed-exitcode"]).await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+}
+
+/// WorkOS lists report no total: a listing cut short looks like a real end, so the plan shows
+/// creates, and apply asks for each by its external id before writing and refuses.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_workos_listing_cut_short_never_creates_a_duplicate() {
+    let scenario = world("workos").await;
+    let dir = scenario.dir.path().to_str().unwrap().to_owned();
+    let cut = json!({ "scripts": [{ "method": "GET", "route": WO_LIST, "nth": 1, "times": 100, "mangle": { "set": { "/list_metadata/after": null } } }] });
+    scenario.sandbox.faults(cut.clone()).await;
+    let (code, stdout, stderr) = orgform(&["plan", &dir]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("org.tenant-100 will be created"),
+        "{stdout}"
+    );
+    scenario.sandbox.faults(cut).await;
+    let (code, stdout, stderr) = orgform(&["apply", &dir, "--auto-approve"]).await;
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("with external id `tenant-100` exists though the listing did not show it"),
+        "{stdout}"
+    );
+    assert!(writes(&scenario).await.is_empty());
+    scenario.sandbox.faults(json!({})).await;
     let (code, stdout, stderr) = orgform(&["plan", &dir, "--detailed-exitcode"]).await;
     assert_eq!(code, 0, "{stdout}{stderr}");
 }

@@ -196,3 +196,55 @@ async fn pingone_refresh_is_minimal() {
     );
     assert_eq!(stats["total"], 2 + 40 + 1);
 }
+
+/// WorkOS: domains come inside the organization, so ceil(N/100) organization pages; + N
+/// membership lists when members are managed. No token endpoint (an API key).
+#[tokio::test]
+async fn workos_refresh_is_minimal() {
+    let n = 250;
+    let scenario = Scenario::new("workos", "").await;
+    let mut seed = String::from("workos:\n  organizations:\n");
+    let mut manifests = String::new();
+    let mut users = String::from("  users:\n");
+    for i in 0..n {
+        seed.push_str(&format!(
+            "    - {{ name: Org {i}, external_id: org-{i}, domains: [{{ domain: org{i}.example, state: verified }}] }}\n"
+        ));
+        users.push_str(&format!(
+            "    - {{ email: a@org{i}.example, memberships: [{{ organization: org-{i}, roles: [admin] }}] }}\n"
+        ));
+        manifests.push_str(&format!("---\norganization: org-{i}\nname: Org {i}\ndomains: [org{i}.example]\nmembers: [{{ email: a@org{i}.example, role: admin }}]\n"));
+    }
+    seed.push_str(&users);
+    scenario.sandbox.seed(&seed).await;
+    scenario.manifest("orgs.yaml", &manifests);
+    let (plan, _) = scenario.plan(&[]).await.unwrap();
+    assert!(
+        !plan.has_changes() && !plan.has_manual() && plan.warnings.is_empty(),
+        "{:?} {:?}",
+        plan.summary,
+        plan.warnings
+    );
+    let stats = scenario.sandbox.stats().await;
+    let pages = (n as u64).div_ceil(100);
+    assert_eq!(count_route(&stats, "GET", "/workos/organizations"), pages);
+    assert_eq!(
+        count_route(
+            &stats,
+            "GET",
+            "/workos/user_management/organization_memberships"
+        ),
+        n as u64
+    );
+    assert_eq!(stats["total"], pages + n as u64, "nothing else");
+
+    // Absent fields cost nothing: the organization pages alone.
+    let names_only: String = (0..n)
+        .map(|i| format!("---\norganization: org-{i}\nname: Org {i}\n"))
+        .collect();
+    scenario.manifest("orgs.yaml", &names_only);
+    let before = scenario.sandbox.stats().await["total"].as_u64().unwrap();
+    scenario.plan(&[]).await.unwrap();
+    let after = scenario.sandbox.stats().await["total"].as_u64().unwrap();
+    assert_eq!(after - before, pages, "organization pages only");
+}
