@@ -188,3 +188,26 @@ async fn scalekit_plans_and_applies_send_only_documented_parameters() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workos_plans_and_applies_send_only_documented_parameters() {
+    let scenario = Scenario::new("workos", "policy:\n  prune: true\n  max_deletes: 5\n").await;
+    scenario
+        .sandbox
+        .seed("workos:\n  organizations:\n    - { name: Old, external_id: old, metadata: { managed_by: orgform } }\n    - { name: Acme, external_id: acme, domains: [{ domain: acme.example }] }\n  users:\n    - { email: ada@acme.example, memberships: [{ organization: acme, roles: [admin] }] }\n")
+        .await;
+    scenario.manifest(
+        "acme.yaml",
+        "organization: acme\nname: Acme Corp\ndomains: [acme.test]\nmembers:\n  - { email: ada@acme.example, role: member }\n  - { email: bob@acme.example, role: admin }\n",
+    );
+    let (_, results) = apply(&scenario, Default::default()).await;
+    assert!(results.iter().all(|r| r.succeeded()), "{results:#?}");
+    assert_converged(&scenario).await;
+    assert_only_documented(
+        &scenario,
+        "vendor-specs/workos-openapi.yaml",
+        "/workos",
+        &[],
+    )
+    .await;
+}

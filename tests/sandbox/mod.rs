@@ -11,3 +11,4 @@ mod pingone;
 mod scalekit;
 mod scalekit_fields;
 mod slow_clients;
+mod workos;

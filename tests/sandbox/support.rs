@@ -232,7 +232,28 @@ fn load_spec(file: &str) -> Option<Value> {
     let text = crate::support::vendor_document(&format!("vendor-specs/{file}"))?;
     let mut options = serde_saphyr::Options::default();
     options.budget = None;
-    Some(serde_saphyr::from_str_with_options(&text, options).expect("the spec parses"))
+    let mut spec: Value =
+        serde_saphyr::from_str_with_options(&text, options).expect("the spec parses");
+    unique_required(&mut spec);
+    Some(spec)
+}
+
+/// A spec quirk: WorkOS's `OrganizationList` (and other lists) name `list_metadata` twice in
+/// `required`, which JSON Schema forbids (its items must be unique) and which makes the
+/// validator report the property missing although it is there. Each `required` list is
+/// reduced to its unique names; nothing else of the spec is changed.
+fn unique_required(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::Array(names)) = map.get_mut("required") {
+                let mut seen = std::collections::BTreeSet::new();
+                names.retain(|n| seen.insert(n.to_string()));
+            }
+            map.values_mut().for_each(unique_required);
+        }
+        Value::Array(items) => items.iter_mut().for_each(unique_required),
+        _ => {}
+    }
 }
 
 fn spec(vendor: &str) -> Option<&'static Value> {
