@@ -4,14 +4,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::manifest::{Diagnostics, LoadedWorkspace, ManifestError, ProviderKind};
+use crate::manifest::{Diagnostics, LoadedWorkspace, ManifestError};
 use crate::model::{DesiredState, LiveState, ResourceAddress, load_desired_state};
 use crate::plan::identity::IdentityError;
 use crate::provider::settings::{ClientOverrides, SandboxEndpoint, connect};
-use crate::provider::{
-    AnyProvider, ApiError, Nirvana, PingOne, RefreshError, RefreshOptions, Scalekit, SetupError,
-    Workos, refresh,
-};
+use crate::provider::{AnyProvider, ApiError, RefreshError, RefreshOptions, SetupError, refresh};
 use crate::sandbox::{self, RunningSandbox, SandboxOptions};
 
 /// Where the embedded sandbox keeps its state, inside the workspace.
@@ -130,12 +127,7 @@ impl Session {
         for (name, provider) in &desired.providers {
             match connect(provider, endpoint.as_ref(), env, overrides) {
                 Ok(client) => {
-                    let any = match provider.kind {
-                        ProviderKind::Nirvana => AnyProvider::Nirvana(Nirvana { client }),
-                        ProviderKind::Scalekit => AnyProvider::Scalekit(Scalekit { client }),
-                        ProviderKind::PingOne => AnyProvider::PingOne(PingOne { client }),
-                        ProviderKind::Workos => AnyProvider::Workos(Workos { client }),
-                    };
+                    let any = AnyProvider::new(provider.kind, client);
                     providers.insert(name.clone(), any);
                 }
                 Err(e) => errors.push(e),

@@ -12,10 +12,5 @@ pub async fn perform(
     change: &ResourceChange,
     org_id: Option<&str>,
 ) -> Result<Done, ApiError> {
-    match provider {
-        AnyProvider::Scalekit(p) => p.perform(change, org_id).await,
-        AnyProvider::Nirvana(p) => p.perform(change, org_id).await,
-        AnyProvider::PingOne(p) => p.perform(change, org_id).await,
-        AnyProvider::Workos(p) => p.perform(change, org_id).await,
-    }
+    crate::with_provider!(provider, p => p.perform(change, org_id).await)
 }

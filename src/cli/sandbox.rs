@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::output;
-use crate::sandbox::{self, SandboxOptions, Seed, Vendor};
+use crate::sandbox::{self, SandboxOptions, Seed};
 
 use super::exit;
 
@@ -78,32 +78,14 @@ pub fn serve(settings: ServeSettings) -> u8 {
                 return exit::ERROR;
             }
         };
-        let credentials = &running.shared.credentials;
         output::say(&format!("orgform sandbox listening on {}", running.base_url()));
         match &settings.db {
             Some(db) => output::say(&format!("  state:     {}", db.display())),
             None => output::say("  state:     in memory (pass --db FILE to keep it)"),
         }
-        output::say(&format!("  nirvana:   url {}   NIRVANA_LABS_API_KEY={}", running.vendor_url(Vendor::Nirvana), credentials.nirvana_api_key));
-        output::say(&format!(
-            "  scalekit:  url {}   SCALEKIT_CLIENT_ID={} SCALEKIT_CLIENT_SECRET={}",
-            running.vendor_url(Vendor::Scalekit),
-            credentials.scalekit_client_id,
-            credentials.scalekit_client_secret
-        ));
-        output::say(&format!(
-            "  pingone:   url {}   auth_url {}/auth   PINGONE_ENVIRONMENT_ID={} PINGONE_CLIENT_ID={} PINGONE_CLIENT_SECRET={}",
-            running.vendor_url(Vendor::PingOne),
-            running.vendor_url(Vendor::PingOne),
-            credentials.pingone_environment_id,
-            credentials.pingone_client_id,
-            credentials.pingone_client_secret
-        ));
-        output::say(&format!(
-            "  workos:    url {}   WORKOS_API_KEY={}",
-            running.vendor_url(Vendor::Workos),
-            credentials.workos_api_key
-        ));
+        for line in running.vendor_lines() {
+            output::say(&line);
+        }
         let guarded = if settings.control_token.is_some() {
             " (Authorization: Bearer <control token>)"
         } else {

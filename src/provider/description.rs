@@ -91,6 +91,9 @@ pub struct Description {
     pub export_reads: Needs,
     /// Writes the vendor's own fields of `org` into an exported manifest, as YAML lines.
     pub export_fields: fn(&LiveOrganization, &mut String),
+    /// Where and how a provider of this vendor connects (`provider/<vendor>/connect.rs`).
+    pub connect:
+        fn(&super::settings::Settings) -> Result<super::settings::Endpoint, super::SetupError>,
 }
 
 impl Description {
@@ -109,16 +112,6 @@ impl Description {
 }
 
 impl ProviderKind {
-    /// The vendor's description, declared in its folder.
-    pub fn description(self) -> &'static Description {
-        match self {
-            ProviderKind::Nirvana => &super::nirvana::DESCRIPTION,
-            ProviderKind::Scalekit => &super::scalekit::DESCRIPTION,
-            ProviderKind::PingOne => &super::pingone::DESCRIPTION,
-            ProviderKind::Workos => &super::workos::DESCRIPTION,
-        }
-    }
-
     /// The kinds whose organizations may declare `field`.
     pub fn supporting(field: &str) -> Vec<ProviderKind> {
         ProviderKind::VARIANTS

@@ -1,6 +1,7 @@
 //! Talking to the vendors: a [`Provider`] per vendor over one shared HTTP client layer, the
 //! capability table that tells planning what each can change, and refresh.
 
+pub(crate) mod any;
 pub mod description;
 pub mod error;
 pub mod gate;
@@ -23,11 +24,10 @@ mod decoder_properties;
 use crate::manifest::ProviderKind;
 use crate::model::LiveOrganization;
 
+pub use any::AnyProvider;
 pub use error::{ApiError, ApiErrorKind, SetupError};
 pub use http::{HttpClient, RetryPolicy};
-pub use refresh::{
-    AnyProvider, DIRECT_LOOKUP_LIMIT, RefreshError, RefreshOptions, read_all, refresh,
-};
+pub use refresh::{DIRECT_LOOKUP_LIMIT, RefreshError, RefreshOptions, read_all, refresh};
 
 /// What refresh must read of one organization besides its own fields: only what the manifest
 /// manages, since an absent field costs no request.

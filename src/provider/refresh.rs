@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use futures_util::StreamExt;
 
 use super::error::{ApiError, SetupError};
-use super::{Lookup, Needs, Provider};
+use super::{AnyProvider, Lookup, Needs, Provider};
 use crate::manifest::ProviderKind;
 use crate::model::{
     DesiredState, LiveOrganization, LiveProvider, LiveState, Organization, ResourceAddress,
@@ -26,25 +26,6 @@ pub const DIRECT_LOOKUP_LIMIT: usize = 10;
 /// A targeted plan, or a workspace managing a small part of a large account, reads
 /// organization by organization.
 pub const MEMBERS_FROM_ONE_LISTING: usize = 50;
-
-/// A connected provider of any vendor.
-pub enum AnyProvider {
-    Nirvana(super::Nirvana),
-    Scalekit(super::Scalekit),
-    PingOne(super::PingOne),
-    Workos(super::Workos),
-}
-
-impl AnyProvider {
-    pub fn client(&self) -> &super::HttpClient {
-        match self {
-            AnyProvider::Nirvana(p) => &p.client,
-            AnyProvider::Scalekit(p) => &p.client,
-            AnyProvider::PingOne(p) => &p.client,
-            AnyProvider::Workos(p) => &p.client,
-        }
-    }
-}
 
 #[derive(Debug, Default)]
 pub struct RefreshOptions {
@@ -78,12 +59,7 @@ pub async fn refresh(
                     || options.targets.iter().any(|t| t.org == o.key.as_str())
             })
             .collect();
-        let live = match provider {
-            AnyProvider::Nirvana(p) => refresh_provider(p, &organizations, options).await,
-            AnyProvider::Scalekit(p) => refresh_provider(p, &organizations, options).await,
-            AnyProvider::PingOne(p) => refresh_provider(p, &organizations, options).await,
-            AnyProvider::Workos(p) => refresh_provider(p, &organizations, options).await,
-        };
+        let live = crate::with_provider!(provider, p => refresh_provider(p, &organizations, options).await);
         (name.clone(), live)
     });
     let results = futures_util::future::join_all(jobs).await;
@@ -317,12 +293,7 @@ pub async fn read_all(
     provider: &AnyProvider,
     progress: Option<&indicatif::ProgressBar>,
 ) -> Result<Vec<LiveOrganization>, Vec<ApiError>> {
-    match provider {
-        AnyProvider::Nirvana(p) => read_all_of(p, progress).await,
-        AnyProvider::Scalekit(p) => read_all_of(p, progress).await,
-        AnyProvider::PingOne(p) => read_all_of(p, progress).await,
-        AnyProvider::Workos(p) => read_all_of(p, progress).await,
-    }
+    crate::with_provider!(provider, p => read_all_of(p, progress).await)
 }
 
 async fn read_all_of<P: Provider>(

@@ -120,12 +120,7 @@ mod tests {
 
     /// The templates orgform sends requests to (each vendor's `ROUTES`).
     fn templates() -> Vec<&'static str> {
-        let mut all = Vec::new();
-        all.extend_from_slice(crate::provider::nirvana::ROUTES);
-        all.extend_from_slice(crate::provider::scalekit::ROUTES);
-        all.extend_from_slice(crate::provider::pingone::ROUTES);
-        all.extend_from_slice(crate::provider::workos::ROUTES);
-        all
+        crate::provider::any::all_routes()
     }
 
     /// Splits a path the way a server does after URL normalisation (reqwest's parser), and

@@ -389,6 +389,31 @@ impl RunningSandbox {
         format!("{}/{}", self.base_url(), vendor.as_str())
     }
 
+    /// A line per emulated vendor: its base URL and the credentials it accepts, as
+    /// `sandbox serve` prints them.
+    pub fn vendor_lines(&self) -> Vec<String> {
+        let c = &self.shared.credentials;
+        Vendor::ALL
+            .into_iter()
+            .map(|vendor| {
+                let url = self.vendor_url(vendor);
+                let accepts = match vendor {
+                    Vendor::Nirvana => format!("NIRVANA_LABS_API_KEY={}", c.nirvana_api_key),
+                    Vendor::Scalekit => format!(
+                        "SCALEKIT_CLIENT_ID={} SCALEKIT_CLIENT_SECRET={}",
+                        c.scalekit_client_id, c.scalekit_client_secret
+                    ),
+                    Vendor::PingOne => format!(
+                        "auth_url {url}/auth   PINGONE_ENVIRONMENT_ID={} PINGONE_CLIENT_ID={} PINGONE_CLIENT_SECRET={}",
+                        c.pingone_environment_id, c.pingone_client_id, c.pingone_client_secret
+                    ),
+                    Vendor::Workos => format!("WORKOS_API_KEY={}", c.workos_api_key),
+                };
+                format!("  {:<10} url {url}   {accepts}", format!("{}:", vendor.as_str()))
+            })
+            .collect()
+    }
+
     /// Stops accepting requests and waits for the server task to end.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {

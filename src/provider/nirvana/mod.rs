@@ -1,5 +1,6 @@
 //! Nirvana Labs: organizations with their domains inline; address and memberships on request.
 
+mod connect;
 pub mod wire;
 mod write;
 
@@ -249,6 +250,7 @@ pub const DESCRIPTION: Description = Description {
         licenses: false,
     },
     export_fields,
+    connect: connect::connect,
 };
 
 /// Nirvana Labs's own fields of an exported manifest.

@@ -1,5 +1,6 @@
 //! PingOne: read-only organizations and licenses, HAL collections paged by `_links.next`.
 
+mod connect;
 pub(crate) mod wire;
 
 use super::error::ApiError;
@@ -216,6 +217,7 @@ pub const DESCRIPTION: Description = Description {
         address: false,
     },
     export_fields,
+    connect: connect::connect,
 };
 
 /// PingOne's own fields of an exported manifest.

@@ -1,5 +1,6 @@
 //! Scalekit: organizations by page token, domains by page number, users of an organization.
 
+mod connect;
 pub mod wire;
 mod write;
 
@@ -487,6 +488,7 @@ pub const DESCRIPTION: Description = Description {
         licenses: false,
     },
     export_fields,
+    connect: connect::connect,
 };
 
 /// Scalekit's own fields of an exported manifest.

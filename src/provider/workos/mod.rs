@@ -1,6 +1,7 @@
 //! WorkOS: organizations with their domains inline (keyed by external id, as Scalekit), and
 //! organization memberships listed per organization, each with its user.
 
+mod connect;
 pub mod wire;
 mod write;
 
@@ -307,6 +308,7 @@ pub const DESCRIPTION: Description = Description {
         licenses: false,
     },
     export_fields,
+    connect: connect::connect,
 };
 
 /// WorkOS's own fields of an exported manifest.
