@@ -48,6 +48,29 @@ fn seed(vendor: &str, n: usize) -> String {
                 ));
             }
         }
+        "workos" => {
+            seed.push_str("workos:\n  organizations:\n");
+            for i in 0..n {
+                // Every tenth has no external id, and those share three names: keys must still be unique.
+                let external = if i % 10 == 0 {
+                    String::new()
+                } else {
+                    format!(", external_id: tenant-{i}")
+                };
+                let name = if i % 10 == 0 {
+                    format!("Acme {}", i % 3)
+                } else {
+                    format!("Tenant {i}")
+                };
+                seed.push_str(&format!(
+                    "    - {{ name: \"{name}\"{external}, metadata: {{ tier: gold, seats: \"{i}\" }}, domains: [{{ domain: w{i}.example, state: verified }}, {{ domain: mail.w{i}.example }}] }}\n"
+                ));
+            }
+            seed.push_str("  users:\n");
+            for i in (0..n).filter(|i| i % 10 != 0) {
+                seed.push_str(&format!("    - {{ email: admin@w{i}.example, memberships: [{{ organization: tenant-{i}, roles: [admin, billing] }}] }}\n"));
+            }
+        }
         _ => {
             seed.push_str("pingone:\n  organizations:\n");
             for i in 0..n {
@@ -80,6 +103,7 @@ async fn round_trip(vendor: &str) {
     let env = [
         ("TEST_SECRET", "sandbox-secret"),
         ("TEST_NIRVANA_KEY", "sandbox-nirvana-key"),
+        ("TEST_WORKOS_KEY", "sandbox-workos-key"),
     ];
     let (code, stdout, stderr) =
         run_orgform_async(&["export", &dir, "--provider", "main"], &env).await;
@@ -138,6 +162,11 @@ async fn scalekit_round_trip_plans_clean_with_unique_stable_keys() {
 #[tokio::test(flavor = "multi_thread")]
 async fn nirvana_round_trip_plans_clean() {
     round_trip("nirvana").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workos_round_trip_of_260_organizations_plans_clean() {
+    round_trip("workos").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
