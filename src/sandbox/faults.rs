@@ -37,6 +37,10 @@ pub struct FaultConfig {
     /// Lifetime of access tokens issued from now on (default: the vendor's own).
     #[serde(default)]
     pub token_ttl_seconds: Option<u64>,
+    /// The request log (`/_sandbox/requests`) keeps the JSON body of each write (up to 64 KiB),
+    /// so that a test can check what a client sent against the vendor's spec.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub log_bodies: bool,
 }
 
 /// "The `nth` request (1-based) matching `method` and `route` answers `status`, or drops the
@@ -240,6 +244,11 @@ impl Faults {
 
     pub fn latency(&self) -> Duration {
         Duration::from_millis(self.config.latency_ms)
+    }
+
+    /// Whether the request log keeps the bodies of writes ([`FaultConfig::log_bodies`]).
+    pub fn log_bodies(&self) -> bool {
+        self.config.log_bodies
     }
 
     /// Decides the fate of one request; scripts first, then chaos, then the rate limit.

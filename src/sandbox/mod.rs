@@ -249,12 +249,25 @@ async fn vendor_layer(
     let method = request.method().as_str().to_owned();
     let path = request.uri().path().to_owned();
     let query = request.uri().query().map(str::to_owned);
-    let (decision, latency) = {
+    let (decision, latency, log_body) = {
         let mut faults = lock(&shared.faults);
         (
             faults.decide(vendor, &method, &route, Instant::now()),
             faults.latency(),
+            faults.log_bodies(),
         )
+    };
+    // Kept for the request log only when the faults ask for it (tests checking bodies
+    // against a vendor's spec): the body is read here and handed on unchanged.
+    let (request, body) = if log_body && method != "GET" {
+        let (parts, stream) = request.into_parts();
+        let bytes = axum::body::to_bytes(stream, 64 << 10)
+            .await
+            .unwrap_or_default();
+        let body = serde_json::from_slice::<Value>(&bytes).ok();
+        (Request::from_parts(parts, Body::from(bytes)), body)
+    } else {
+        (request, None)
     };
     // The latency is the vendor's response time: the handler works while it runs.
     let answer_at = tokio::time::Instant::now() + latency;
@@ -311,14 +324,17 @@ async fn vendor_layer(
         ms = (answer_at - latency).elapsed().as_millis() as u64,
         "served"
     );
-    lock(&shared.stats).record(
-        vendor.as_str(),
-        &method,
-        &route,
-        &path,
-        query.as_deref(),
+    lock(&shared.stats).record(LoggedRequest {
+        seq: 0,
+        vendor: vendor.as_str().to_owned(),
+        method,
+        route,
+        path,
+        query,
+        body,
         status,
-    );
+        ms: 0,
+    });
     response
 }
 
@@ -360,7 +376,17 @@ async fn unmatched(State(shared): State<Shared>, request: Request) -> Response {
         Some(vendor) => {
             let method = request.method().as_str().to_owned();
             let query = request.uri().query();
-            lock(&shared.stats).record(vendor.as_str(), &method, "<unmatched>", &path, query, 404);
+            lock(&shared.stats).record(LoggedRequest {
+                seq: 0,
+                vendor: vendor.as_str().to_owned(),
+                method,
+                route: "<unmatched>".to_owned(),
+                path: path.clone(),
+                query: query.map(str::to_owned),
+                body: None,
+                status: 404,
+                ms: 0,
+            });
             vendor_error(vendor, StatusCode::NOT_FOUND, "no such route").into_response()
         }
         None => (

@@ -42,6 +42,9 @@ pub struct LoggedRequest {
     /// The query string as sent, e.g. `page_size=100` (tests check what a client asked for).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
+    /// The JSON body of a write, when the faults ask for bodies to be logged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<serde_json::Value>,
     pub status: u16,
     /// When it was answered, in milliseconds since the sandbox started.
     pub ms: u64,
@@ -65,41 +68,27 @@ pub struct RouteCount {
 }
 
 impl Stats {
-    pub fn record(
-        &mut self,
-        vendor: &str,
-        method: &str,
-        route: &str,
-        path: &str,
-        query: Option<&str>,
-        status: u16,
-    ) {
+    /// Counts `request` and appends it to the log, numbered and timed here.
+    pub fn record(&mut self, mut request: LoggedRequest) {
         *self
             .counts
             .entry((
-                vendor.to_owned(),
-                method.to_owned(),
-                route.to_owned(),
-                status,
+                request.vendor.clone(),
+                request.method.clone(),
+                request.route.clone(),
+                request.status,
             ))
             .or_default() += 1;
-        if status == 429 {
+        if request.status == 429 {
             self.rate_limited += 1;
         }
         self.next_seq += 1;
         if self.log.len() == LOG_CAPACITY {
             self.log.pop_front();
         }
-        self.log.push_back(LoggedRequest {
-            seq: self.next_seq,
-            vendor: vendor.to_owned(),
-            method: method.to_owned(),
-            route: route.to_owned(),
-            path: path.to_owned(),
-            query: query.map(str::to_owned),
-            status,
-            ms: self.started.elapsed().as_millis() as u64,
-        });
+        request.seq = self.next_seq;
+        request.ms = self.started.elapsed().as_millis() as u64;
+        self.log.push_back(request);
     }
 
     pub fn report(&self) -> StatsReport {

@@ -101,6 +101,11 @@ async fn every_kind_of_workos_change_converges() {
         "policy:\n  prune: true\n  max_deletes: 5\n  max_member_removals: 100%\n",
     )
     .await;
+    // Every write's body is kept, to be checked against the WorkOS spec at the end.
+    scenario
+        .sandbox
+        .faults(serde_json::json!({ "log_bodies": true }))
+        .await;
     // Live before any manifest: one organization orgform made (its marker) and no manifest
     // declares (prune deletes it), and one of the customer's own (never deleted).
     scenario
@@ -159,6 +164,43 @@ async fn every_kind_of_workos_change_converges() {
         plan.safety.violations.iter().any(|v| v.rule == "protect"),
         "{:?}",
         plan.safety
+    );
+    assert_writes_match_the_spec(&scenario).await;
+}
+
+/// Every write orgform sent in this scenario has the body the WorkOS spec asks of its
+/// operation (skipped, with a note, where the spec is not available).
+async fn assert_writes_match_the_spec(scenario: &Scenario) {
+    let mut checked = std::collections::BTreeMap::new();
+    for request in scenario.sandbox.requests().await {
+        let (method, route) = (
+            request["method"].as_str().unwrap(),
+            request["route"].as_str().unwrap(),
+        );
+        let schema = match (method, route) {
+            ("GET" | "DELETE", _) => continue,
+            ("POST", "/workos/organizations") => "OrganizationDto",
+            ("PUT", "/workos/organizations/{id}") => "UpdateOrganizationDto",
+            ("POST", "/workos/organization_domains") => "CreateOrganizationDomainDto",
+            ("POST", "/workos/user_management/users") => "CreateUserlandUserDto",
+            ("POST", "/workos/user_management/organization_memberships") => {
+                "CreateUserlandUserOrganizationMembershipDto"
+            }
+            ("PUT", "/workos/user_management/organization_memberships/{id}") => {
+                "UpdateUserlandUserOrganizationMembershipDto"
+            }
+            other => panic!("a write orgform should not send: {other:?}"),
+        };
+        let body = request
+            .get("body")
+            .unwrap_or_else(|| panic!("no body logged: {request}"));
+        crate::sandbox::support::assert_matches_spec("workos", schema, body);
+        *checked.entry(schema).or_insert(0) += 1;
+    }
+    assert_eq!(
+        checked.len(),
+        6,
+        "every kind of write was sent and checked: {checked:?}"
     );
 }
 
