@@ -174,13 +174,20 @@ pub struct OrganizationDocument {
     /// Nirvana: billing e-mail; `null` clears it.
     #[serde(default)]
     pub billing_email: Option<Spanned<Option<Email>>>,
-    /// Scalekit: string metadata (at most 9 pairs: orgform keeps one for its ownership marker).
+    /// Scalekit and WorkOS: string metadata (Scalekit at most 9 pairs, WorkOS 49: orgform keeps
+    /// one for its ownership marker; `validate` checks each vendor's limits).
     #[serde(default)]
-    #[schemars(extend("maxProperties" = 9))]
+    #[schemars(extend("maxProperties" = 50))]
     pub metadata: Option<Spanned<NamedMap<Spanned<String>>>>,
     /// Scalekit: URL slug.
     #[serde(default)]
     pub slug: Option<Spanned<String>>,
+    /// WorkOS: whether users outside the organization's domains may sign in to it.
+    #[serde(default)]
+    pub allow_profiles_outside_organization: Option<Spanned<bool>>,
+    /// WorkOS: the Stripe customer the organization is billed as.
+    #[serde(default)]
+    pub stripe_customer_id: Option<Spanned<String>>,
     /// Scalekit: organization feature settings.
     #[serde(default)]
     pub features: Option<Spanned<Features>>,
@@ -482,6 +489,8 @@ pub const ORGANIZATION_FIELDS: &[&str] = &[
     "billing_email",
     "metadata",
     "slug",
+    "allow_profiles_outside_organization",
+    "stripe_customer_id",
     "features",
     "region",
     "type",
@@ -516,6 +525,9 @@ impl Decode for OrganizationDocument {
             billing_email: map.optional("billing_email", cx),
             metadata: map.optional("metadata", cx),
             slug: map.optional("slug", cx),
+            allow_profiles_outside_organization: map
+                .optional("allow_profiles_outside_organization", cx),
+            stripe_customer_id: map.optional("stripe_customer_id", cx),
             features: map.optional("features", cx),
             region: map.optional("region", cx),
             org_type: map.optional("type", cx),

@@ -449,6 +449,8 @@ fn build_organization(
         billing_email: doc.billing_email.clone(),
         metadata,
         slug: doc.slug.clone().map(Box::new),
+        allow_profiles_outside_organization: doc.allow_profiles_outside_organization,
+        stripe_customer_id: doc.stripe_customer_id.clone().map(Box::new),
         features: doc.features.clone(),
         region: doc.region,
         org_type: doc.org_type.clone().map(Box::new),

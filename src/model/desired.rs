@@ -94,6 +94,8 @@ pub struct Organization {
     pub billing_email: Option<Spanned<Option<Email>>>,
     pub metadata: Option<BTreeMap<String, Spanned<String>>>,
     pub slug: Option<Box<Spanned<String>>>,
+    pub allow_profiles_outside_organization: Option<Spanned<bool>>,
+    pub stripe_customer_id: Option<Box<Spanned<String>>>,
     pub features: Option<Spanned<Features>>,
     pub region: Option<Spanned<ScalekitRegion>>,
     pub org_type: Option<Box<Spanned<String>>>,

@@ -258,8 +258,18 @@ async fn create_organization(
         None | Some(Value::Null) => Map::new(),
         Some(metadata) => check_metadata(metadata)?,
     };
+    let allow = match body.get("allow_profiles_outside_organization") {
+        None => false,
+        Some(Value::Bool(allow)) => *allow,
+        Some(_) => {
+            return Err(invalid(
+                "allow_profiles_outside_organization must be a boolean",
+            ));
+        }
+    };
     let db = shared.store.lock();
-    let organization = new_organization(&db, name, external_id, metadata)?;
+    let mut organization = new_organization(&db, name, external_id, metadata)?;
+    organization["allow_profiles_outside_organization"] = json!(allow);
     insert_organization(&db, &organization)?;
     ok(StatusCode::CREATED, organization_view(&db, organization)?)
 }

@@ -114,7 +114,7 @@ async fn every_kind_of_workos_change_converges() {
         .await;
     scenario.manifest(
         "orgs.yaml",
-        "organization: acme\nname: Acme Inc\nmetadata: { tier: gold }\ndomains: [acme.example, old.acme.example]\nmembers:\n  - { email: ada@acme.example, role: admin }\n  - { email: bob@acme.example, role: member }\n---\norganization: globex\nname: Globex\nprotect: true\ndomains: [globex.example]\nmembers:\n  - { email: hank@globex.example, roles: [admin, billing] }\n",
+        "organization: acme\nname: Acme Inc\nmetadata: { tier: gold }\nallow_profiles_outside_organization: true\nstripe_customer_id: cus_123\ndomains: [acme.example, old.acme.example]\nmembers:\n  - { email: ada@acme.example, role: admin }\n  - { email: bob@acme.example, role: member }\n---\norganization: globex\nname: Globex\nprotect: true\ndomains: [globex.example]\nmembers:\n  - { email: hank@globex.example, roles: [admin, billing] }\n",
     );
     let (plan, results) = apply(&scenario, Default::default()).await;
     assert!(results.iter().all(|r| r.succeeded()), "{results:#?}");
@@ -130,7 +130,7 @@ async fn every_kind_of_workos_change_converges() {
     // given another role.
     scenario.manifest(
         "orgs.yaml",
-        "organization: acme\nname: Acme Corp\npreviously: [Acme Inc]\nmetadata: { tier: platinum, region: emea }\ndomains: [acme.example, acme.test]\nmembers:\n  - { email: ada@acme.example, role: member }\n  - { email: cy@acme.example, role: admin }\n---\norganization: globex-corp\nprevious_keys: [globex]\nname: Globex\nprotect: true\ndomains: [globex.example]\nmembers:\n  - { email: hank@globex.example, roles: [admin] }\n",
+        "organization: acme\nname: Acme Corp\npreviously: [Acme Inc]\nmetadata: { tier: platinum, region: emea }\nallow_profiles_outside_organization: false\nstripe_customer_id: cus_456\ndomains: [acme.example, acme.test]\nmembers:\n  - { email: ada@acme.example, role: member }\n  - { email: cy@acme.example, role: admin }\n---\norganization: globex-corp\nprevious_keys: [globex]\nname: Globex\nprotect: true\ndomains: [globex.example]\nmembers:\n  - { email: hank@globex.example, roles: [admin] }\n",
     );
     let (_, results) = apply(&scenario, Default::default()).await;
     assert!(results.iter().all(|r| r.succeeded()), "{results:#?}");
@@ -154,6 +154,17 @@ async fn every_kind_of_workos_change_converges() {
             ("theirs".into(), "Theirs".into(), set(&[]), set(&[])),
         ]
     );
+
+    let acme = scenario
+        .sandbox
+        .get(
+            "/workos/organizations/external_id/acme",
+            &scenario.sandbox.workos(),
+        )
+        .await
+        .body;
+    assert_eq!(acme["allow_profiles_outside_organization"], false, "{acme}");
+    assert_eq!(acme["stripe_customer_id"], "cus_456", "{acme}");
 
     // A protected organization dropped from the manifests: the plan's delete breaks the
     // safety policy (apply refuses it, naming `protect`).

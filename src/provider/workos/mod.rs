@@ -89,6 +89,8 @@ pub(crate) fn organization_from(org: wire::Organization) -> LiveOrganization {
         protected: marker.as_deref() == Some(OWNER_VALUE_PROTECTED),
         metadata,
         domains: Some(domains),
+        allow_profiles_outside_organization: org.allow_profiles_outside_organization,
+        stripe_customer_id: org.stripe_customer_id.filter(|s| !s.is_empty()),
         ..LiveOrganization::default()
     }
 }
@@ -277,10 +279,19 @@ pub const DESCRIPTION: Description = Description {
         ("protect", Access::Write),
         ("previous_keys", Access::Read),
         ("metadata", Access::Write),
+        ("allow_profiles_outside_organization", Access::Write),
+        ("stripe_customer_id", Access::Write),
         ("domains", Access::Write),
         ("members", Access::Write),
     ],
-    ignorable: &["name", "metadata", "domains", "members"],
+    ignorable: &[
+        "name",
+        "metadata",
+        "allow_profiles_outside_organization",
+        "stripe_customer_id",
+        "domains",
+        "members",
+    ],
     // The OpenAPI spec's limits: 50 pairs (`maxProperties`), keys of up to 40 characters
     // (`propertyNames.maxLength`), values of up to 600 (`maxLength`).
     metadata: Some(MetadataLimits {
@@ -324,4 +335,10 @@ fn export_fields(org: &LiveOrganization, out: &mut String) {
         .map(|(k, v)| format!("{}: {}", quoted(k), quoted(v)))
         .collect();
     let _ = writeln!(out, "metadata: {{{}}}", metadata.join(", "));
+    if let Some(allow) = org.allow_profiles_outside_organization {
+        let _ = writeln!(out, "allow_profiles_outside_organization: {allow}");
+    }
+    if let Some(customer) = &org.stripe_customer_id {
+        let _ = writeln!(out, "stripe_customer_id: {}", quoted(customer));
+    }
 }

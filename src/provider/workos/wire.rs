@@ -30,6 +30,10 @@ pub struct Organization {
     pub metadata: BTreeMap<String, String>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub domains: Vec<Domain>,
+    #[serde(default)]
+    pub allow_profiles_outside_organization: Option<bool>,
+    #[serde(default)]
+    pub stripe_customer_id: Option<String>,
 }
 
 /// An organization domain, inline in its organization and the answer to creating one.

@@ -58,11 +58,14 @@ pub(crate) async fn perform(
     match (change.resource_type.as_str(), change.action) {
         ("organization", Action::Create) => {
             let key = text(&after["external_id"]).unwrap_or_default().to_owned();
-            let body = json!({
+            let mut body = json!({
                 "name": after["name"],
                 "external_id": key,
                 "metadata": metadata_with_marker(after),
             });
+            if let Some(allow) = after["allow_profiles_outside_organization"].as_bool() {
+                body["allow_profiles_outside_organization"] = json!(allow);
+            }
             // WorkOS reports no total, so the listing that said "absent" is unproven: ask
             // directly by the external id before creating.
             if let Some(found) = provider
@@ -74,7 +77,7 @@ pub(crate) async fn perform(
                     found.id
                 ))));
             }
-            create_idempotently(
+            let id = create_idempotently(
                 client,
                 || async {
                     let path = VendorPath::fixed(routes::ORGANIZATIONS);
@@ -92,7 +95,17 @@ pub(crate) async fn perform(
                     Ok(found.map(|o| o.id))
                 },
             )
-            .await
+            .await?;
+            // The Stripe customer can only be set on an existing organization (the create
+            // body has no such field).
+            if let (Some(id), Some(customer)) = (&id, text(&after["stripe_customer_id"])) {
+                let path = client.route(&Method::PUT, routes::ORGANIZATION, &[id], resource)?;
+                let body = json!({ "stripe_customer_id": customer });
+                client
+                    .send(Method::PUT, &path, &[], Some(&body), resource, &[])
+                    .await?;
+            }
+            Ok(id)
         }
         ("organization", Action::Update) => {
             let id = change
@@ -117,6 +130,11 @@ pub(crate) async fn perform(
                     "metadata".into(),
                     Value::Object(metadata_with_marker(after)),
                 );
+            }
+            for field in ["allow_profiles_outside_organization", "stripe_customer_id"] {
+                if changed(field) {
+                    body.insert(field.into(), after[field].clone());
+                }
             }
             if !body.is_empty() {
                 let path = client.route(&Method::PUT, routes::ORGANIZATION, &[id], resource)?;
