@@ -22,7 +22,7 @@ use serde_json::json;
 use super::faults::FaultConfig;
 use super::seed::{self, Seed};
 use super::shapes::Shapes;
-use super::{Shared, lock};
+use super::state::{Shared, lock};
 
 pub fn router(shared: Shared) -> Router<Shared> {
     Router::new()

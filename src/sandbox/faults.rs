@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::Vendor;
+use super::vendor::Vendor;
 
 /// The fault configuration. Posting it replaces the previous one and restarts every counter.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

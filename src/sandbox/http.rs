@@ -1,4 +1,4 @@
-//! Pieces shared by the three vendor emulators: error replies, timestamps, cursors, tokens.
+//! Pieces shared by the vendor emulators: error replies, timestamps, cursors, tokens.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -14,7 +14,14 @@ pub struct ApiError {
     pub status: StatusCode,
     pub body: Value,
     pub retry_after: Option<u64>,
+    /// Raised below the vendor's handler (by the store), which does not know whose error shape
+    /// to use: the vendor layer writes the body in the vendor's shape ([`Unshaped`]).
+    unshaped: Option<String>,
 }
+
+/// The message of an error the vendor layer is to shape as its vendor does.
+#[derive(Debug, Clone)]
+pub struct Unshaped(pub String);
 
 impl ApiError {
     pub fn new(status: StatusCode, body: Value) -> Self {
@@ -22,6 +29,7 @@ impl ApiError {
             status,
             body,
             retry_after: None,
+            unshaped: None,
         }
     }
 }
@@ -34,6 +42,9 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        if let Some(message) = self.unshaped {
+            response.extensions_mut().insert(Unshaped(message));
+        }
         response
     }
 }
@@ -41,14 +52,16 @@ impl IntoResponse for ApiError {
 /// A store failure is a sandbox bug, not vendor behaviour: say so plainly.
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
-        if let StoreError::Duplicate { vendor, .. } = &error {
-            // Another sandbox process on the same database won the race: the vendor's conflict.
+        if let StoreError::Duplicate { .. } = &error {
+            // Another sandbox process on the same database won the race: the vendor's conflict,
+            // in the vendor's shape (the vendor layer writes it).
             let message = error.to_string();
-            return match vendor.as_str() {
-                "scalekit" => super::scalekit::error_for_status(StatusCode::CONFLICT, &message),
-                "nirvana" => super::nirvana::error_for_status(StatusCode::CONFLICT, &message),
-                "workos" => super::workos::error_for_status(StatusCode::CONFLICT, &message),
-                _ => super::pingone::error_for_status(StatusCode::CONFLICT, &message),
+            return ApiError {
+                unshaped: Some(message.clone()),
+                ..ApiError::new(
+                    StatusCode::CONFLICT,
+                    serde_json::json!({ "message": message }),
+                )
             };
         }
         ApiError::new(

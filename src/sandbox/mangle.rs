@@ -10,8 +10,8 @@ use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::Response;
 use serde_json::Value;
 
-use super::Vendor;
 use super::faults::Mangle;
+use super::vendor::Vendor;
 
 /// Whitespace streamed out in chunks of this size by `pad_bytes`.
 static PADDING: [u8; 64 * 1024] = [b' '; 64 * 1024];

@@ -1,4 +1,4 @@
-//! The sandbox: one HTTP server that emulates Nirvana Labs, Scalekit and PingOne under path
+//! The sandbox: one HTTP server that emulates Nirvana Labs, Scalekit, PingOne and WorkOS under path
 //! prefixes, backed by SQLite, with a control plane for tests (the README's Sandbox section).
 //!
 //! It answers as each vendor does (paths, status codes, JSON shapes, pagination, auth, errors,
@@ -16,13 +16,16 @@ mod scalekit;
 mod seed;
 mod server;
 mod shapes;
+mod state;
 mod stats;
 mod store;
+mod tokens;
+mod vendor;
 mod workos;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::Router;
@@ -31,135 +34,22 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+
 use serde_json::Value;
 
-pub use auth::Tokens;
 pub use faults::{Chaos, Decision, FaultConfig, Faults, Mangle, Repeat, Script};
 pub use seed::{Seed, SeedSummary};
 pub use server::ConnectionLimits;
 pub use shapes::{NirvanaErrorShape, NirvanaOrganizationShape, NirvanaShapes, Shapes};
+pub use state::{Credentials, Sandbox, ServedAs, Shared};
 pub use stats::{LoggedRequest, RouteCount, Stats, StatsReport};
 pub use store::{SCHEMA_VERSION, Store, StoreError};
+pub use tokens::Tokens;
+pub use vendor::Vendor;
+
+use state::lock;
 
 use http::ApiError;
-
-/// The emulated vendors; also the path prefix each is served under.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Vendor {
-    Nirvana,
-    Scalekit,
-    #[serde(rename = "pingone")]
-    PingOne,
-    Workos,
-}
-
-impl Vendor {
-    pub const ALL: [Vendor; 4] = [
-        Vendor::Nirvana,
-        Vendor::Scalekit,
-        Vendor::PingOne,
-        Vendor::Workos,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Vendor::Nirvana => "nirvana",
-            Vendor::Scalekit => "scalekit",
-            Vendor::PingOne => "pingone",
-            Vendor::Workos => "workos",
-        }
-    }
-
-    /// The vendor whose prefix starts `path`.
-    pub fn of_path(path: &str) -> Option<Vendor> {
-        Vendor::ALL.into_iter().find(|v| {
-            path.strip_prefix('/')
-                .is_some_and(|p| p.starts_with(v.as_str()))
-        })
-    }
-}
-
-/// The credentials the sandbox accepts (the README's Sandbox section gives the defaults).
-#[derive(Debug, Clone)]
-pub struct Credentials {
-    pub nirvana_api_key: String,
-    pub scalekit_client_id: String,
-    pub scalekit_client_secret: String,
-    pub pingone_environment_id: String,
-    pub pingone_client_id: String,
-    pub pingone_client_secret: String,
-    pub workos_api_key: String,
-}
-
-impl Default for Credentials {
-    fn default() -> Self {
-        Self {
-            nirvana_api_key: "sandbox-nirvana-key".into(),
-            scalekit_client_id: "sandbox-client".into(),
-            scalekit_client_secret: "sandbox-secret".into(),
-            pingone_environment_id: "sandbox-env".into(),
-            pingone_client_id: "sandbox-client".into(),
-            pingone_client_secret: "sandbox-secret".into(),
-            workos_api_key: "sandbox-workos-key".into(),
-        }
-    }
-}
-
-/// Everything a running sandbox holds.
-pub struct Sandbox {
-    pub store: Store,
-    pub credentials: Credentials,
-    tokens: Mutex<Tokens>,
-    faults: Mutex<Faults>,
-    stats: Mutex<Stats>,
-    shapes: Mutex<Shapes>,
-    /// When set, the control plane takes only requests that carry it.
-    control_token: Option<String>,
-    /// The port served and the names (besides IP literals and `localhost`) the control plane
-    /// answers to: a `Host` of any other name is a DNS-rebinding page.
-    served: ServedAs,
-}
-
-/// What a request's `Host` must say for the control plane to answer it.
-#[derive(Debug, Clone, Default)]
-pub struct ServedAs {
-    pub port: u16,
-    pub host_names: Vec<String>,
-}
-
-impl ServedAs {
-    /// Whether `host` (a `Host` header: `name[:port]`) names this sandbox: the port served and
-    /// an IP literal, `localhost`, or a configured name.
-    pub fn accepts(&self, host: &str) -> bool {
-        let (name, port) = match host.rsplit_once(':') {
-            Some((name, port)) if !port.contains(']') => (name, port.parse::<u16>().ok()),
-            _ => (host, Some(80)),
-        };
-        if port != Some(self.port) {
-            return false;
-        }
-        let bare = name.trim_start_matches('[').trim_end_matches(']');
-        bare.parse::<std::net::IpAddr>().is_ok()
-            || bare.eq_ignore_ascii_case("localhost")
-            || self.host_names.iter().any(|n| n.eq_ignore_ascii_case(bare))
-    }
-
-    pub fn describe(&self) -> String {
-        let mut names = vec!["an IP address".to_owned(), "localhost".to_owned()];
-        names.extend(self.host_names.iter().cloned());
-        format!("{} with port {}", names.join(", "), self.port)
-    }
-}
-
-pub type Shared = Arc<Sandbox>;
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 impl Sandbox {
     /// Opens the store and, the first time a database is used, loads the default seed.
@@ -183,27 +73,6 @@ impl Sandbox {
             seed::apply(&sandbox.store.lock(), &Seed::default_seed())?;
         }
         Ok(sandbox)
-    }
-
-    /// The vendor shapes served now.
-    pub fn shapes(&self) -> Shapes {
-        *lock(&self.shapes)
-    }
-
-    pub fn set_shapes(&self, shapes: Shapes) {
-        *lock(&self.shapes) = shapes;
-    }
-
-    pub fn stats(&self) -> StatsReport {
-        lock(&self.stats).report()
-    }
-
-    pub fn tokens(&self) -> MutexGuard<'_, Tokens> {
-        lock(&self.tokens)
-    }
-
-    pub fn token_ttl(&self) -> Option<u64> {
-        lock(&self.faults).config.token_ttl_seconds
     }
 }
 
@@ -305,6 +174,13 @@ async fn vendor_layer(
         Decision::Drop => dropped_connection(),
     };
     tokio::time::sleep_until(answer_at).await;
+    // An error raised below the handler (the store's) gets the vendor's own shape here.
+    let response = match response.extensions().get::<http::Unshaped>().cloned() {
+        Some(http::Unshaped(message)) => {
+            vendor_error(vendor, response.status(), &message).into_response()
+        }
+        None => response,
+    };
     let response = match vendor {
         Vendor::Nirvana => shapes::nirvana_error(shared.shapes().nirvana, response).await,
         _ => response,

@@ -15,8 +15,8 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
-use super::Shared;
 use super::http::{ApiError, Reply, bearer, decode_cursor, encode_cursor, json_object, now, ok};
+use super::state::Shared;
 use super::store::{Db, StoreError};
 
 const V: &str = "nirvana";

@@ -20,8 +20,9 @@ use serde_json::{Value, json};
 
 use super::auth::{oauth_error, token_reply};
 use super::http::{ApiError, Reply, bearer, decode_cursor, encode_cursor, now, ok, origin};
+use super::state::Shared;
 use super::store::{Db, StoreError};
-use super::{Shared, Vendor};
+use super::vendor::Vendor;
 
 const V: &str = "pingone";
 pub const TOKEN_TTL: Duration = Duration::from_secs(3600);

@@ -22,8 +22,9 @@ use serde_json::{Map, Value, json};
 
 use super::auth::{oauth_error, token_reply};
 use super::http::{ApiError, Reply, bearer, decode_cursor, encode_cursor, json_object, now, ok};
+use super::state::Shared;
 use super::store::{Db, Object, StoreError};
-use super::{Shared, Vendor};
+use super::vendor::Vendor;
 
 const V: &str = "scalekit";
 pub const ENVIRONMENT_ID: &str = "env_sandbox";

@@ -18,7 +18,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::task::AbortHandle;
 
-use super::lock;
+use super::state::lock;
 
 /// Connection settings of `sandbox serve` (and of the embedded sandbox).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

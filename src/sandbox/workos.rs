@@ -19,8 +19,8 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
-use super::Shared;
 use super::http::{ApiError, Reply, bearer, json_object, now, ok};
+use super::state::Shared;
 use super::store::{Db, Object, StoreError};
 
 const V: &str = "workos";
