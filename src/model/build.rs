@@ -65,7 +65,7 @@ pub fn validate_texts(
 }
 
 /// The Scalekit metadata key orgform uses to mark what it created (the README's field table).
-pub const OWNERSHIP_KEY: &str = "managed_by";
+pub const OWNERSHIP_KEY: &str = crate::provider::ownership::OWNER_KEY;
 
 /// The desired state of files read into `sources`. Each manifest is decoded, and each of its
 /// documents checked and turned into an [`Organization`], on its own: files in parallel, with no

@@ -8,6 +8,7 @@ pub mod gate;
 pub mod http;
 pub mod listing;
 pub(crate) mod nirvana;
+pub mod ownership;
 pub(crate) mod pingone;
 mod refresh;
 pub mod retry;

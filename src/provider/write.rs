@@ -105,6 +105,41 @@ pub(crate) fn delete_refusal(change: &ResourceChange, fresh: &LiveOrganization) 
     None
 }
 
+/// Deletes the organization of `change` at `route` (its id the one hole) once a fresh read
+/// shows it still there, still orgform's, unprotected and what the plan saw: prune acts on
+/// evidence read just now, not on the plan's. Gone already is done.
+pub(crate) async fn delete_organization<P: Provider>(
+    provider: &P,
+    change: &ResourceChange,
+    route: &'static str,
+) -> Result<Done, ApiError> {
+    let client = provider.client();
+    let resource = &*change.address;
+    let id = change
+        .live_id
+        .as_deref()
+        .ok_or_else(|| missing(client, change, "the organization's id"))?;
+    let Some(fresh) = provider
+        .get_organization(&super::Lookup::Id(id.to_owned()))
+        .await?
+    else {
+        return Ok(None);
+    };
+    let path = client.route(&reqwest::Method::DELETE, route, &[id], resource)?;
+    if let Some(why) = delete_refusal(change, &fresh) {
+        return Err(client.failure(
+            &reqwest::Method::GET,
+            path.as_str(),
+            resource,
+            ApiErrorKind::Inconsistent(format!("{why}; refusing to delete it")),
+        ));
+    }
+    client
+        .send(reqwest::Method::DELETE, &path, &[], None, resource, &[404])
+        .await?;
+    Ok(None)
+}
+
 /// An organization's children as refresh reads them: apply's look-ups reuse the provider.
 pub(crate) async fn read<P: Provider>(
     provider: &P,

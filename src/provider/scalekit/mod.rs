@@ -15,12 +15,6 @@ use crate::provider::description::{Access, Description, MembersBy, MetadataLimit
 
 /// The largest page Scalekit allows.
 pub const PAGE: usize = 100;
-/// The metadata key of orgform's ownership marker.
-pub const OWNER_KEY: &str = "managed_by";
-/// The marker's value on organizations orgform manages.
-pub const OWNER_VALUE: &str = "orgform";
-/// The marker's value when the manifest says `protect: true`: prune never deletes it.
-pub const OWNER_VALUE_PROTECTED: &str = "orgform:protected";
 
 /// Every route orgform sends Scalekit requests to; ids fill the `{}` holes, each as one
 /// percent-encoded segment ([`VendorPath`]).
@@ -66,7 +60,7 @@ fn present(value: Option<String>) -> Option<String> {
 
 pub fn organization_from(org: wire::Organization) -> LiveOrganization {
     let mut metadata = org.metadata;
-    let marker = metadata.remove(OWNER_KEY);
+    let (owned, protected) = crate::provider::ownership::take_marker(&mut metadata);
     let features = org
         .settings
         .map(|s| {
@@ -80,10 +74,8 @@ pub fn organization_from(org: wire::Organization) -> LiveOrganization {
         id: org.id.0,
         name: org.display_name,
         external_id: present(org.external_id),
-        owned: marker
-            .as_deref()
-            .is_some_and(|m| m == OWNER_VALUE || m == OWNER_VALUE_PROTECTED),
-        protected: marker.as_deref() == Some(OWNER_VALUE_PROTECTED),
+        owned,
+        protected,
         metadata,
         slug: present(org.slug),
         features,

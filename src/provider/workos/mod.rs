@@ -16,12 +16,6 @@ use crate::provider::description::{Access, Description, MembersBy, MetadataLimit
 
 /// The largest page WorkOS allows.
 pub const PAGE: usize = 100;
-/// The metadata key of orgform's ownership marker (as on Scalekit).
-pub const OWNER_KEY: &str = "managed_by";
-/// The marker's value on organizations orgform manages.
-pub const OWNER_VALUE: &str = "orgform";
-/// The marker's value when the manifest says `protect: true`: prune never deletes it.
-pub const OWNER_VALUE_PROTECTED: &str = "orgform:protected";
 
 /// Every route orgform sends WorkOS requests to; ids fill the `{}` holes, each as one
 /// percent-encoded segment ([`VendorPath`]).
@@ -76,17 +70,15 @@ pub(crate) fn domain_from(domain: wire::Domain) -> LiveDomain {
 
 pub(crate) fn organization_from(org: wire::Organization) -> LiveOrganization {
     let mut metadata = org.metadata;
-    let marker = metadata.remove(OWNER_KEY);
+    let (owned, protected) = crate::provider::ownership::take_marker(&mut metadata);
     let mut domains: Vec<LiveDomain> = org.domains.into_iter().map(domain_from).collect();
     domains.sort_by(|a, b| a.name.cmp(&b.name));
     LiveOrganization {
         id: org.id.0,
         name: org.name,
         external_id: org.external_id.filter(|e| !e.is_empty()),
-        owned: marker
-            .as_deref()
-            .is_some_and(|m| m == OWNER_VALUE || m == OWNER_VALUE_PROTECTED),
-        protected: marker.as_deref() == Some(OWNER_VALUE_PROTECTED),
+        owned,
+        protected,
         metadata,
         domains: Some(domains),
         allow_profiles_outside_organization: org.allow_profiles_outside_organization,

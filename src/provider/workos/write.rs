@@ -8,36 +8,14 @@
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
+use super::Workos;
 use super::routes;
 use super::wire;
-use super::{OWNER_KEY, OWNER_VALUE, OWNER_VALUE_PROTECTED, Workos};
 use crate::plan::{Action, ResourceChange};
+use crate::provider::ownership::metadata_with_marker;
 use crate::provider::route::VendorPath;
-use crate::provider::write::{Done, create_idempotently, delete_refusal, missing, text};
+use crate::provider::write::{Done, create_idempotently, delete_organization, missing, text};
 use crate::provider::{ApiError, ApiErrorKind, Lookup, Provider};
-
-/// The metadata as it must be: the planned map plus the ownership marker.
-fn metadata_with_marker(after: &Value) -> Map<String, Value> {
-    let mut metadata: Map<String, Value> = after["metadata"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
-    match after["protect"].as_bool() {
-        Some(true) => {
-            metadata.insert(OWNER_KEY.into(), json!(OWNER_VALUE_PROTECTED));
-        }
-        Some(false) => {
-            metadata.insert(OWNER_KEY.into(), json!(OWNER_VALUE));
-        }
-        None => {}
-    }
-    metadata
-}
 
 /// The role slugs of a planned member.
 fn role_slugs(after: &Value) -> Vec<Value> {
@@ -152,30 +130,7 @@ pub(crate) async fn perform(
             Ok(None)
         }
         ("organization", Action::Delete) => {
-            let id = change
-                .live_id
-                .as_deref()
-                .ok_or_else(|| missing(client, change, "the organization's id"))?;
-            // Look before deleting: still there, still orgform's, unprotected, unchanged.
-            let Some(fresh) = provider
-                .get_organization(&Lookup::Id(id.to_owned()))
-                .await?
-            else {
-                return Ok(None);
-            };
-            let path = client.route(&Method::DELETE, routes::ORGANIZATION, &[id], resource)?;
-            if let Some(why) = delete_refusal(change, &fresh) {
-                return Err(client.failure(
-                    &Method::GET,
-                    path.as_str(),
-                    resource,
-                    ApiErrorKind::Inconsistent(format!("{why}; refusing to delete it")),
-                ));
-            }
-            client
-                .send(Method::DELETE, &path, &[], None, resource, &[404])
-                .await?;
-            Ok(None)
+            delete_organization(provider, change, routes::ORGANIZATION).await
         }
         ("domain", Action::Create) => {
             let org = org()?;
