@@ -73,6 +73,15 @@ impl From<StoreError> for ApiError {
 
 pub type Reply = Result<Response, ApiError>;
 
+/// Whether `text` is an e-mail address the vendors accept (with a top-level domain).
+pub fn is_email(text: &str) -> bool {
+    email_address::EmailAddress::parse_with_options(
+        text,
+        email_address::Options::default().with_required_tld(),
+    )
+    .is_ok()
+}
+
 /// A JSON success reply.
 pub fn ok(status: StatusCode, body: Value) -> Reply {
     Ok((status, axum::Json(body)).into_response())

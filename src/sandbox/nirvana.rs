@@ -15,7 +15,9 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
-use super::http::{ApiError, Reply, bearer, decode_cursor, encode_cursor, json_object, now, ok};
+use super::http::{
+    ApiError, Reply, bearer, decode_cursor, encode_cursor, is_email, json_object, now, ok,
+};
 use super::state::Shared;
 use super::store::{Db, StoreError};
 
@@ -109,14 +111,6 @@ fn body_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
             "request body must be a JSON object",
         )
     })
-}
-
-fn is_email(text: &str) -> bool {
-    email_address::EmailAddress::parse_with_options(
-        text,
-        email_address::Options::default().with_required_tld(),
-    )
-    .is_ok()
 }
 
 /// A string field: `Ok(None)` when absent; errors for a wrong type, emptiness or length.

@@ -21,7 +21,9 @@ use axum::routing::{get, patch, post};
 use serde_json::{Map, Value, json};
 
 use super::auth::{oauth_error, token_reply};
-use super::http::{ApiError, Reply, bearer, decode_cursor, encode_cursor, json_object, now, ok};
+use super::http::{
+    ApiError, Reply, bearer, decode_cursor, encode_cursor, is_email, json_object, now, ok,
+};
 use super::state::Shared;
 use super::store::{Db, Object, StoreError};
 use super::vendor::Vendor;
@@ -351,14 +353,6 @@ impl MembershipFields {
             inviter_email,
         })
     }
-}
-
-fn is_email(text: &str) -> bool {
-    email_address::EmailAddress::parse_with_options(
-        text,
-        email_address::Options::default().with_required_tld(),
-    )
-    .is_ok()
 }
 
 /// Applies the settable organization fields of `body` to `organization`, validating each.

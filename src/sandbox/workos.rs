@@ -19,7 +19,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
-use super::http::{ApiError, Reply, bearer, json_object, now, ok};
+use super::http::{ApiError, Reply, bearer, is_email, json_object, now, ok};
 use super::state::Shared;
 use super::store::{Db, Object, StoreError};
 
@@ -171,14 +171,6 @@ fn is_domain(text: &str) -> bool {
                 && label.len() <= 63
                 && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         })
-}
-
-fn is_email(text: &str) -> bool {
-    email_address::EmailAddress::parse_with_options(
-        text,
-        email_address::Options::default().with_required_tld(),
-    )
-    .is_ok()
 }
 
 // --- organizations --------------------------------------------------------------------------
