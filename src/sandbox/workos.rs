@@ -390,7 +390,38 @@ fn list_page(
         }
     };
     let (after, before) = (cursor("after")?, cursor("before")?);
-    // Every object of the list in the order asked, then the window the cursors leave.
+    let id_of = |o: Option<&Object>| o.map_or(Value::Null, |o| json!(o.id));
+    let shown = |page: &[Object]| {
+        page.iter()
+            .map(|o| show(o.body.clone()))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    // Ascending after a cursor (how orgform lists): read on from the cursor only, so that
+    // paging through a large collection stays linear.
+    if ascending && before.is_none() {
+        let mut page: Vec<Object> = Vec::with_capacity(limit + 1);
+        let mut from = after.unwrap_or(0);
+        while page.len() <= limit {
+            let batch = db.list(V, kind, parent, from, 500)?;
+            let Some(last) = batch.last() else { break };
+            from = last.seq;
+            page.extend(batch.into_iter().filter(|o| filter(o)));
+        }
+        let more_after = page.len() > limit;
+        page.truncate(limit);
+        return ok(
+            StatusCode::OK,
+            json!({
+                "object": "list",
+                "data": shown(&page)?,
+                "list_metadata": {
+                    "before": if after.is_some() { id_of(page.first()) } else { Value::Null },
+                    "after": if more_after { id_of(page.last()) } else { Value::Null },
+                },
+            }),
+        );
+    }
+    // Otherwise every object of the list in the order asked, then the window the cursors leave.
     let mut all: Vec<Object> = db
         .list(V, kind, parent, 0, usize::MAX >> 1)?
         .into_iter()
@@ -421,11 +452,7 @@ fn list_page(
             start > 0,
         )
     };
-    let id_of = |o: Option<&Object>| o.map_or(Value::Null, |o| json!(o.id));
-    let data = page
-        .iter()
-        .map(|o| show(o.body.clone()))
-        .collect::<Result<Vec<_>, _>>()?;
+    let data = shown(page)?;
     ok(
         StatusCode::OK,
         json!({
