@@ -18,14 +18,14 @@ fn manifests(orgs: usize) -> String {
         .collect()
 }
 
-/// Writes in the request log: (method, path).
-async fn writes(scenario: &Scenario) -> Vec<(String, String)> {
+/// Writes in the request log (token requests aside): (method, path).
+pub(super) async fn writes(scenario: &Scenario) -> Vec<(String, String)> {
     scenario
         .sandbox
         .requests()
         .await
         .iter()
-        .filter(|r| r["method"] != "GET" && r["route"] != "/scalekit/oauth/token")
+        .filter(|r| r["method"] != "GET" && !r["route"].as_str().unwrap().ends_with("/token"))
         .map(|r| {
             (
                 r["method"].as_str().unwrap().to_owned(),
@@ -106,42 +106,45 @@ async fn under_503s_429s_and_drops_apply_reports_failures_and_a_rerun_converges(
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn an_apply_killed_part_way_converges_when_run_again() {
-    let scenario = Scenario::new("scalekit", "").await;
-    scenario.manifest("orgs.yaml", &manifests(30));
+/// Runs `apply` of the scenario's workspace (about `total` writes) in the binary, kills it
+/// with SIGKILL once the sandbox has taken 30 writes, and runs it again: the second run
+/// converges. `env` holds the credentials the workspace reads.
+pub(super) async fn kill_part_way_and_rerun(scenario: &Scenario, total: usize, env: (&str, &str)) {
     scenario.sandbox.faults(json!({ "latency_ms": 25 })).await;
     let dir = scenario.dir.path().to_str().unwrap().to_owned();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_orgform"))
         .args(["apply", &dir, "--auto-approve", "--parallelism", "4"])
-        .env("TEST_SECRET", "sandbox-secret")
+        .env(env.0, env.1)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // Let it make some of its ~150 writes, then kill it with SIGKILL.
     loop {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        if writes(&scenario).await.len() >= 30 {
+        if writes(scenario).await.len() >= 30 {
             break;
         }
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    let written_before = writes(&scenario).await.len();
+    let written_before = writes(scenario).await.len();
     assert!(
-        written_before < 150,
-        "the kill came part-way ({written_before} writes)"
+        written_before < total,
+        "the kill came part-way ({written_before} of about {total} writes)"
     );
-
     scenario.sandbox.faults(json!({})).await;
-    let (code, stdout, stderr) = crate::support::run_orgform_async(
-        &["apply", &dir, "--auto-approve"],
-        &[("TEST_SECRET", "sandbox-secret")],
-    )
-    .await;
+    let (code, stdout, stderr) =
+        crate::support::run_orgform_async(&["apply", &dir, "--auto-approve"], &[env]).await;
     assert_eq!(code, 0, "{stdout}{stderr}");
-    assert_converged(&scenario).await;
+    assert_converged(scenario).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_apply_killed_part_way_converges_when_run_again() {
+    let scenario = Scenario::new("scalekit", "").await;
+    scenario.manifest("orgs.yaml", &manifests(30));
+    // About 150 writes: an organization, its settings, 2 domains and 2 members each.
+    kill_part_way_and_rerun(&scenario, 150, ("TEST_SECRET", "sandbox-secret")).await;
     let contents = scalekit_contents(&scenario).await;
     assert_eq!(contents.len(), 30);
     assert!(

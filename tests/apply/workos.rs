@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
+use super::faults::{kill_part_way_and_rerun, writes};
 use super::support::{apply, assert_converged};
 use crate::plan::support::Scenario;
 
@@ -252,23 +253,6 @@ fn fleet(orgs: usize) -> String {
         .collect()
 }
 
-/// Every write in the request log.
-async fn writes(scenario: &Scenario) -> Vec<(String, String)> {
-    scenario
-        .sandbox
-        .requests()
-        .await
-        .iter()
-        .filter(|r| r["method"] != "GET")
-        .map(|r| {
-            (
-                r["method"].as_str().unwrap().to_owned(),
-                r["path"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
 /// The fault matrix: 503s, 429s and dropped connections on every route. Apply says what
 /// failed, a re-run converges, and no organization, domain or membership is duplicated. (A
 /// WorkOS 429 carries `Retry-After: 1`, which the provider's gate honours for all its requests,
@@ -323,42 +307,8 @@ async fn under_workos_faults_a_rerun_converges_with_no_duplicate() {
 async fn a_workos_apply_killed_part_way_converges_when_run_again() {
     let scenario = Scenario::new("workos", "").await;
     scenario.manifest("orgs.yaml", &fleet(30));
-    scenario
-        .sandbox
-        .faults(serde_json::json!({ "latency_ms": 25 }))
-        .await;
-    let dir = scenario.dir.path().to_str().unwrap().to_owned();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_orgform"))
-        .args(["apply", &dir, "--auto-approve", "--parallelism", "4"])
-        .env("TEST_WORKOS_KEY", "sandbox-workos-key")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    // Let it make some of its ~210 writes (an organization, 2 domains, 2 users and 2
-    // memberships each), then kill it with SIGKILL.
-    loop {
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        if writes(&scenario).await.len() >= 30 {
-            break;
-        }
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let written_before = writes(&scenario).await.len();
-    assert!(
-        written_before < 210,
-        "the kill came part-way ({written_before} writes)"
-    );
-
-    scenario.sandbox.faults(serde_json::json!({})).await;
-    let (code, stdout, stderr) = crate::support::run_orgform_async(
-        &["apply", &dir, "--auto-approve"],
-        &[("TEST_WORKOS_KEY", "sandbox-workos-key")],
-    )
-    .await;
-    assert_eq!(code, 0, "{stdout}{stderr}");
-    assert_converged(&scenario).await;
+    // About 210 writes: an organization, 2 domains, 2 users and 2 memberships each.
+    kill_part_way_and_rerun(&scenario, 210, ("TEST_WORKOS_KEY", "sandbox-workos-key")).await;
     let contents = workos_contents(&scenario).await;
     assert_eq!(contents.len(), 30);
     assert!(
