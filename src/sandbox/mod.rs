@@ -7,6 +7,7 @@
 
 mod auth;
 mod control;
+mod emulator;
 mod faults;
 mod http;
 mod mangle;

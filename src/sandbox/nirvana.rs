@@ -8,16 +8,14 @@
 use std::collections::HashMap;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
-use super::http::{
-    ApiError, Reply, bearer, decode_cursor, encode_cursor, is_email, json_object, now, ok,
-};
+use super::emulator::{Authorized, Emulator, JsonBody};
+use super::http::{ApiError, Reply, bearer, decode_cursor, encode_cursor, is_email, now, ok};
 use super::state::Shared;
 use super::store::{Db, StoreError};
 
@@ -87,30 +85,33 @@ fn not_found(what: &str) -> ApiError {
     )
 }
 
-fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
-    match bearer(headers) {
-        Some(key) if key == shared.credentials.nirvana_api_key => Ok(()),
-        Some(_) => Err(error(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "invalid API key",
-        )),
-        None => Err(error(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "missing API key: send `Authorization: Bearer <key>`",
-        )),
-    }
-}
+/// The Nirvana Labs API as the sandbox emulates it: a Bearer API key, JSON object bodies.
+pub struct NirvanaApi;
 
-fn body_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    json_object(body).ok_or_else(|| {
+impl Emulator for NirvanaApi {
+    fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+        match bearer(headers) {
+            Some(key) if key == shared.credentials.nirvana_api_key => Ok(()),
+            Some(_) => Err(error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "invalid API key",
+            )),
+            None => Err(error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "missing API key: send `Authorization: Bearer <key>`",
+            )),
+        }
+    }
+
+    fn not_an_object() -> ApiError {
         error(
             StatusCode::BAD_REQUEST,
             "invalid_json",
             "request body must be a JSON object",
         )
-    })
+    }
 }
 
 /// A string field: `Ok(None)` when absent; errors for a wrong type, emptiness or length.
@@ -176,12 +177,9 @@ fn load_organization(db: &Db, id: &str) -> Result<Value, ApiError> {
 }
 
 async fn create_organization(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
-    body: Bytes,
+    Authorized(shared, _): Authorized<NirvanaApi>,
+    JsonBody(body, _): JsonBody<NirvanaApi>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
-    let body = body_object(&body)?;
     let name = string_field(&body, "name", true, false)?.unwrap_or_default();
     let email = billing_email(&body)?;
     let db = shared.store.lock();
@@ -199,11 +197,9 @@ async fn create_organization(
 }
 
 async fn get_organization(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<NirvanaApi>,
     Path(id): Path<String>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     let organization = load_organization(&shared.store.lock(), &id)?;
     ok(
         StatusCode::OK,
@@ -212,13 +208,10 @@ async fn get_organization(
 }
 
 async fn update_organization(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<NirvanaApi>,
     Path(id): Path<String>,
-    body: Bytes,
+    JsonBody(body, _): JsonBody<NirvanaApi>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
-    let body = body_object(&body)?;
     let name = string_field(&body, "name", false, false)?;
     let email = billing_email(&body)?;
     let db = shared.store.lock();
@@ -239,11 +232,9 @@ async fn update_organization(
 
 /// The caller leaves the organization: it no longer sees it, but nothing is deleted.
 async fn leave_organization(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<NirvanaApi>,
     Path(id): Path<String>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     let db = shared.store.lock();
     load_organization(&db, &id)?;
     db.set_kind(V, "organization", &id, "left-organization")?;
@@ -292,11 +283,9 @@ fn list_page(
 }
 
 async fn list_organizations(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<NirvanaApi>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     let (limit, after) = page_params(&query)?;
     let shapes = shared.shapes().nirvana;
     list_page(
@@ -365,13 +354,10 @@ pub fn insert_address(
 }
 
 async fn create_address(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<NirvanaApi>,
     Path(id): Path<String>,
-    body: Bytes,
+    JsonBody(body, _): JsonBody<NirvanaApi>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
-    let body = body_object(&body)?;
     let fields = address_fields(&body, true)?;
     let db = shared.store.lock();
     load_organization(&db, &id)?;
@@ -386,11 +372,9 @@ async fn create_address(
 }
 
 async fn get_address(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<NirvanaApi>,
     Path(id): Path<String>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     let db = shared.store.lock();
     load_organization(&db, &id)?;
     let address = db
@@ -400,13 +384,10 @@ async fn get_address(
 }
 
 async fn update_address(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<NirvanaApi>,
     Path(id): Path<String>,
-    body: Bytes,
+    JsonBody(body, _): JsonBody<NirvanaApi>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
-    let body = body_object(&body)?;
     let fields = address_fields(&body, false)?;
     let db = shared.store.lock();
     load_organization(&db, &id)?;
@@ -455,12 +436,10 @@ pub fn insert_membership(
 }
 
 async fn list_memberships(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<NirvanaApi>,
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     let (limit, after) = page_params(&query)?;
     let db = shared.store.lock();
     load_organization(&db, &id)?;
@@ -468,11 +447,9 @@ async fn list_memberships(
 }
 
 async fn get_membership(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<NirvanaApi>,
     Path((id, membership_id)): Path<(String, String)>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     let db = shared.store.lock();
     load_organization(&db, &id)?;
     match db.get(V, "membership", &membership_id)? {

@@ -19,6 +19,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 use super::auth::{oauth_error, token_reply};
+use super::emulator::{Authorized, Emulator};
 use super::http::{ApiError, Reply, bearer, decode_cursor, encode_cursor, now, ok, origin};
 use super::state::Shared;
 use super::store::{Db, StoreError};
@@ -106,10 +107,22 @@ fn invalid(target: &str, message: &str) -> ApiError {
     e
 }
 
-fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
-    match bearer(headers) {
-        Some(token) if shared.tokens().is_valid(Vendor::PingOne, token) => Ok(()),
-        _ => Err(error_for_status(StatusCode::UNAUTHORIZED, "")),
+/// The pingone API as the sandbox emulates it: how it authorizes and refuses a body.
+pub struct PingOneApi;
+
+impl Emulator for PingOneApi {
+    fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+        match bearer(headers) {
+            Some(token) if shared.tokens().is_valid(Vendor::PingOne, token) => Ok(()),
+            _ => Err(error_for_status(StatusCode::UNAUTHORIZED, "")),
+        }
+    }
+
+    fn not_an_object() -> ApiError {
+        error_for_status(
+            StatusCode::BAD_REQUEST,
+            "request body must be a JSON object",
+        )
     }
 }
 
@@ -315,11 +328,10 @@ fn hal_page(
 }
 
 async fn list_organizations(
-    State(shared): State<Shared>,
+    Authorized(shared, _): Authorized<PingOneApi>,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     let (limit, offset) = limit_and_offset(&query)?;
     let base = origin(&headers);
     let db = shared.store.lock();
@@ -347,11 +359,10 @@ fn load_organization(db: &Db, id: &str) -> Result<Value, ApiError> {
 }
 
 async fn get_organization(
-    State(shared): State<Shared>,
+    Authorized(shared, _): Authorized<PingOneApi>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     let base = origin(&headers);
     ok(
         StatusCode::OK,
@@ -414,12 +425,11 @@ fn matches(license: &Value, clauses: &[Clause]) -> bool {
 }
 
 async fn list_licenses(
-    State(shared): State<Shared>,
+    Authorized(shared, _): Authorized<PingOneApi>,
     headers: HeaderMap,
     Path(organization_id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     // The licenses list documents `filter` and `order` only (and pages by its own `cursor`
     // links): a client that sends anything else relies on what the vendor never promised.
     if let Some(other) = query
@@ -475,11 +485,10 @@ async fn list_licenses(
 }
 
 async fn get_license(
-    State(shared): State<Shared>,
+    Authorized(shared, _): Authorized<PingOneApi>,
     headers: HeaderMap,
     Path((organization_id, license_id)): Path<(String, String)>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     let base = origin(&headers);
     let db = shared.store.lock();
     match db.get(V, "license", &license_id)? {

@@ -21,6 +21,7 @@ use axum::routing::{get, patch, post};
 use serde_json::{Map, Value, json};
 
 use super::auth::{oauth_error, token_reply};
+use super::emulator::{Authorized, Emulator, JsonBody};
 use super::http::{
     ApiError, Reply, bearer, decode_cursor, encode_cursor, is_email, json_object, now, ok,
 };
@@ -157,33 +158,36 @@ fn conflict(message: impl Into<String>) -> ApiError {
     )
 }
 
-fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
-    match bearer(headers) {
-        Some(token) if shared.tokens().is_valid(Vendor::Scalekit, token) => Ok(()),
-        Some(_) => Err(error(
-            StatusCode::UNAUTHORIZED,
-            rpc::UNAUTHENTICATED,
-            "UNAUTHENTICATED",
-            "Token invalid or expired",
-        )),
-        None => Err(error(
-            StatusCode::UNAUTHORIZED,
-            rpc::UNAUTHENTICATED,
-            "UNAUTHENTICATED",
-            "Token empty",
-        )),
-    }
-}
+/// The scalekit API as the sandbox emulates it: how it authorizes and refuses a body.
+pub struct ScalekitApi;
 
-fn body_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    json_object(body).ok_or_else(|| {
+impl Emulator for ScalekitApi {
+    fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+        match bearer(headers) {
+            Some(token) if shared.tokens().is_valid(Vendor::Scalekit, token) => Ok(()),
+            Some(_) => Err(error(
+                StatusCode::UNAUTHORIZED,
+                rpc::UNAUTHENTICATED,
+                "UNAUTHENTICATED",
+                "Token invalid or expired",
+            )),
+            None => Err(error(
+                StatusCode::UNAUTHORIZED,
+                rpc::UNAUTHENTICATED,
+                "UNAUTHENTICATED",
+                "Token empty",
+            )),
+        }
+    }
+
+    fn not_an_object() -> ApiError {
         error(
             StatusCode::BAD_REQUEST,
             rpc::INVALID_ARGUMENT,
             "INVALID_ARGUMENT",
             "request body must be a JSON object",
         )
-    })
+    }
 }
 
 /// `POST /oauth/token`, form-encoded client credentials.
@@ -442,12 +446,9 @@ fn load_organization(db: &Db, id: &str) -> Result<Value, ApiError> {
 }
 
 async fn create_organization(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
-    body: Bytes,
+    Authorized(shared, _): Authorized<ScalekitApi>,
+    JsonBody(body, _): JsonBody<ScalekitApi>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
-    let body = body_object(&body)?;
     if optional_string(&body, "display_name")?.is_none() {
         return Err(invalid("display_name", "is required"));
     }
@@ -465,11 +466,9 @@ async fn create_organization(
 }
 
 async fn get_organization(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<ScalekitApi>,
     Path(id): Path<String>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     ok(
         StatusCode::OK,
         json!({ "organization": load_organization(&shared.store.lock(), &id)? }),
@@ -477,11 +476,9 @@ async fn get_organization(
 }
 
 async fn get_organization_by_external_id(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<ScalekitApi>,
     Path(external_id): Path<String>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     let found = shared
         .store
         .lock()
@@ -494,13 +491,10 @@ async fn get_organization_by_external_id(
 }
 
 async fn update_organization(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<ScalekitApi>,
     Path(id): Path<String>,
-    body: Bytes,
+    JsonBody(body, _): JsonBody<ScalekitApi>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
-    let body = body_object(&body)?;
     let db = shared.store.lock();
     let mut organization = load_organization(&db, &id)?;
     apply_organization_fields(&db, &mut organization, &body)?;
@@ -516,11 +510,9 @@ async fn update_organization(
 }
 
 async fn delete_organization(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<ScalekitApi>,
     Path(id): Path<String>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     let db = shared.store.lock();
     load_organization(&db, &id)?;
     db.transaction(|db| {
@@ -531,13 +523,10 @@ async fn delete_organization(
 }
 
 async fn update_settings(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<ScalekitApi>,
     Path(id): Path<String>,
-    body: Bytes,
+    JsonBody(body, _): JsonBody<ScalekitApi>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
-    let body = body_object(&body)?;
     let Some(Value::Array(requested)) = body.get("features") else {
         return Err(invalid("features", "must be a list of {name, enabled}"));
     };
@@ -623,11 +612,9 @@ fn token_page(
 }
 
 async fn list_organizations(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<ScalekitApi>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     let size = page_size(&query, 10, 10, 100)?;
     let after = page_token(&query)?;
     let db = shared.store.lock();
@@ -721,13 +708,10 @@ fn txt_secret(n: u64) -> u64 {
 }
 
 async fn create_domain(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<ScalekitApi>,
     Path(organization_id): Path<String>,
-    body: Bytes,
+    JsonBody(body, _): JsonBody<ScalekitApi>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
-    let body = body_object(&body)?;
     let domain = optional_string(&body, "domain")?
         .map(str::to_ascii_lowercase)
         .ok_or_else(|| invalid("domain", "is required"))?;
@@ -755,12 +739,10 @@ async fn create_domain(
 }
 
 async fn list_domains(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<ScalekitApi>,
     Path(organization_id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     let size = page_size(&query, 30, 1, 100)?;
     let number = match query.get("page_number") {
         None => 0,
@@ -793,11 +775,9 @@ async fn list_domains(
 }
 
 async fn get_domain(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<ScalekitApi>,
     Path((organization_id, id)): Path<(String, String)>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     let db = shared.store.lock();
     match db.get(V, "domain", &id)? {
         Some(domain) if domain.parent == organization_id => {
@@ -808,11 +788,9 @@ async fn get_domain(
 }
 
 async fn delete_domain(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<ScalekitApi>,
     Path((organization_id, id)): Path<(String, String)>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     let db = shared.store.lock();
     match db.get(V, "domain", &id)? {
         Some(domain) if domain.parent == organization_id => {
@@ -1005,12 +983,10 @@ fn insert_membership_with(
 }
 
 async fn list_users(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<ScalekitApi>,
     Path(organization_id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     let size = page_size(&query, 10, 1, 100)?;
     let after = page_token(&query)?;
     let db = shared.store.lock();
@@ -1035,11 +1011,9 @@ async fn list_users(
 /// `GET /api/v1/users`: every user of the environment, each with all its memberships (page
 /// size 10 to 100, as documented).
 async fn list_environment_users(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<ScalekitApi>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     let size = page_size(&query, 10, 10, 100)?;
     let after = page_token(&query)?;
     let db = shared.store.lock();
@@ -1052,14 +1026,11 @@ async fn list_environment_users(
 }
 
 async fn create_user(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<ScalekitApi>,
     Path(organization_id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
-    body: Bytes,
+    JsonBody(body, _): JsonBody<ScalekitApi>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
-    let body = body_object(&body)?;
     let email = optional_string(&body, "email")?
         .ok_or_else(|| invalid("email", "is required"))?
         .to_owned();
@@ -1168,17 +1139,15 @@ impl UserRef {
 }
 
 async fn create_membership<K: UserKey>(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<ScalekitApi>,
     Path((organization_id, key)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     let body = if body.is_empty() {
         Map::new()
     } else {
-        body_object(&body)?
+        json_object(&body).ok_or_else(ScalekitApi::not_an_object)?
     };
     let roles = roles_field(&body)?.unwrap_or_else(|| vec!["member".to_owned()]);
     let fields = MembershipFields::from_request(&body, send_invitation(&query)?)?;
@@ -1201,13 +1170,10 @@ async fn create_membership<K: UserKey>(
 }
 
 async fn update_membership<K: UserKey>(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<ScalekitApi>,
     Path((organization_id, key)): Path<(String, String)>,
-    body: Bytes,
+    JsonBody(body, _): JsonBody<ScalekitApi>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
-    let body = body_object(&body)?;
     let roles = roles_field(&body)?;
     let db = shared.store.lock();
     load_organization(&db, &organization_id)?;
@@ -1231,11 +1197,9 @@ async fn update_membership<K: UserKey>(
 }
 
 async fn delete_membership<K: UserKey>(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<ScalekitApi>,
     Path((organization_id, key)): Path<(String, String)>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     let db = shared.store.lock();
     // A user id that names nobody is a missing membership, as before; an unknown external id
     // is an unknown user.
@@ -1251,11 +1215,9 @@ async fn delete_membership<K: UserKey>(
 
 /// `GET /api/v1/users:search?query=`: users of the environment whose e-mail contains the query.
 async fn search_users(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<ScalekitApi>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     let needle = query
         .get("query")
         .map(|q| q.to_ascii_lowercase())

@@ -12,14 +12,14 @@
 use std::collections::HashMap;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
-use super::http::{ApiError, Reply, bearer, is_email, json_object, now, ok};
+use super::emulator::{Authorized, Emulator, JsonBody};
+use super::http::{ApiError, Reply, bearer, is_email, now, ok};
 use super::state::Shared;
 use super::store::{Db, Object, StoreError};
 
@@ -99,19 +99,24 @@ fn not_found(what: &str, id: &str) -> ApiError {
     )
 }
 
-fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
-    match bearer(headers) {
-        Some(key) if key == shared.credentials.workos_api_key => Ok(()),
-        _ => Err(error(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "Unauthorized: send `Authorization: Bearer <API key>`",
-        )),
-    }
-}
+/// The WorkOS API as the sandbox emulates it: a Bearer API key, JSON object bodies.
+pub struct WorkosApi;
 
-fn body_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    json_object(body).ok_or_else(|| invalid("the request body must be a JSON object"))
+impl Emulator for WorkosApi {
+    fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+        match bearer(headers) {
+            Some(key) if key == shared.credentials.workos_api_key => Ok(()),
+            _ => Err(error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Unauthorized: send `Authorization: Bearer <API key>`",
+            )),
+        }
+    }
+
+    fn not_an_object() -> ApiError {
+        invalid("the request body must be a JSON object")
+    }
 }
 
 /// A string field: `Ok(None)` when absent (or `null` where `nullable`).
@@ -233,12 +238,9 @@ fn organization_view(db: &Db, mut organization: Value) -> Result<Value, StoreErr
 }
 
 async fn create_organization(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
-    body: Bytes,
+    Authorized(shared, _): Authorized<WorkosApi>,
+    JsonBody(body, _): JsonBody<WorkosApi>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
-    let body = body_object(&body)?;
     let name = string_field(&body, "name", false)?
         .filter(|n| !n.trim().is_empty())
         .ok_or_else(|| invalid("name is required"))?;
@@ -267,22 +269,18 @@ async fn create_organization(
 }
 
 async fn get_organization(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<WorkosApi>,
     Path(id): Path<String>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     let db = shared.store.lock();
     let organization = load_organization(&db, &id)?;
     ok(StatusCode::OK, organization_view(&db, organization)?)
 }
 
 async fn get_organization_by_external_id(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<WorkosApi>,
     Path(external_id): Path<String>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     let db = shared.store.lock();
     let found = db.find_by_key(V, "organization", None, &external_id)?;
     let organization = found
@@ -293,13 +291,10 @@ async fn get_organization_by_external_id(
 }
 
 async fn update_organization(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<WorkosApi>,
     Path(id): Path<String>,
-    body: Bytes,
+    JsonBody(body, _): JsonBody<WorkosApi>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
-    let body = body_object(&body)?;
     let db = shared.store.lock();
     let mut organization = load_organization(&db, &id)?;
     if let Some(name) = string_field(&body, "name", false)? {
@@ -343,11 +338,9 @@ async fn update_organization(
 }
 
 async fn delete_organization(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<WorkosApi>,
     Path(id): Path<String>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     let db = shared.store.lock();
     load_organization(&db, &id)?;
     db.delete_children(V, &id)?;
@@ -467,11 +460,9 @@ fn list_page(
 }
 
 async fn list_organizations(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<WorkosApi>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     let db = shared.store.lock();
     let domains: Vec<String> = query
         .get("domains")
@@ -541,9 +532,10 @@ fn domain_taken(name: &str) -> ApiError {
     )
 }
 
-async fn create_domain(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Reply {
-    authorize(&shared, &headers)?;
-    let body = body_object(&body)?;
+async fn create_domain(
+    Authorized(shared, _): Authorized<WorkosApi>,
+    JsonBody(body, _): JsonBody<WorkosApi>,
+) -> Reply {
     let domain =
         string_field(&body, "domain", false)?.ok_or_else(|| invalid("domain is required"))?;
     let organization_id = string_field(&body, "organization_id", false)?
@@ -557,12 +549,7 @@ async fn create_domain(State(shared): State<Shared>, headers: HeaderMap, body: B
     ok(StatusCode::CREATED, created)
 }
 
-async fn get_domain(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Reply {
-    authorize(&shared, &headers)?;
+async fn get_domain(Authorized(shared, _): Authorized<WorkosApi>, Path(id): Path<String>) -> Reply {
     let db = shared.store.lock();
     let domain = db
         .get(V, "domain", &id)?
@@ -571,11 +558,9 @@ async fn get_domain(
 }
 
 async fn delete_domain(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<WorkosApi>,
     Path(id): Path<String>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     let db = shared.store.lock();
     if !db.delete(V, "domain", &id)? {
         return Err(not_found("Organization Domain", &id));
@@ -614,9 +599,10 @@ pub fn insert_user(db: &Db, email: &str) -> Result<Value, ApiError> {
     }
 }
 
-async fn create_user(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Reply {
-    authorize(&shared, &headers)?;
-    let body = body_object(&body)?;
+async fn create_user(
+    Authorized(shared, _): Authorized<WorkosApi>,
+    JsonBody(body, _): JsonBody<WorkosApi>,
+) -> Reply {
     let email = string_field(&body, "email", false)?.ok_or_else(|| invalid("email is required"))?;
     if !is_email(email) {
         return Err(invalid(format!("'{email}' is not a valid email address")));
@@ -627,11 +613,9 @@ async fn create_user(State(shared): State<Shared>, headers: HeaderMap, body: Byt
 }
 
 async fn list_users(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<WorkosApi>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     let db = shared.store.lock();
     let email = query.get("email").map(|e| e.to_ascii_lowercase());
     let matches = |o: &Object| {
@@ -737,11 +721,9 @@ fn load_membership(db: &Db, id: &str) -> Result<Value, ApiError> {
 }
 
 async fn list_memberships(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<WorkosApi>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     let organization_id = query
         .get("organization_id")
         .filter(|o| !o.is_empty())
@@ -772,9 +754,10 @@ async fn list_memberships(
     )
 }
 
-async fn create_membership(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Reply {
-    authorize(&shared, &headers)?;
-    let body = body_object(&body)?;
+async fn create_membership(
+    Authorized(shared, _): Authorized<WorkosApi>,
+    JsonBody(body, _): JsonBody<WorkosApi>,
+) -> Reply {
     let user_id =
         string_field(&body, "user_id", false)?.ok_or_else(|| invalid("user_id is required"))?;
     let organization_id = string_field(&body, "organization_id", false)?
@@ -790,24 +773,19 @@ async fn create_membership(State(shared): State<Shared>, headers: HeaderMap, bod
 }
 
 async fn get_membership(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<WorkosApi>,
     Path(id): Path<String>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     let db = shared.store.lock();
     let membership = load_membership(&db, &id)?;
     ok(StatusCode::OK, membership_view(&db, membership)?)
 }
 
 async fn update_membership(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<WorkosApi>,
     Path(id): Path<String>,
-    body: Bytes,
+    JsonBody(body, _): JsonBody<WorkosApi>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
-    let body = body_object(&body)?;
     let roles = role_slugs(&body)?;
     let db = shared.store.lock();
     let mut membership = load_membership(&db, &id)?;
@@ -825,11 +803,9 @@ async fn update_membership(
 }
 
 async fn delete_membership(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
+    Authorized(shared, _): Authorized<WorkosApi>,
     Path(id): Path<String>,
 ) -> Reply {
-    authorize(&shared, &headers)?;
     let db = shared.store.lock();
     if !db.delete(V, "membership", &id)? {
         return Err(not_found("Organization Membership", &id));
