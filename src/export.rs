@@ -102,6 +102,20 @@ pub fn splice(text: &str, mut edits: Vec<(usize, usize, String)>) -> String {
     out
 }
 
+/// The `protect` and `metadata` lines of a vendor with an ownership marker (the marker itself
+/// is taken out when the organization is read, and comes back as `protect`).
+pub(crate) fn protect_and_metadata(org: &LiveOrganization, out: &mut String) {
+    if org.protected {
+        let _ = writeln!(out, "protect: true");
+    }
+    let metadata: Vec<String> = org
+        .metadata
+        .iter()
+        .map(|(k, v)| format!("{}: {}", quoted(k), quoted(v)))
+        .collect();
+    let _ = writeln!(out, "metadata: {{{}}}", metadata.join(", "));
+}
+
 fn list(items: impl IntoIterator<Item = String>) -> String {
     format!("[{}]", items.into_iter().collect::<Vec<_>>().join(", "))
 }

@@ -85,6 +85,15 @@ pub struct ResourceChange {
 }
 
 impl ResourceChange {
+    /// Whether the change touches `field` or any path below it (`metadata` for
+    /// `metadata.tier`): what an update sends is decided field by field.
+    pub fn changes(&self, field: &str) -> bool {
+        self.changed_paths.iter().any(|p| {
+            p.strip_prefix(field)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        })
+    }
+
     /// A change with nothing but its address, type and action, for tests of ordering and steps.
     #[cfg(test)]
     pub(crate) fn bare(address: &str, resource_type: ResourceType, action: Action) -> Self {

@@ -105,6 +105,19 @@ pub(crate) fn delete_refusal(change: &ResourceChange, fresh: &LiveOrganization) 
     None
 }
 
+/// The vendor id of the organization an update or delete of `change` acts on.
+// ApiError is large because it carries what the user needs to know; errors are rare.
+#[allow(clippy::result_large_err)]
+pub(crate) fn live_organization_id<'c>(
+    client: &HttpClient,
+    change: &'c ResourceChange,
+) -> Result<&'c str, ApiError> {
+    change
+        .live_id
+        .as_deref()
+        .ok_or_else(|| missing(client, change, "the organization's id"))
+}
+
 /// Deletes the organization of `change` at `route` (its id the one hole) once a fresh read
 /// shows it still there, still orgform's, unprotected and what the plan saw: prune acts on
 /// evidence read just now, not on the plan's. Gone already is done.
@@ -115,10 +128,7 @@ pub(crate) async fn delete_organization<P: Provider>(
 ) -> Result<Done, ApiError> {
     let client = provider.client();
     let resource = &*change.address;
-    let id = change
-        .live_id
-        .as_deref()
-        .ok_or_else(|| missing(client, change, "the organization's id"))?;
+    let id = live_organization_id(client, change)?;
     let Some(fresh) = provider
         .get_organization(&super::Lookup::Id(id.to_owned()))
         .await?

@@ -9,12 +9,9 @@ use crate::provider::settings::{Endpoint, Settings};
 /// vendor's environment variables, or the embedded sandbox.
 pub(crate) fn connect(settings: &Settings) -> Result<Endpoint, SetupError> {
     let (provider, sandbox) = (settings.provider, settings.sandbox);
-    let sandbox_base = |prefix: &str| settings.sandbox_base(prefix);
-    let secret = |value: &Option<Secret>, var: &str| settings.secret(value, var);
-    let fail = |message: String| settings.fail(message);
     let (base, key) = match (provider.sandbox, sandbox) {
         (true, Some(s)) => (
-            sandbox_base("nirvana").unwrap_or_default(),
+            settings.sandbox_base("nirvana").unwrap_or_default(),
             Secret::new(s.credentials.nirvana_api_key.clone()),
         ),
         _ => (
@@ -22,12 +19,14 @@ pub(crate) fn connect(settings: &Settings) -> Result<Endpoint, SetupError> {
                 .url
                 .clone()
                 .unwrap_or_else(|| "https://api.nirvanalabs.io".to_owned()),
-            secret(&provider.api_key, "NIRVANA_LABS_API_KEY").ok_or_else(|| {
-                fail(
-                    "no API key: set NIRVANA_LABS_API_KEY or `api_key: ${...}` in orgform.yaml"
-                        .into(),
-                )
-            })?,
+            settings
+                .secret(&provider.api_key, "NIRVANA_LABS_API_KEY")
+                .ok_or_else(|| {
+                    settings.fail(
+                        "no API key: set NIRVANA_LABS_API_KEY or `api_key: ${...}` in orgform.yaml"
+                            .into(),
+                    )
+                })?,
         ),
     };
     Ok(("nirvana", base, Auth::ApiKey(key)))

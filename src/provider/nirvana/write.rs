@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use super::routes;
 use crate::plan::{Action, ResourceChange};
 use crate::provider::route::VendorPath;
-use crate::provider::write::{Done, create_idempotently, missing, text};
+use crate::provider::write::{Done, create_idempotently, live_organization_id, missing, text};
 use crate::provider::{ApiError, ApiErrorKind};
 
 pub(crate) async fn perform(
@@ -57,13 +57,10 @@ pub(crate) async fn perform(
             .await
         }
         ("organization", Action::Update) => {
-            let id = change
-                .live_id
-                .as_deref()
-                .ok_or_else(|| missing(client, change, "the organization's id"))?;
+            let id = live_organization_id(client, change)?;
             let mut body = Map::new();
             for field in ["name", "billing_email"] {
-                if change.changed_paths.iter().any(|p| p == field) {
+                if change.changes(field) {
                     body.insert(field.into(), after[field].clone());
                 }
             }

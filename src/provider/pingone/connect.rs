@@ -9,26 +9,19 @@ use crate::provider::settings::{Endpoint, Settings};
 /// vendor's environment variables, or the embedded sandbox.
 pub(crate) fn connect(settings: &Settings) -> Result<Endpoint, SetupError> {
     let (provider, sandbox) = (settings.provider, settings.sandbox);
-    let sandbox_base = |prefix: &str| settings.sandbox_base(prefix);
-    let secret = |value: &Option<Secret>, var: &str| settings.secret(value, var);
-    let setting = |value: &Option<String>, var: &str| settings.setting(value, var);
-    let required =
-        |value: Option<String>, what: &str, var: &str| settings.required(value, what, var);
-    let fail = |message: String| settings.fail(message);
-    let env = |var: &str| (settings.env)(var);
     let (base, auth_base, environment, id, client_secret) = match (provider.sandbox, sandbox) {
         (true, Some(s)) => (
-            sandbox_base("pingone").unwrap_or_default(),
+            settings.sandbox_base("pingone").unwrap_or_default(),
             format!("{}/pingone/auth", s.base_url),
             s.credentials.pingone_environment_id.clone(),
             s.credentials.pingone_client_id.clone(),
             Secret::new(s.credentials.pingone_client_secret.clone()),
         ),
         _ => {
-            let region = match (provider.region, env("PINGONE_REGION").filter(|r| !r.is_empty())) {
+            let region = match (provider.region, (settings.env)("PINGONE_REGION").filter(|r| !r.is_empty())) {
                 (Some(region), _) => region,
                 (None, Some(text)) => PingOneRegion::parse(&text.to_ascii_uppercase())
-                    .ok_or_else(|| fail(format!(
+                    .ok_or_else(|| settings.fail(format!(
                         "PINGONE_REGION={text} is not a PingOne region: use NA, EU, AP, AU, CA or SG"
                     )))?,
                 (None, None) => PingOneRegion::Na,
@@ -43,22 +36,24 @@ pub(crate) fn connect(settings: &Settings) -> Result<Endpoint, SetupError> {
                     .auth_url
                     .clone()
                     .unwrap_or_else(|| format!("https://auth.pingone.{tld}")),
-                required(
-                    setting(&provider.environment_id, "PINGONE_ENVIRONMENT_ID"),
+                settings.required(
+                    settings.setting(&provider.environment_id, "PINGONE_ENVIRONMENT_ID"),
                     "environment id",
                     "PINGONE_ENVIRONMENT_ID",
                 )?,
-                required(
-                    setting(&provider.client_id, "PINGONE_CLIENT_ID"),
+                settings.required(
+                    settings.setting(&provider.client_id, "PINGONE_CLIENT_ID"),
                     "client id",
                     "PINGONE_CLIENT_ID",
                 )?,
-                secret(&provider.client_secret, "PINGONE_CLIENT_SECRET").ok_or_else(|| {
-                    fail(
+                settings
+                    .secret(&provider.client_secret, "PINGONE_CLIENT_SECRET")
+                    .ok_or_else(|| {
+                        settings.fail(
                         "no client secret: set PINGONE_CLIENT_SECRET or `client_secret: ${...}`"
                             .into(),
                     )
-                })?,
+                    })?,
             )
         }
     };

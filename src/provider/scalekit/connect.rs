@@ -9,35 +9,31 @@ use crate::provider::settings::{Endpoint, Settings};
 /// vendor's environment variables, or the embedded sandbox.
 pub(crate) fn connect(settings: &Settings) -> Result<Endpoint, SetupError> {
     let (provider, sandbox) = (settings.provider, settings.sandbox);
-    let sandbox_base = |prefix: &str| settings.sandbox_base(prefix);
-    let secret = |value: &Option<Secret>, var: &str| settings.secret(value, var);
-    let setting = |value: &Option<String>, var: &str| settings.setting(value, var);
-    let required =
-        |value: Option<String>, what: &str, var: &str| settings.required(value, what, var);
-    let fail = |message: String| settings.fail(message);
     let (base, id, client_secret) = match (provider.sandbox, sandbox) {
         (true, Some(s)) => (
-            sandbox_base("scalekit").unwrap_or_default(),
+            settings.sandbox_base("scalekit").unwrap_or_default(),
             s.credentials.scalekit_client_id.clone(),
             Secret::new(s.credentials.scalekit_client_secret.clone()),
         ),
         _ => (
-            required(
-                setting(&provider.url, "SCALEKIT_ENVIRONMENT_URL"),
+            settings.required(
+                settings.setting(&provider.url, "SCALEKIT_ENVIRONMENT_URL"),
                 "url",
                 "SCALEKIT_ENVIRONMENT_URL",
             )?,
-            required(
-                setting(&provider.client_id, "SCALEKIT_CLIENT_ID"),
+            settings.required(
+                settings.setting(&provider.client_id, "SCALEKIT_CLIENT_ID"),
                 "client id",
                 "SCALEKIT_CLIENT_ID",
             )?,
-            secret(&provider.client_secret, "SCALEKIT_CLIENT_SECRET").ok_or_else(|| {
-                fail(
-                    "no client secret: set SCALEKIT_CLIENT_SECRET or `client_secret: ${...}`"
-                        .into(),
-                )
-            })?,
+            settings
+                .secret(&provider.client_secret, "SCALEKIT_CLIENT_SECRET")
+                .ok_or_else(|| {
+                    settings.fail(
+                        "no client secret: set SCALEKIT_CLIENT_SECRET or `client_secret: ${...}`"
+                            .into(),
+                    )
+                })?,
         ),
     };
     let base = base.trim_end_matches('/').to_owned();

@@ -9,7 +9,9 @@ use super::wire;
 use crate::plan::{Action, ResourceChange};
 use crate::provider::ownership::metadata_with_marker;
 use crate::provider::route::VendorPath;
-use crate::provider::write::{Done, create_idempotently, delete_organization, missing, read, text};
+use crate::provider::write::{
+    Done, create_idempotently, delete_organization, live_organization_id, missing, read, text,
+};
 use crate::provider::{ApiError, ApiErrorKind, HttpClient, Lookup, Needs, Provider};
 
 fn features_body(after: &Value) -> Option<Value> {
@@ -82,27 +84,18 @@ pub(crate) async fn perform(
             Ok(id)
         }
         ("organization", Action::Update) => {
-            let id = change
-                .live_id
-                .as_deref()
-                .ok_or_else(|| missing(client, change, "the organization's id"))?;
-            let changed = |prefix: &str| {
-                change
-                    .changed_paths
-                    .iter()
-                    .any(|p| p == prefix || p.starts_with(&format!("{prefix}.")))
-            };
+            let id = live_organization_id(client, change)?;
             let mut body = Map::new();
-            if changed("name") {
+            if change.changes("name") {
                 body.insert("display_name".into(), after["name"].clone());
             }
-            if changed("external_id") {
+            if change.changes("external_id") {
                 body.insert("external_id".into(), after["external_id"].clone());
             }
-            if changed("slug") {
+            if change.changes("slug") {
                 body.insert("slug".into(), after["slug"].clone());
             }
-            if changed("metadata") || changed("protect") {
+            if change.changes("metadata") || change.changes("protect") {
                 body.insert(
                     "metadata".into(),
                     Value::Object(metadata_with_marker(after)),
@@ -121,7 +114,7 @@ pub(crate) async fn perform(
                     )
                     .await?;
             }
-            if changed("features")
+            if change.changes("features")
                 && let Some(features) = features_body(after)
             {
                 let path = client.route(&Method::PATCH, routes::SETTINGS, &[id], resource)?;

@@ -318,15 +318,7 @@ pub const DESCRIPTION: Description = Description {
 fn export_fields(org: &LiveOrganization, out: &mut String) {
     use crate::export::quoted;
     use std::fmt::Write as _;
-    if org.protected {
-        let _ = writeln!(out, "protect: true");
-    }
-    let metadata: Vec<String> = org
-        .metadata
-        .iter()
-        .map(|(k, v)| format!("{}: {}", quoted(k), quoted(v)))
-        .collect();
-    let _ = writeln!(out, "metadata: {{{}}}", metadata.join(", "));
+    crate::export::protect_and_metadata(org, out);
     if let Some(allow) = org.allow_profiles_outside_organization {
         let _ = writeln!(out, "allow_profiles_outside_organization: {allow}");
     }

@@ -14,7 +14,9 @@ use super::wire;
 use crate::plan::{Action, ResourceChange};
 use crate::provider::ownership::metadata_with_marker;
 use crate::provider::route::VendorPath;
-use crate::provider::write::{Done, create_idempotently, delete_organization, missing, text};
+use crate::provider::write::{
+    Done, create_idempotently, delete_organization, live_organization_id, missing, text,
+};
 use crate::provider::{ApiError, ApiErrorKind, Lookup, Provider};
 
 /// The role slugs of a planned member.
@@ -86,31 +88,22 @@ pub(crate) async fn perform(
             Ok(id)
         }
         ("organization", Action::Update) => {
-            let id = change
-                .live_id
-                .as_deref()
-                .ok_or_else(|| missing(client, change, "the organization's id"))?;
-            let changed = |prefix: &str| {
-                change
-                    .changed_paths
-                    .iter()
-                    .any(|p| p == prefix || p.starts_with(&format!("{prefix}.")))
-            };
+            let id = live_organization_id(client, change)?;
             let mut body = Map::new();
-            if changed("name") {
+            if change.changes("name") {
                 body.insert("name".into(), after["name"].clone());
             }
-            if changed("external_id") {
+            if change.changes("external_id") {
                 body.insert("external_id".into(), after["external_id"].clone());
             }
-            if changed("metadata") || changed("protect") {
+            if change.changes("metadata") || change.changes("protect") {
                 body.insert(
                     "metadata".into(),
                     Value::Object(metadata_with_marker(after)),
                 );
             }
             for field in ["allow_profiles_outside_organization", "stripe_customer_id"] {
-                if changed(field) {
+                if change.changes(field) {
                     body.insert(field.into(), after[field].clone());
                 }
             }
