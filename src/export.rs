@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use crate::manifest::{Key, ProviderKind};
 use crate::model::LiveOrganization;
+use serde_json::Value;
 
 /// A key (`[a-z0-9][a-z0-9_-]{0,62}`) from any text: lower-cased, other characters as `-`.
 pub fn slug(text: &str) -> String {
@@ -136,6 +137,17 @@ pub fn manifest(
     let _ = writeln!(out, "name: {}", quoted(&org.name));
     let _ = writeln!(out, "id: {}", quoted(&org.id));
     (kind.description().export_fields)(org, &mut out);
+    for field in kind.description().plain_fields {
+        match org.plain.get(field.name) {
+            Some(Value::Bool(b)) => {
+                let _ = writeln!(out, "{}: {b}", field.name);
+            }
+            Some(Value::String(text)) => {
+                let _ = writeln!(out, "{}: {}", field.name, quoted(text));
+            }
+            _ => {}
+        }
+    }
     if let Some(domains) = &org.domains {
         let items = domains.iter().map(|d| match d.domain_type.as_deref() {
             Some("allowed_email") => {

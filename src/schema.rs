@@ -4,9 +4,10 @@
 
 use std::path::Path;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::manifest::{OrganizationDocument, WorkspaceConfig};
+use crate::manifest::{OrganizationDocument, ProviderKind, WorkspaceConfig};
+use crate::provider::description::PlainKind;
 
 /// Fields where `null` means "clear the live value". Everywhere else `null` is refused by the
 /// decoder (absent means unmanaged; null would be ambiguous), so the schema refuses it too.
@@ -15,18 +16,44 @@ pub const NULLABLE_FIELDS: &[&str] = &["billing_email", "line2", "state", "tax_i
 /// File name in `schemas/` and the schema text, for each schema we publish.
 pub fn schemas() -> Vec<(&'static str, String)> {
     vec![
-        ("orgform.schema.json", render::<WorkspaceConfig>()),
-        ("organization.schema.json", render::<OrganizationDocument>()),
+        ("orgform.schema.json", render::<WorkspaceConfig>(|_| {})),
+        (
+            "organization.schema.json",
+            render::<OrganizationDocument>(add_plain_fields),
+        ),
     ]
 }
 
-fn render<T: schemars::JsonSchema>() -> String {
+fn render<T: schemars::JsonSchema>(finish: fn(&mut Value)) -> String {
     let schema = schemars::SchemaGenerator::default().into_root_schema_for::<T>();
     let mut value = schema.to_value();
+    finish(&mut value);
     refuse_null(&mut value);
     let mut text = serde_json::to_string_pretty(&value).expect("a schema serializes");
     text.push('\n');
     text
+}
+
+/// The vendors' plain fields, which the document type holds by name rather than as typed
+/// fields: each described as its vendor's description declares it.
+fn add_plain_fields(schema: &mut Value) {
+    let Some(Value::Object(properties)) = schema.get_mut("properties") else {
+        return;
+    };
+    for field in ProviderKind::plain_fields() {
+        let mut property = match field.kind {
+            PlainKind::Bool => json!({ "type": "boolean" }),
+            PlainKind::Text { max_chars } => {
+                let mut text = json!({ "type": "string", "minLength": 1 });
+                if let Some(max) = max_chars {
+                    text["maxLength"] = json!(max);
+                }
+                text
+            }
+        };
+        property["description"] = json!(field.about);
+        properties.insert(field.name.to_owned(), property);
+    }
 }
 
 /// schemars lets every `Option` field be `null`; remove that from every property not in

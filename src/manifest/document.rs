@@ -182,12 +182,10 @@ pub struct OrganizationDocument {
     /// Scalekit: URL slug.
     #[serde(default)]
     pub slug: Option<Spanned<String>>,
-    /// WorkOS: whether users outside the organization's domains may sign in to it.
-    #[serde(default)]
-    pub allow_profiles_outside_organization: Option<Spanned<bool>>,
-    /// WorkOS: the Stripe customer the organization is billed as.
-    #[serde(default)]
-    pub stripe_customer_id: Option<Spanned<String>>,
+    /// Vendors' plain fields (declared in their descriptions, not here): name and value. The
+    /// schema lists them from the descriptions (`schema.rs`).
+    #[schemars(skip)]
+    pub plain: Vec<(&'static str, Spanned<PlainValue>)>,
     /// Scalekit: organization feature settings.
     #[serde(default)]
     pub features: Option<Spanned<Features>>,
@@ -489,8 +487,6 @@ pub const ORGANIZATION_FIELDS: &[&str] = &[
     "billing_email",
     "metadata",
     "slug",
-    "allow_profiles_outside_organization",
-    "stripe_customer_id",
     "features",
     "region",
     "type",
@@ -525,9 +521,7 @@ impl Decode for OrganizationDocument {
             billing_email: map.optional("billing_email", cx),
             metadata: map.optional("metadata", cx),
             slug: map.optional("slug", cx),
-            allow_profiles_outside_organization: map
-                .optional("allow_profiles_outside_organization", cx),
-            stripe_customer_id: map.optional("stripe_customer_id", cx),
+            plain: plain_fields(&mut map, cx),
             features: map.optional("features", cx),
             region: map.optional("region", cx),
             org_type: map.optional("type", cx),
@@ -537,7 +531,13 @@ impl Decode for OrganizationDocument {
             address: map.optional("address", cx),
             members: map.optional("members", cx),
             licenses: map.optional("licenses", cx),
-            key_spans: key_spans(&map, ORGANIZATION_FIELDS),
+            key_spans: key_spans(&map, ORGANIZATION_FIELDS)
+                .into_iter()
+                .chain(
+                    ProviderKind::plain_fields()
+                        .filter_map(|p| map.key_span(p.name).map(|span| (p.name, span))),
+                )
+                .collect(),
             span: map.span(),
             complete: organization.is_some() && name.is_some(),
         };
@@ -548,6 +548,37 @@ impl Decode for OrganizationDocument {
             ..document
         })
     }
+}
+
+/// The plain fields of every vendor present in an organization document, each decoded as its
+/// description declares (which vendor may hold it is the model's check, as for typed fields).
+/// The vendors' descriptions are the only list of them: a vendor adds one without touching the
+/// manifest.
+fn plain_fields(
+    map: &mut MapReader,
+    cx: &mut DecodeCx,
+) -> Vec<(&'static str, Spanned<PlainValue>)> {
+    use crate::provider::description::PlainKind;
+    let mut found: Vec<(&'static str, Spanned<PlainValue>)> = Vec::new();
+    for field in ProviderKind::plain_fields() {
+        if found.iter().any(|(name, _)| *name == field.name) {
+            continue;
+        }
+        let Some(node) = map.field(field.name) else {
+            continue;
+        };
+        let value = match field.kind {
+            PlainKind::Bool => Spanned::<bool>::decode(node, cx).map(|b| b.map(PlainValue::Bool)),
+            PlainKind::Text { max_chars } => Spanned::<String>::decode(node, cx).map(|text| {
+                check_length(cx, &text, field.name, 1, max_chars.unwrap_or(usize::MAX));
+                text.map(PlainValue::Text)
+            }),
+        };
+        if let Some(value) = value {
+            found.push((field.name, value));
+        }
+    }
+    found
 }
 
 fn key_spans(map: &MapReader, fields: &[&'static str]) -> BTreeMap<&'static str, Span> {

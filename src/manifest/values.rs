@@ -424,3 +424,20 @@ impl JsonSchema for RemovalLimit {
         })
     }
 }
+
+/// The value of a vendor's plain field (`provider::description::PlainField`): a scalar orgform
+/// compares and writes as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlainValue {
+    Bool(bool),
+    Text(String),
+}
+
+impl PlainValue {
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Self::Bool(b) => serde_json::Value::Bool(*b),
+            Self::Text(t) => serde_json::Value::String(t.clone()),
+        }
+    }
+}

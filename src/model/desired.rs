@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::manifest::{
     Address, DomainName, DomainType, Email, Features, Key, LicenseStatus, PingOneRegion,
-    ProviderKind, RemovalLimit, ScalekitRegion, Secret, Services, Spanned,
+    PlainValue, ProviderKind, RemovalLimit, ScalekitRegion, Secret, Services, Spanned,
 };
 
 use super::address::ResourceAddress;
@@ -94,8 +94,8 @@ pub struct Organization {
     pub billing_email: Option<Spanned<Option<Email>>>,
     pub metadata: Option<BTreeMap<String, Spanned<String>>>,
     pub slug: Option<Box<Spanned<String>>>,
-    pub allow_profiles_outside_organization: Option<Spanned<bool>>,
-    pub stripe_customer_id: Option<Box<Spanned<String>>>,
+    /// The vendor's plain fields the manifest declares (`provider::description::PlainField`).
+    pub plain: Vec<(&'static str, Spanned<PlainValue>)>,
     pub features: Option<Spanned<Features>>,
     pub region: Option<Spanned<ScalekitRegion>>,
     pub org_type: Option<Box<Spanned<String>>>,

@@ -42,10 +42,10 @@ pub struct LiveOrganization {
     pub metadata: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slug: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_profiles_outside_organization: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stripe_customer_id: Option<String>,
+    /// The vendor's plain fields (`provider::description::PlainField`), by name, as JSON
+    /// scalars; absent when the vendor has no value.
+    #[serde(flatten)]
+    pub plain: BTreeMap<String, serde_json::Value>,
     #[serde(default)]
     pub features: BTreeMap<String, bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

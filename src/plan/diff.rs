@@ -428,23 +428,9 @@ fn organization_fields(org: &Organization, live: Option<&LiveOrganization>) -> V
     if let Some(slug) = &org.slug {
         field("slug".into(), json!(slug.value), json!(l.slug), "slug");
     }
-    if let Some(allow) = &org.allow_profiles_outside_organization {
-        let name = "allow_profiles_outside_organization";
-        field(
-            name.into(),
-            json!(allow.value),
-            json!(l.allow_profiles_outside_organization),
-            name,
-        );
-    }
-    if let Some(customer) = &org.stripe_customer_id {
-        let name = "stripe_customer_id";
-        field(
-            name.into(),
-            json!(customer.value),
-            json!(l.stripe_customer_id),
-            name,
-        );
+    for (name, value) in &org.plain {
+        let live = l.plain.get(*name).cloned().unwrap_or(Value::Null);
+        field((*name).into(), value.to_json(), live, name);
     }
     if let Some(features) = &org.features {
         for (name, value) in [("sso", features.sso), ("dir_sync", features.dir_sync)] {

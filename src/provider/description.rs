@@ -43,6 +43,28 @@ pub struct MetadataLimits {
     pub value_chars: (usize, usize),
 }
 
+/// A vendor's own scalar organization field that orgform compares and writes as it is: declared
+/// in the vendor's description, it needs no code in the manifest, the model, the plan or export
+/// (decoded, diffed, written and exported as a plain JSON value under its own name).
+#[derive(Debug)]
+pub struct PlainField {
+    pub name: &'static str,
+    pub kind: PlainKind,
+    pub access: Access,
+    /// One sentence for the JSON Schema and the docs.
+    pub about: &'static str,
+}
+
+/// What a [`PlainField`] holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlainKind {
+    Bool,
+    /// Text, not empty, of at most `max_chars` characters where the vendor sets a limit.
+    Text {
+        max_chars: Option<usize>,
+    },
+}
+
 /// One vendor, described.
 pub struct Description {
     /// The vendor's name as its users know it, in full (plans, manual actions).
@@ -53,6 +75,8 @@ pub struct Description {
     /// [`EVERY_VENDOR`]'s), with what orgform may do with each; `name` and `protect` are listed
     /// where orgform writes them.
     pub fields: &'static [(&'static str, Access)],
+    /// The vendor's own scalar fields, handled by orgform's generic machinery (see [`PlainField`]).
+    pub plain_fields: &'static [PlainField],
     /// Paths `ignore` may name: the fields orgform would otherwise write.
     pub ignorable: &'static [&'static str],
     /// The vendor's metadata limits, where organizations have metadata.
@@ -102,16 +126,33 @@ impl Description {
         self.fields
             .iter()
             .find(|(f, _)| *f == field)
-            .map_or(Access::Read, |(_, access)| *access)
+            .map(|(_, access)| *access)
+            .or_else(|| self.plain_field(field).map(|p| p.access))
+            .unwrap_or(Access::Read)
     }
 
     /// Whether a manifest may declare `field` for this vendor.
     pub fn has_field(&self, field: &str) -> bool {
-        EVERY_VENDOR.contains(&field) || self.fields.iter().any(|(f, _)| *f == field)
+        EVERY_VENDOR.contains(&field)
+            || self.fields.iter().any(|(f, _)| *f == field)
+            || self.plain_field(field).is_some()
+    }
+
+    /// The plain field `name` of this vendor.
+    pub fn plain_field(&self, name: &str) -> Option<&'static PlainField> {
+        self.plain_fields.iter().find(|p| p.name == name)
     }
 }
 
 impl ProviderKind {
+    /// Every vendor's plain fields (a name two vendors share is declared alike: a unit test
+    /// holds them to it).
+    pub fn plain_fields() -> impl Iterator<Item = &'static PlainField> {
+        ProviderKind::VARIANTS
+            .iter()
+            .flat_map(|k| k.description().plain_fields.iter())
+    }
+
     /// The kinds whose organizations may declare `field`.
     pub fn supporting(field: &str) -> Vec<ProviderKind> {
         ProviderKind::VARIANTS
@@ -126,6 +167,7 @@ impl ProviderKind {
         let mut fields: Vec<&str> = ProviderKind::VARIANTS
             .iter()
             .flat_map(|k| k.description().fields.iter().map(|(f, _)| *f))
+            .chain(Self::plain_fields().map(|p| p.name))
             .filter(|f| !EVERY_VENDOR.contains(f))
             .collect();
         fields.sort_unstable();

@@ -2,8 +2,6 @@
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
 use super::store::StoreError;
@@ -102,20 +100,6 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-/// An opaque page token for "everything after insertion number `seq`".
-pub fn encode_cursor(seq: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("after:{seq}"))
-}
-
-pub fn decode_cursor(token: &str) -> Option<i64> {
-    let bytes = URL_SAFE_NO_PAD.decode(token).ok()?;
-    std::str::from_utf8(&bytes)
-        .ok()?
-        .strip_prefix("after:")?
-        .parse()
-        .ok()
-}
-
 /// Parses a JSON request body; `None` when it is not a JSON object.
 pub fn json_object(body: &[u8]) -> Option<serde_json::Map<String, Value>> {
     match serde_json::from_slice::<Value>(body).ok()? {
@@ -131,16 +115,4 @@ pub fn origin(headers: &HeaderMap) -> String {
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1");
     format!("http://{host}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_reject_garbage() {
-        assert_eq!(decode_cursor(&encode_cursor(42)), Some(42));
-        assert_eq!(decode_cursor("not-a-cursor"), None);
-        assert_eq!(decode_cursor(""), None);
-    }
 }

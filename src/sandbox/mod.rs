@@ -12,6 +12,7 @@ mod faults;
 mod http;
 mod mangle;
 mod nirvana;
+mod pages;
 mod pingone;
 mod scalekit;
 mod seed;

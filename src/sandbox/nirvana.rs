@@ -15,7 +15,8 @@ use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
 use super::emulator::{Authorized, Emulator, JsonBody};
-use super::http::{ApiError, Reply, bearer, decode_cursor, encode_cursor, is_email, now, ok};
+use super::http::{ApiError, Reply, bearer, is_email, now, ok};
+use super::pages::{BadPageParameter, PageSize, cursor, encode_cursor};
 use super::state::Shared;
 use super::store::{Db, StoreError};
 
@@ -243,18 +244,17 @@ async fn leave_organization(
 
 /// `limit` and `cursor` of a Nirvana list request.
 fn page_params(query: &HashMap<String, String>) -> Result<(usize, i64), ApiError> {
-    let limit = match query.get("limit") {
-        None => DEFAULT_LIMIT,
-        Some(text) => match text.parse::<usize>() {
-            Ok(n) if (10..=100).contains(&n) => n,
-            _ => return Err(invalid("limit must be an integer from 10 to 100")),
-        },
+    const LIMIT: PageSize = PageSize {
+        name: "limit",
+        default: DEFAULT_LIMIT,
+        bounds: 10..=100,
+        zero_is_default: false,
     };
-    let after = match query.get("cursor").map(String::as_str) {
-        None | Some("") => 0,
-        Some(cursor) => decode_cursor(cursor).ok_or_else(|| invalid("cursor is invalid"))?,
-    };
-    Ok((limit, after))
+    let refused = |bad: BadPageParameter| invalid(bad.to_string());
+    Ok((
+        LIMIT.of(query).map_err(refused)?,
+        cursor(query, "cursor").map_err(refused)?,
+    ))
 }
 
 /// One page of `kind` under `parent` in Nirvana's list shape, each item shown by `show`.

@@ -20,7 +20,8 @@ use serde_json::{Value, json};
 
 use super::auth::{oauth_error, token_reply};
 use super::emulator::{Authorized, Emulator};
-use super::http::{ApiError, Reply, bearer, decode_cursor, encode_cursor, now, ok, origin};
+use super::http::{ApiError, Reply, bearer, now, ok, origin};
+use super::pages::{BadPageParameter, PageSize, cursor, encode_cursor};
 use super::state::Shared;
 use super::store::{Db, StoreError};
 use super::vendor::Vendor;
@@ -268,20 +269,19 @@ pub fn insert_license(
     Ok(license)
 }
 
+/// `limit` and `cursor` (an offset into the filtered, ordered collection) of a list request.
 fn limit_and_offset(query: &HashMap<String, String>) -> Result<(usize, usize), ApiError> {
-    let limit = match query.get("limit") {
-        None => DEFAULT_LIMIT,
-        Some(text) => match text.parse::<usize>() {
-            Ok(n) if (1..=1000).contains(&n) => n,
-            _ => return Err(invalid("limit", "limit must be an integer from 1 to 1000")),
-        },
+    const LIMIT: PageSize = PageSize {
+        name: "limit",
+        default: DEFAULT_LIMIT,
+        bounds: 1..=1000,
+        zero_is_default: false,
     };
-    let offset = match query.get("cursor") {
-        None => 0,
-        Some(cursor) => decode_cursor(cursor)
-            .and_then(|n| usize::try_from(n).ok())
-            .ok_or_else(|| invalid("cursor", "The cursor is invalid."))?,
-    };
+    let refused = |bad: BadPageParameter| invalid(bad.name(), &bad.to_string());
+    let limit = LIMIT.of(query).map_err(refused)?;
+    let offset = cursor(query, "cursor").map_err(refused)?;
+    let offset = usize::try_from(offset)
+        .map_err(|_| refused(BadPageParameter::Cursor { name: "cursor" }))?;
     Ok((limit, offset))
 }
 

@@ -22,9 +22,8 @@ use serde_json::{Map, Value, json};
 
 use super::auth::{oauth_error, token_reply};
 use super::emulator::{Authorized, Emulator, JsonBody};
-use super::http::{
-    ApiError, Reply, bearer, decode_cursor, encode_cursor, is_email, json_object, now, ok,
-};
+use super::http::{ApiError, Reply, bearer, is_email, json_object, now, ok};
+use super::pages::{BadPageParameter, PageSize, cursor, encode_cursor, filtered_after};
 use super::state::Shared;
 use super::store::{Db, Object, StoreError};
 use super::vendor::Vendor;
@@ -573,29 +572,29 @@ pub fn set_features(organization: &mut Value, changes: &[(String, bool)]) {
     }
 }
 
+/// The `page_size` a list request asks for, within `bounds` (0 is the default, as protobuf
+/// reads an unset integer).
 fn page_size(
     query: &HashMap<String, String>,
     default: usize,
-    min: usize,
-    max: usize,
+    bounds: std::ops::RangeInclusive<usize>,
 ) -> Result<usize, ApiError> {
-    match query.get("page_size") {
-        None => Ok(default),
-        Some(text) => match text.parse::<usize>() {
-            Ok(0) => Ok(default),
-            Ok(n) if (min..=max).contains(&n) => Ok(n),
-            _ => Err(invalid("page_size", format!("must be from {min} to {max}"))),
-        },
-    }
+    let size = PageSize {
+        name: "page_size",
+        default,
+        bounds,
+        zero_is_default: true,
+    };
+    size.of(query).map_err(refused)
 }
 
 fn page_token(query: &HashMap<String, String>) -> Result<i64, ApiError> {
-    match query.get("page_token").map(String::as_str) {
-        None | Some("") => Ok(0),
-        Some(token) => {
-            decode_cursor(token).ok_or_else(|| invalid("page_token", "invalid page token"))
-        }
-    }
+    cursor(query, "page_token").map_err(refused)
+}
+
+/// A page parameter refused in Scalekit's error shape.
+fn refused(bad: BadPageParameter) -> ApiError {
+    invalid(bad.name(), bad.to_string())
 }
 
 /// One page of objects after `after`: the items, the next token and the previous token.
@@ -615,7 +614,7 @@ async fn list_organizations(
     Authorized(shared, _): Authorized<ScalekitApi>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Reply {
-    let size = page_size(&query, 10, 10, 100)?;
+    let size = page_size(&query, 10, 10..=100)?;
     let after = page_token(&query)?;
     let db = shared.store.lock();
     if let Some(external_id) = query.get("external_id").filter(|e| !e.is_empty()) {
@@ -743,7 +742,7 @@ async fn list_domains(
     Path(organization_id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Reply {
-    let size = page_size(&query, 30, 1, 100)?;
+    let size = page_size(&query, 30, 1..=100)?;
     let number = match query.get("page_number") {
         None => 0,
         Some(text) => text
@@ -987,7 +986,7 @@ async fn list_users(
     Path(organization_id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Reply {
-    let size = page_size(&query, 10, 1, 100)?;
+    let size = page_size(&query, 10, 1..=100)?;
     let after = page_token(&query)?;
     let db = shared.store.lock();
     load_organization(&db, &organization_id)?;
@@ -1014,7 +1013,7 @@ async fn list_environment_users(
     Authorized(shared, _): Authorized<ScalekitApi>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Reply {
-    let size = page_size(&query, 10, 10, 100)?;
+    let size = page_size(&query, 10, 10..=100)?;
     let after = page_token(&query)?;
     let db = shared.store.lock();
     let (found, next, previous) = token_page(&db, "user", "", after, size)?;
@@ -1225,33 +1224,20 @@ async fn search_users(
     if needle.len() < 3 {
         return Err(invalid("query", "must be at least 3 characters"));
     }
-    let size = page_size(&query, 10, 1, 100)?;
+    let size = page_size(&query, 10, 1..=100)?;
     let after = page_token(&query)?;
     let db = shared.store.lock();
-    let (found, next, previous) = {
-        let mut all: Vec<Object> = Vec::new();
-        let mut cursor = after;
-        loop {
-            let batch = db.list(V, "user", "", cursor, 500)?;
-            let Some(last) = batch.last() else { break };
-            cursor = last.seq;
-            all.extend(batch.into_iter().filter(|u| {
-                u.body["email"]
-                    .as_str()
-                    .is_some_and(|e| e.to_ascii_lowercase().contains(&needle))
-            }));
-            if all.len() > size {
-                break;
-            }
-        }
-        let more = all.len() > size;
-        all.truncate(size);
-        let next = match (more, all.last()) {
-            (true, Some(last)) => encode_cursor(last.seq),
-            _ => String::new(),
-        };
-        (all, next, String::new())
+    let matches = |u: &Object| {
+        u.body["email"]
+            .as_str()
+            .is_some_and(|e| e.to_ascii_lowercase().contains(&needle))
     };
+    let (found, more) = filtered_after(&db, (V, "user", ""), after, size, &matches)?;
+    let next = match (more, found.last()) {
+        (true, Some(last)) => encode_cursor(last.seq),
+        _ => String::new(),
+    };
+    let previous = String::new();
     let mut users = Vec::with_capacity(found.len());
     for user in found {
         users.push(user_view_raw(&db, user.body)?);

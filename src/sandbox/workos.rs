@@ -20,6 +20,7 @@ use serde_json::{Map, Value, json};
 
 use super::emulator::{Authorized, Emulator, JsonBody};
 use super::http::{ApiError, Reply, bearer, is_email, now, ok};
+use super::pages::{PageSize, filtered_after};
 use super::state::Shared;
 use super::store::{Db, Object, StoreError};
 
@@ -359,13 +360,13 @@ fn list_page(
     filter: &dyn Fn(&Object) -> bool,
     show: &dyn Fn(Value) -> Result<Value, StoreError>,
 ) -> Reply {
-    let limit = match query.get("limit") {
-        None => DEFAULT_LIMIT,
-        Some(text) => match text.parse::<usize>() {
-            Ok(n) if (1..=100).contains(&n) => n,
-            _ => return Err(invalid("limit must be an integer from 1 to 100")),
-        },
+    const LIMIT: PageSize = PageSize {
+        name: "limit",
+        default: DEFAULT_LIMIT,
+        bounds: 1..=100,
+        zero_is_default: false,
     };
+    let limit = LIMIT.of(query).map_err(|bad| invalid(bad.to_string()))?;
     let ascending = match query.get("order").map(String::as_str) {
         None | Some("desc" | "normal") => false,
         Some("asc") => true,
@@ -392,16 +393,8 @@ fn list_page(
     // Ascending after a cursor (how orgform lists): read on from the cursor only, so that
     // paging through a large collection stays linear.
     if ascending && before.is_none() {
-        let mut page: Vec<Object> = Vec::with_capacity(limit + 1);
-        let mut from = after.unwrap_or(0);
-        while page.len() <= limit {
-            let batch = db.list(V, kind, parent, from, 500)?;
-            let Some(last) = batch.last() else { break };
-            from = last.seq;
-            page.extend(batch.into_iter().filter(|o| filter(o)));
-        }
-        let more_after = page.len() > limit;
-        page.truncate(limit);
+        let (page, more_after) =
+            filtered_after(db, (V, kind, parent), after.unwrap_or(0), limit, filter)?;
         return ok(
             StatusCode::OK,
             json!({

@@ -216,6 +216,7 @@ pub const DESCRIPTION: Description = Description {
         ("address", Access::Write),
         ("members", Access::Read),
     ],
+    plain_fields: &[],
     ignorable: &[
         "name",
         "billing_email",

@@ -189,6 +189,7 @@ pub const DESCRIPTION: Description = Description {
         ("description", Access::Read),
         ("licenses", Access::Read),
     ],
+    plain_fields: &[],
     ignorable: &[],
     metadata: None,
     ignorable_metadata_keys: false,

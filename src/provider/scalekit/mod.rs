@@ -445,6 +445,7 @@ pub const DESCRIPTION: Description = Description {
         ("domains", Access::Write),
         ("members", Access::Write),
     ],
+    plain_fields: &[],
     ignorable: &[
         "name",
         "metadata",

@@ -5,6 +5,8 @@ mod connect;
 pub mod wire;
 mod write;
 
+use std::collections::BTreeMap;
+
 use super::error::ApiError;
 use super::http::HttpClient;
 use super::listing::{Complete, Listed, follow};
@@ -12,7 +14,9 @@ use super::route::VendorPath;
 use super::{Lookup, Needs, Provider, normalize_domain};
 use crate::manifest::ProviderKind;
 use crate::model::{LiveDomain, LiveMember, LiveOrganization};
-use crate::provider::description::{Access, Description, MembersBy, MetadataLimits};
+use crate::provider::description::{
+    Access, Description, MembersBy, MetadataLimits, PlainField, PlainKind,
+};
 
 /// The largest page WorkOS allows.
 pub const PAGE: usize = 100;
@@ -81,10 +85,27 @@ pub(crate) fn organization_from(org: wire::Organization) -> LiveOrganization {
         protected,
         metadata,
         domains: Some(domains),
-        allow_profiles_outside_organization: org.allow_profiles_outside_organization,
-        stripe_customer_id: org.stripe_customer_id.filter(|s| !s.is_empty()),
+        plain: plain_fields(
+            org.allow_profiles_outside_organization,
+            org.stripe_customer_id,
+        ),
         ..LiveOrganization::default()
     }
+}
+
+/// The plain fields of a WorkOS organization (an empty Stripe customer id is none).
+fn plain_fields(
+    allow_profiles_outside_organization: Option<bool>,
+    stripe_customer_id: Option<String>,
+) -> BTreeMap<String, serde_json::Value> {
+    let mut plain = BTreeMap::new();
+    if let Some(allow) = allow_profiles_outside_organization {
+        plain.insert("allow_profiles_outside_organization".into(), allow.into());
+    }
+    if let Some(customer) = stripe_customer_id.filter(|s| !s.is_empty()) {
+        plain.insert("stripe_customer_id".into(), customer.into());
+    }
+    plain
 }
 
 /// A membership as a member: its user's id and e-mail, its role slugs (sorted), its status.
@@ -271,10 +292,22 @@ pub const DESCRIPTION: Description = Description {
         ("protect", Access::Write),
         ("previous_keys", Access::Read),
         ("metadata", Access::Write),
-        ("allow_profiles_outside_organization", Access::Write),
-        ("stripe_customer_id", Access::Write),
         ("domains", Access::Write),
         ("members", Access::Write),
+    ],
+    plain_fields: &[
+        PlainField {
+            name: "allow_profiles_outside_organization",
+            kind: PlainKind::Bool,
+            access: Access::Write,
+            about: "WorkOS: whether users outside the organization's domains may sign in to it.",
+        },
+        PlainField {
+            name: "stripe_customer_id",
+            kind: PlainKind::Text { max_chars: None },
+            access: Access::Write,
+            about: "WorkOS: the Stripe customer the organization is billed as.",
+        },
     ],
     ignorable: &[
         "name",
@@ -310,19 +343,6 @@ pub const DESCRIPTION: Description = Description {
         address: false,
         licenses: false,
     },
-    export_fields,
+    export_fields: crate::export::protect_and_metadata,
     connect: connect::connect,
 };
-
-/// WorkOS's own fields of an exported manifest.
-fn export_fields(org: &LiveOrganization, out: &mut String) {
-    use crate::export::quoted;
-    use std::fmt::Write as _;
-    crate::export::protect_and_metadata(org, out);
-    if let Some(allow) = org.allow_profiles_outside_organization {
-        let _ = writeln!(out, "allow_profiles_outside_organization: {allow}");
-    }
-    if let Some(customer) = &org.stripe_customer_id {
-        let _ = writeln!(out, "stripe_customer_id: {}", quoted(customer));
-    }
-}
