@@ -175,3 +175,39 @@ impl ProviderKind {
         fields
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::ORGANIZATION_FIELDS;
+
+    /// The manifest decodes a plain field by the first declaration of its name, so every
+    /// vendor declaring it must declare it alike, and none may shadow a typed field.
+    #[test]
+    fn plain_fields_are_declared_alike_and_shadow_no_typed_field() {
+        let all: Vec<&PlainField> = ProviderKind::plain_fields().collect();
+        assert!(!all.is_empty(), "WorkOS declares plain fields");
+        for field in &all {
+            assert!(
+                !ORGANIZATION_FIELDS.contains(&field.name) && !EVERY_VENDOR.contains(&field.name),
+                "{} is already a typed field",
+                field.name
+            );
+            for other in all.iter().filter(|o| o.name == field.name) {
+                assert_eq!(other.kind, field.kind, "{} declared twice unlike", field.name);
+            }
+        }
+        for kind in ProviderKind::VARIANTS {
+            let description = kind.description();
+            for field in description.plain_fields {
+                assert!(
+                    !description.fields.iter().any(|(f, _)| *f == field.name),
+                    "{kind}: {} is both typed and plain",
+                    field.name
+                );
+                assert_eq!(description.access(field.name), field.access);
+                assert!(description.has_field(field.name));
+            }
+        }
+    }
+}
