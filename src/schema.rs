@@ -19,7 +19,7 @@ pub fn schemas() -> Vec<(&'static str, String)> {
         ("orgform.schema.json", render::<WorkspaceConfig>(|_| {})),
         (
             "organization.schema.json",
-            render::<OrganizationDocument>(add_plain_fields),
+            render::<OrganizationDocument>(from_descriptions),
         ),
     ]
 }
@@ -34,12 +34,22 @@ fn render<T: schemars::JsonSchema>(finish: fn(&mut Value)) -> String {
     text
 }
 
-/// The vendors' plain fields, which the document type holds by name rather than as typed
-/// fields: each described as its vendor's description declares it.
-fn add_plain_fields(schema: &mut Value) {
+/// What the vendors' descriptions say of an organization document, not its type: the plain
+/// fields (held by name rather than as typed fields), each as its vendor declares it, and the
+/// most metadata pairs any vendor allows.
+fn from_descriptions(schema: &mut Value) {
     let Some(Value::Object(properties)) = schema.get_mut("properties") else {
         return;
     };
+    let most_pairs = ProviderKind::VARIANTS
+        .iter()
+        .filter_map(|k| k.description().metadata.map(|m| m.pairs))
+        .max();
+    if let (Some(pairs), Some(Value::Object(metadata))) =
+        (most_pairs, properties.get_mut("metadata"))
+    {
+        metadata.insert("maxProperties".into(), json!(pairs));
+    }
     for field in ProviderKind::plain_fields() {
         let mut property = match field.kind {
             PlainKind::Bool => json!({ "type": "boolean" }),

@@ -174,10 +174,9 @@ pub struct OrganizationDocument {
     /// Nirvana: billing e-mail; `null` clears it.
     #[serde(default)]
     pub billing_email: Option<Spanned<Option<Email>>>,
-    /// Scalekit and WorkOS: string metadata (Scalekit at most 9 pairs, WorkOS 49: orgform keeps
-    /// one for its ownership marker; `validate` checks each vendor's limits).
+    /// String metadata, for the vendors that have it (orgform keeps one pair for its ownership
+    /// marker; `validate` checks each vendor's limits, the schema the largest of them).
     #[serde(default)]
-    #[schemars(extend("maxProperties" = 50))]
     pub metadata: Option<Spanned<NamedMap<Spanned<String>>>>,
     /// Scalekit: URL slug.
     #[serde(default)]

@@ -194,7 +194,11 @@ mod tests {
                 field.name
             );
             for other in all.iter().filter(|o| o.name == field.name) {
-                assert_eq!(other.kind, field.kind, "{} declared twice unlike", field.name);
+                assert_eq!(
+                    other.kind, field.kind,
+                    "{} declared twice unlike",
+                    field.name
+                );
             }
         }
         for kind in ProviderKind::VARIANTS {
