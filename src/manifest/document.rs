@@ -372,7 +372,8 @@ impl Decode for ProviderConfig {
             requests_per_second: map.optional("requests_per_second", cx),
             invite_members: map.optional("invite_members", cx),
             key_spans: key_spans(&map, PROVIDER_FIELDS),
-            kind: Spanned::new(ProviderKind::Nirvana, map.span()),
+            // Any kind until the decoded one replaces it (a failed `kind` drops the config).
+            kind: Spanned::new(ProviderKind::VARIANTS[0], map.span()),
         };
         // `$NAME` without braces is taken literally: in a credential or URL that is a mistake.
         let settings = [
