@@ -476,3 +476,97 @@ fn the_readme_field_table_is_the_vendors_descriptions() {
         }
     }
 }
+
+/// The long flags (`--name`) in a text, roff's `\-` read as `-` and its font changes left out.
+fn long_flags(text: &str) -> std::collections::BTreeSet<String> {
+    let mut text = text.replace("\\-", "-");
+    for font in ["\\fB", "\\fI", "\\fR", "\\fP"] {
+        text = text.replace(font, "");
+    }
+    let mut flags = std::collections::BTreeSet::new();
+    for (at, _) in text.match_indices("--") {
+        let name: String = text[at + 2..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        let preceded_by_word = text[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '-');
+        if name.len() > 1 && !preceded_by_word && name.starts_with(|c: char| c.is_ascii_lowercase())
+        {
+            flags.insert(name);
+        }
+    }
+    flags
+}
+
+/// The man pages and `--help` come from one clap definition: every page `orgform man --out`
+/// writes names the same flags as the command's `--help`, and its NAME line is the command's
+/// one-line description.
+#[test]
+fn the_man_pages_and_help_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().display().to_string();
+    let (code, _, stderr) = run_orgform(&["man", "--out", &out], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let mut pages: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    pages.sort();
+    let names: Vec<String> = pages
+        .iter()
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    for expected in [
+        "orgform",
+        "orgform-plan",
+        "orgform-apply",
+        "orgform-sandbox-serve",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "no page {expected}: {names:?}"
+        );
+    }
+    for (page, name) in pages.iter().zip(&names) {
+        let roff = std::fs::read_to_string(page).unwrap();
+        let command: Vec<&str> = name.split('-').skip(1).collect();
+        // `force-unlock` is one command whose name holds a dash.
+        let command: Vec<String> = if command == ["force", "unlock"] {
+            vec!["force-unlock".into()]
+        } else {
+            command.iter().map(|s| (*s).to_owned()).collect()
+        };
+        let mut args: Vec<&str> = command.iter().map(String::as_str).collect();
+        args.push("--help");
+        let (code, help, stderr) = run_orgform(&args, &[]);
+        assert_eq!(code, 0, "orgform {args:?}: {stderr}");
+        let (in_help, in_page) = (long_flags(&help), long_flags(&roff));
+        assert!(!in_help.is_empty(), "{name}: --help names no flag");
+        assert_eq!(
+            in_help, in_page,
+            "{name}: --help and the man page name other flags"
+        );
+        let about = help.lines().next().unwrap().trim();
+        let name_line = roff
+            .lines()
+            .skip_while(|l| *l != ".SH NAME")
+            .nth(1)
+            .unwrap()
+            .replace("\\-", "-")
+            .replace("\\*(Aq", "'");
+        assert!(
+            name_line.ends_with(about),
+            "{name}: NAME line `{name_line}`, help begins `{about}`"
+        );
+    }
+    // `orgform man` alone prints the main page.
+    let (code, main_page, _) = run_orgform(&["man"], &[]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        main_page,
+        std::fs::read_to_string(dir.path().join("orgform.1")).unwrap()
+    );
+}

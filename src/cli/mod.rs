@@ -4,6 +4,7 @@
 mod apply;
 mod export;
 mod force_unlock;
+mod man;
 mod plan;
 mod sandbox;
 mod schemas;
@@ -170,13 +171,20 @@ pub enum Command {
         #[command(flatten)]
         run: RunFlags,
     },
-    /// The local emulator of Nirvana Labs, Scalekit and PingOne.
+    /// The local emulator of every vendor orgform speaks to (Nirvana Labs, Scalekit, PingOne, WorkOS).
     Sandbox {
         #[command(subcommand)]
         command: SandboxCommand,
     },
     /// Print a shell completion script (e.g. `orgform completions bash > /etc/bash_completion.d/orgform`).
     Completions { shell: clap_complete::Shell },
+    /// Print the manual page (`orgform man > orgform.1`), or write one page per command into
+    /// a directory (`orgform man --out man/`); generated from the same definition as `--help`.
+    Man {
+        /// Write `orgform.1` and a page per command into this directory.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Release the locks of run ID (printed by an apply that found them held), e.g. a hung CI
     /// job's shared Postgres lock. A crashed run's locks are released without it.
     ForceUnlock {
@@ -357,6 +365,7 @@ pub fn main() -> ExitCode {
             exit::SUCCESS
         }
         Command::Schemas { out } => schemas::run(&out),
+        Command::Man { out } => man::run(out.as_deref()),
         Command::Show { file, format } => show::run(&file, format),
         Command::ForceUnlock { id, dir } => {
             force_unlock::run(&id, &dir, &|name| std::env::var(name).ok())

@@ -217,6 +217,11 @@ mod tests {
     #[test]
     fn the_fast_path_reads_every_example_and_fixture_as_serde_saphyr_does() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        // The packaged crate ships no examples or fixtures; in the repository they are there.
+        if !root.join("tests/fixtures").is_dir() {
+            eprintln!("skipped: no tests/fixtures beside the sources (a packaged crate)");
+            return;
+        }
         let (mut compared, mut stepped_aside) = (0, 0);
         let mut dirs = vec![root.join("examples"), root.join("tests/fixtures")];
         while let Some(dir) = dirs.pop() {
