@@ -382,17 +382,20 @@ fn double_verbose_adds_request_detail() {
     assert!(!twice.to_ascii_lowercase().contains("bearer"), "{twice}");
 }
 
-/// Every environment variable a provider reads its settings from is in the README's
-/// credentials table (a user who has only the README must find `SCALEKIT_ENVIRONMENT_URL`).
+/// Every environment variable a provider reads its settings from is in the credentials table
+/// of the workspace reference (a user must find `SCALEKIT_ENVIRONMENT_URL` there).
 #[test]
 fn every_credential_variable_is_documented() {
-    let readme = std::fs::read_to_string("README.md").unwrap();
+    let readme = std::fs::read_to_string("docs/workspace.md").unwrap();
     let table: Vec<&str> = readme
         .lines()
         .skip_while(|l| !l.starts_with("| setting | kinds | default from |"))
         .take_while(|l| l.starts_with('|'))
         .collect();
-    assert!(!table.is_empty(), "the README has a credentials table");
+    assert!(
+        !table.is_empty(),
+        "docs/workspace.md has a credentials table"
+    );
     // Each vendor's `connect.rs` names the variables its settings default to.
     let mut settings = String::new();
     for entry in std::fs::read_dir("src/provider").unwrap() {
@@ -417,19 +420,19 @@ fn every_credential_variable_is_documented() {
             table
                 .iter()
                 .any(|row| row.contains(&format!("`{variable}`"))),
-            "{variable} is not in the README's credentials table"
+            "{variable} is not in the credentials table of docs/workspace.md"
         );
     }
 }
 
-/// The README's table of fields by vendor is what each vendor's description declares: every
+/// The table of fields by vendor (docs/workspace.md) is what each vendor's description declares: every
 /// row's W / R / create-only / — for every vendor, and every vendor field has a row
 /// (`previous_keys` and `protect` are documented beside it).
 #[test]
-fn the_readme_field_table_is_the_vendors_descriptions() {
+fn the_documented_field_table_is_the_vendors_descriptions() {
     use orgform::manifest::ProviderKind;
     use orgform::provider::description::Access;
-    let readme = std::fs::read_to_string("README.md").unwrap();
+    let readme = std::fs::read_to_string("docs/workspace.md").unwrap();
     let mut rows = readme
         .lines()
         .skip_while(|l| !l.starts_with("| field | nirvana |"))
@@ -440,7 +443,7 @@ fn the_readme_field_table_is_the_vendors_descriptions() {
             .map(|c| c.trim().to_owned())
             .collect()
     };
-    let header = cells(rows.next().expect("the README has the field table"));
+    let header = cells(rows.next().expect("docs/workspace.md has the field table"));
     let kinds: Vec<ProviderKind> = header[1..]
         .iter()
         .map(|name| ProviderKind::parse(name).unwrap_or_else(|| panic!("no vendor {name}")))

@@ -6,7 +6,9 @@ mod apply;
 mod architecture;
 mod cli;
 mod diagnostics;
+
 mod distrust;
+mod docs;
 mod export;
 mod handed;
 mod plan;

@@ -83,6 +83,21 @@ pub fn run(settings: ApplySettings, env: &crate::manifest::Env) -> u8 {
 pub(super) fn read_saved(path: &std::path::Path) -> Result<Plan, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::Usage(format!("cannot read the plan {}: {e}", path.display())))?;
+    // A plan of another format version is refused by its version, before its shape is read.
+    #[derive(serde::Deserialize)]
+    struct Version {
+        format_version: Option<String>,
+    }
+    if let Ok(Version { format_version }) = serde_json::from_str::<Version>(&text)
+        && format_version.as_deref() != Some(crate::plan::FORMAT_VERSION)
+    {
+        return Err(Failure::Usage(format!(
+            "{} is a plan of format version {}; this orgform reads format version {}: make the plan again with this orgform (`orgform plan --out`); nothing was changed",
+            path.display(),
+            format_version.as_deref().unwrap_or("(none)"),
+            crate::plan::FORMAT_VERSION
+        )));
+    }
     let mut plan: Plan = serde_json::from_str(&text)
         .map_err(|e| Failure::Usage(format!("{} is not an orgform plan: {e}", path.display())))?;
     // The file's own summary is not evidence: what `show` and `apply` print counts the changes.

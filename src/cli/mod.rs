@@ -24,7 +24,7 @@ const VERSION: &str = concat!(
     ")"
 );
 
-/// Declarative reconciler for SaaS organizations (Nirvana Labs, Scalekit, PingOne).
+/// Declarative reconciler for SaaS organizations (Nirvana Labs, Scalekit, PingOne, WorkOS).
 #[derive(Debug, Parser)]
 #[command(name = "orgform", version = VERSION, about)]
 pub struct Cli {
@@ -251,7 +251,8 @@ pub enum SandboxCommand {
     },
 }
 
-/// Exit codes, as the README's Exit codes table gives them.
+/// Exit codes, as the exit code tables of the README and docs/commands.md give them (a test
+/// holds the tables to [`exit::ALL`]).
 pub mod exit {
     pub const SUCCESS: u8 = 0;
     pub const ERROR: u8 = 1;
@@ -259,6 +260,10 @@ pub mod exit {
     pub const CHANGES: u8 = 2;
     /// `--detailed-exitcode`: drift that apply cannot fix.
     pub const DRIFT: u8 = 3;
+    /// Interrupted (SIGINT/SIGTERM), as a shell reports a process killed by SIGINT.
+    pub const INTERRUPTED: u8 = crate::interrupt::EXIT_INTERRUPTED;
+    /// Every code the binary exits with.
+    pub const ALL: &[u8] = &[SUCCESS, ERROR, CHANGES, DRIFT, INTERRUPTED];
 }
 
 /// Runs `work` on a new runtime with a session of the workspace `dir`: a failure to open it is

@@ -113,6 +113,41 @@ async fn a_saved_plan_is_refused_for_other_manifests() {
     );
 }
 
+/// A plan of another format version (docs/compatibility.md) is refused by its version, for
+/// `apply` and `show` alike, with nothing written.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_of_another_format_version_is_refused() {
+    let scenario = Scenario::new("scalekit", "").await;
+    scenario.manifest("acme.yaml", "organization: acme\nname: Acme\n");
+    let env = [("TEST_SECRET", "sandbox-secret")];
+    let (_out, file) = saved_plan(&scenario).await;
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("\"format_version\": \"1\""), "{text}");
+    std::fs::write(
+        &file,
+        text.replace("\"format_version\": \"1\"", "\"format_version\": \"2\""),
+    )
+    .unwrap();
+    for args in [
+        vec!["apply", "--plan", &file, "--auto-approve"],
+        vec!["show", &file],
+    ] {
+        let (code, _, stderr) = run_orgform_async(&args, &env).await;
+        assert_eq!(code, 1, "{stderr}");
+        assert!(
+            stderr.contains("is a plan of format version 2; this orgform reads format version 1"),
+            "{stderr}"
+        );
+    }
+    assert_eq!(
+        scenario
+            .sandbox
+            .count("POST", "/scalekit/api/v1/organizations", 201)
+            .await,
+        0
+    );
+}
+
 /// No-ops are shown only in JSON: the JSON plan and a saved plan list every unchanged
 /// resource, while the plan held for human output (and by apply) keeps none of them.
 #[tokio::test(flavor = "multi_thread")]

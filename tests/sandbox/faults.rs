@@ -282,14 +282,14 @@ async fn reset_restores_the_default_seed_and_clears_counts() {
     );
 }
 
-/// The fault and seed examples in the README are accepted as written.
+/// The fault and seed examples of the sandbox's documentation are accepted as written.
 #[tokio::test]
-async fn the_readme_examples_are_accepted() {
-    let readme = std::fs::read_to_string("README.md").unwrap();
+async fn the_documented_examples_are_accepted() {
+    let readme = std::fs::read_to_string("docs/sandbox.md").unwrap();
     let block = |marker: &str| -> String {
         let start = readme
             .find(marker)
-            .unwrap_or_else(|| panic!("README has `{marker}`"));
+            .unwrap_or_else(|| panic!("docs/sandbox.md has `{marker}`"));
         let end = readme[start..].find("```").unwrap() + start;
         readme[start..end].to_owned()
     };
