@@ -1,6 +1,6 @@
 /// orgform allocates many small values (manifest nodes, plan entries) on several threads at once;
 /// mimalloc serves that pattern far better than glibc's allocator, which grows its per-thread
-/// arenas page by page (the README's fleet-scale benchmarks).
+/// arenas page by page (BENCHMARKS.md, fleet scale).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -1,7 +1,9 @@
 //! The CI recipes in `examples/ci/` are part of the product: each GitHub workflow and the GitLab
 //! file is read, and the shell of its steps is run the way that CI system runs it, against the
-//! sandbox, with `orgform` on `PATH` as the freshly built binary and `cargo`, `gh` and `curl`
-//! replaced by recorders. Four cases each: no changes, changes, a failure (the vendor answers
+//! sandbox, with orgform installed the way the recipe installs it (the setup action or
+//! `install.sh`) from a local directory laid out as a release by `.github/scripts/package.sh`
+//! from the freshly built binary, and `cargo`, `gh` and `curl` replaced by recorders (`curl`
+//! fetches `file://` URLs for real). Four cases each: no changes, changes, a failure (the vendor answers
 //! 500) and drift that needs a person (exit 3). Each asserts the job's status and what reached
 //! the summary, comment or note.
 //!
@@ -40,6 +42,8 @@ const CASES: [Case; 4] = [Case::NoChanges, Case::Changes, Case::Failure, Case::M
 struct Checkout {
     sandbox: TestSandbox,
     dir: tempfile::TempDir,
+    /// The SHA-256 the recipe pins (`ORGFORM_SHA256`): the release's, unless a test says other.
+    sha256: String,
 }
 
 impl Checkout {
@@ -84,7 +88,11 @@ impl Checkout {
         }
         std::fs::create_dir_all(dir.path().join("records")).unwrap();
         std::fs::create_dir_all(dir.path().join("home")).unwrap();
-        Checkout { sandbox, dir }
+        Checkout {
+            sandbox,
+            dir,
+            sha256: release().sha256.clone(),
+        }
     }
 
     fn repo(&self) -> PathBuf {
@@ -129,20 +137,28 @@ impl Checkout {
             ("vars.SCALEKIT_CLIENT_ID", "sandbox-client".into()),
             ("secrets.SCALEKIT_CLIENT_SECRET", "sandbox-secret".into()),
             ("secrets.ORGFORM_LOCK_URL", String::new()),
+            // Only the first apply recipe (below) still names these.
             (
                 "vars.ORGFORM_GIT_URL",
                 "https://git.example/orgform.git".into(),
             ),
-            ("vars.ORGFORM_REV", "0123abcd".into()),
+            ("vars.ORGFORM_VERSION", release().version.clone()),
+            ("vars.ORGFORM_SHA256", self.sha256.clone()),
+            ("vars.ORGFORM_RELEASES", release().url.clone()),
             ("github.event.pull_request.number", "7".into()),
             ("github.token", "gh-test-token".into()),
             ("runner.os", "Linux".into()),
+            (
+                "runner.temp",
+                self.dir.path().join("runner-temp").display().to_string(),
+            ),
         ])
     }
 }
 
 /// `cargo`, `gh` and `curl` as recorders: each call is logged; the body of a comment or note
-/// is kept; `cargo install` "installs" the freshly built orgform where it would put it.
+/// is kept; `curl` of a `file://` URL (the local release) fetches it; `cargo install` would
+/// "install" the freshly built orgform where it puts it (the recipes must not call it).
 const RECORDERS: [(&str, &str); 3] = [
     (
         "cargo",
@@ -154,9 +170,170 @@ const RECORDERS: [(&str, &str); 3] = [
     ),
     (
         "curl",
-        "#!/bin/bash\necho \"curl $*\" >> \"$RECORDS/calls\"\nwhile [ $# -gt 0 ]; do\n  case \"$1\" in --data-urlencode) f=\"${2#body@}\"; [ \"$f\" != \"$2\" ] && cat \"$f\" > \"$RECORDS/note.md\";; esac\n  shift\ndone\n",
+        "#!/bin/bash\necho \"curl $*\" >> \"$RECORDS/calls\"\nfor a in \"$@\"; do case \"$a\" in file://*) exec /usr/bin/curl \"$@\";; esac; done\nwhile [ $# -gt 0 ]; do\n  case \"$1\" in --data-urlencode) f=\"${2#body@}\"; [ \"$f\" != \"$2\" ] && cat \"$f\" > \"$RECORDS/note.md\";; esac\n  shift\ndone\n",
     ),
 ];
+
+/// A local directory laid out as orgform's releases are (`URL/vVERSION/ARCHIVE`, its
+/// `.sha256` and `install.sh`), packed by the release workflow's own scripts from the freshly
+/// built binary (stripped of its debug information, which only slows the tests), once per run.
+pub struct Release {
+    /// `file://…`: what `--base-url` and the recipes' `ORGFORM_RELEASES` take.
+    pub url: String,
+    pub version: String,
+    /// The SHA-256 of this machine's archive.
+    pub sha256: String,
+    /// This machine's archive.
+    pub archive: PathBuf,
+}
+
+/// The target `install.sh` picks on this machine.
+fn this_target() -> String {
+    let arch = std::env::consts::ARCH;
+    match std::env::consts::OS {
+        "linux" => format!("{arch}-unknown-linux-musl"),
+        "macos" => format!("{arch}-apple-darwin"),
+        other => panic!("no release target for {other}"),
+    }
+}
+
+pub fn release() -> &'static Release {
+    static RELEASE: std::sync::OnceLock<Release> = std::sync::OnceLock::new();
+    RELEASE.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = tempfile::tempdir().unwrap().keep();
+        let version = env!("CARGO_PKG_VERSION").to_owned();
+        let binary = dir.join("orgform");
+        std::fs::copy(env!("CARGO_BIN_EXE_orgform"), &binary).unwrap();
+        let _ = std::process::Command::new("strip").arg(&binary).status();
+        let run = |script: &str, args: &[&str]| {
+            let output = std::process::Command::new("sh")
+                .arg(root.join(".github/scripts").join(script))
+                .args(args)
+                .current_dir(root)
+                .output()
+                .unwrap();
+            assert!(
+                output.status.success(),
+                "{script}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        };
+        let generated = dir.join("generated");
+        let download = dir.join("download");
+        let at = download.join(format!("v{version}"));
+        let target = this_target();
+        run("generate.sh", &[binary.to_str().unwrap(), generated.to_str().unwrap()]);
+        run(
+            "package.sh",
+            &[
+                &version,
+                &target,
+                binary.to_str().unwrap(),
+                generated.to_str().unwrap(),
+                at.to_str().unwrap(),
+            ],
+        );
+        std::fs::copy(root.join("install.sh"), at.join("install.sh")).unwrap();
+        let archive = at.join(format!("orgform-{version}-{target}.tar.gz"));
+        let sums = std::fs::read_to_string(archive.with_extension("gz.sha256")).unwrap();
+        let (sha256, file) = sums.trim().split_once("  ").unwrap();
+        assert_eq!(file, archive.file_name().unwrap().to_str().unwrap());
+        Release {
+            url: format!("file://{}", download.display()),
+            version,
+            sha256: sha256.to_owned(),
+            archive,
+        }
+    })
+}
+
+/// The composite action `uses:` names in this repository (`orgform/orgform/PATH@REF`), run
+/// as Actions runs a composite: each step's `${{ inputs.* }}` from the step's `with:` (or the
+/// input's default), `GITHUB_ACTION_PATH` its folder, and what it appends to `GITHUB_PATH`
+/// put before `PATH` for the job's later steps. Returns the exit status and the log.
+async fn run_composite(
+    action: &str,
+    with: &Value,
+    variables: &BTreeMap<&'static str, String>,
+    env: &mut Vec<(String, String)>,
+    checkout: &Checkout,
+    n: usize,
+) -> (i32, String) {
+    let path = action
+        .strip_prefix("orgform/orgform/")
+        .and_then(|a| a.split('@').next())
+        .unwrap_or_else(|| panic!("the recipe test does not model the action {action}"));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let folder = root.join(path);
+    let definition = load(folder.join("action.yml").to_str().unwrap());
+    assert_eq!(definition["runs"]["using"], "composite");
+    let mut values: BTreeMap<String, String> = BTreeMap::new();
+    for (name, input) in definition["inputs"].as_object().unwrap() {
+        let given = with[name].as_str().map(|v| substitute(v, variables));
+        let value = given.unwrap_or_else(|| input["default"].as_str().unwrap_or("").to_owned());
+        assert!(
+            !(input["required"] == json!(true) && value.is_empty()),
+            "the action's input {name} is required"
+        );
+        values.insert(format!("inputs.{name}"), value);
+    }
+    for (key, value) in variables {
+        values.insert((*key).to_owned(), value.clone());
+    }
+    let value_of = |expr: &str| {
+        values
+            .get(expr)
+            .unwrap_or_else(|| panic!("the action test does not know `${{{{ {expr} }}}}`"))
+            .clone()
+    };
+    let work = checkout.dir.path();
+    let github_path = work.join(format!("github-path-{n}"));
+    std::fs::write(&github_path, "").unwrap();
+    let mut log = String::new();
+    for (m, step) in definition["runs"]["steps"].as_array().unwrap().iter().enumerate() {
+        assert_eq!(step["shell"], "bash", "composite run steps name their shell");
+        let script = replace_expressions(step["run"].as_str().unwrap(), value_of);
+        let script_file = work.join(format!("action-{n}-{m}.sh"));
+        std::fs::write(&script_file, script).unwrap();
+        let step_env: Vec<(String, String)> = step["env"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), replace_expressions(v.as_str().unwrap(), value_of)))
+            .collect();
+        let output = tokio::process::Command::new("bash")
+            .args(["--noprofile", "--norc", "-eo", "pipefail"])
+            .arg(&script_file)
+            .current_dir(checkout.repo())
+            .env_clear()
+            .envs(env.iter().cloned())
+            .envs(step_env)
+            .env("GITHUB_ACTION_PATH", &folder)
+            .env("GITHUB_PATH", &github_path)
+            .env("GITHUB_OUTPUT", work.join(format!("action-output-{n}-{m}")))
+            .output()
+            .await
+            .unwrap();
+        log.push_str(&String::from_utf8_lossy(&output.stdout));
+        log.push_str(&String::from_utf8_lossy(&output.stderr));
+        let code = output.status.code().unwrap_or(-1);
+        if code != 0 {
+            return (code, log);
+        }
+    }
+    let added: Vec<String> = std::fs::read_to_string(&github_path)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    if let Some((_, path)) = env.iter_mut().find(|(k, _)| k == "PATH") {
+        for dir in added {
+            *path = format!("{dir}:{path}");
+        }
+    }
+    (0, log)
+}
 
 /// What one job did.
 #[derive(Debug)]
@@ -323,6 +500,17 @@ async fn run_github(workflow: &Value, checkout: &Checkout) -> JobRun {
                         checkout.repo().join(path).exists()
                     ));
                 }
+                other if other.starts_with("orgform/orgform/") => {
+                    let (code, action_log) =
+                        run_composite(action, &step["with"], &variables, &mut env, checkout, n)
+                            .await;
+                    log.push_str(&format!("== {name} (exit {code})\n{action_log}"));
+                    if code != 0 {
+                        failed = true;
+                    }
+                    steps.push((name, code));
+                    continue;
+                }
                 other => panic!("the recipe test does not model the action {other}"),
             }
             steps.push((name, 0));
@@ -396,10 +584,19 @@ async fn run_gitlab(pipeline: &Value, job: &str, checkout: &Checkout) -> JobRun 
         ("SCALEKIT_ENVIRONMENT_URL", "vars.SCALEKIT_ENVIRONMENT_URL"),
         ("SCALEKIT_CLIENT_ID", "vars.SCALEKIT_CLIENT_ID"),
         ("SCALEKIT_CLIENT_SECRET", "secrets.SCALEKIT_CLIENT_SECRET"),
-        ("ORGFORM_GIT_URL", "vars.ORGFORM_GIT_URL"),
-        ("ORGFORM_REV", "vars.ORGFORM_REV"),
+        ("ORGFORM_VERSION", "vars.ORGFORM_VERSION"),
+        ("ORGFORM_SHA256", "vars.ORGFORM_SHA256"),
     ] {
         env.push((name.into(), variables[expr].clone()));
+    }
+    // The pipeline's `variables:`, as the project's CI/CD variables override them (the mirror
+    // is the local release).
+    for (name, value) in pipeline["variables"].as_object().into_iter().flatten() {
+        let value = match name.as_str() {
+            "ORGFORM_RELEASES" => variables["vars.ORGFORM_RELEASES"].clone(),
+            _ => value.as_str().unwrap().to_owned(),
+        };
+        env.push((name.clone(), value));
     }
     env.extend([
         (
@@ -446,6 +643,17 @@ fn says(case: Case, text: &str) -> bool {
     }
 }
 
+/// orgform came from the release archive, checked, and nothing was compiled.
+fn assert_installed_from_the_release(run: &JobRun, calls: &str) {
+    let release = release();
+    assert!(
+        run.log.contains(&format!("installed orgform {} (commit", release.version)),
+        "install.sh installed the release: {}",
+        run.log
+    );
+    assert!(!calls.contains("cargo "), "nothing is compiled: {calls}");
+}
+
 fn assert_no_shell_slips(run: &JobRun) {
     assert!(
         !run.log.contains("command not found") && !run.summary.contains("command not found"),
@@ -470,10 +678,7 @@ async fn the_github_plan_recipe_comments_every_plan_and_fails_only_on_errors() {
             calls.contains("gh pr comment 7 --body-file plan.md"),
             "{calls}"
         );
-        assert!(
-            calls.contains("cargo install --locked --git https://git.example/orgform.git --rev 0123abcd orgform"),
-            "the cache missed, so orgform is installed at the pinned revision: {calls}"
-        );
+        assert_installed_from_the_release(&run, &calls);
         if case != Case::Failure {
             assert!(checkout.repo().join("plan.json").is_file(), "{case:?}");
         }
@@ -545,10 +750,7 @@ async fn the_gitlab_jobs_pass_and_fail_as_their_github_counterparts() {
             assert_eq!(run.passed, expected, "{job} {case:?}: {run:#?}");
             assert_no_shell_slips(&run);
             let calls = checkout.record("calls").unwrap_or_default();
-            assert!(
-                calls.contains("cargo install --locked --git https://git.example/orgform.git --rev 0123abcd --root"),
-                "{job}: the cache is empty, so orgform is installed at the pinned revision: {calls}"
-            );
+            assert_installed_from_the_release(&run, &calls);
             match job {
                 "plan" => {
                     let note = checkout.record("note.md").expect("a note is posted");
@@ -564,6 +766,122 @@ async fn the_gitlab_jobs_pass_and_fail_as_their_github_counterparts() {
                 _ => {}
             }
         }
+    }
+}
+
+/// A pinned SHA-256 that is not the archive's fails the install step, with a message naming
+/// both sums, and nothing is installed: no later step runs orgform, through the setup action
+/// (GitHub) or `install.sh` (GitLab) alike.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_checksum_fails_the_install_step_and_installs_nothing() {
+    let wrong = "0".repeat(64);
+    let workflow = load("examples/ci/github/orgform-plan.yml");
+    let mut checkout = Checkout::new(Case::Changes).await;
+    checkout.sha256 = wrong.clone();
+    let run = run_github(&workflow, &checkout).await;
+    assert!(!run.passed, "{run:#?}");
+    let install = run.steps.iter().find(|(n, _)| n == "Install orgform").unwrap();
+    assert_eq!(install.1, 1, "{run:#?}");
+    assert!(
+        run.log.contains(&format!(
+            "checksum mismatch for {}: expected {wrong}, got {}; nothing was installed",
+            release().archive.file_name().unwrap().to_str().unwrap(),
+            release().sha256
+        )),
+        "{}",
+        run.log
+    );
+    assert!(
+        !run.steps.iter().any(|(n, _)| n == "Plan"),
+        "no step after a failed install runs: {run:#?}"
+    );
+    let installed = checkout.dir.path().join("runner-temp/orgform/bin/orgform");
+    assert!(!installed.exists(), "nothing installed");
+    assert_eq!(checkout.sandbox.stats().await["total"], 0, "orgform never ran");
+
+    let pipeline = load("examples/ci/gitlab/.gitlab-ci.yml");
+    let mut checkout = Checkout::new(Case::Changes).await;
+    checkout.sha256 = wrong.clone();
+    let run = run_gitlab(&pipeline, "plan", &checkout).await;
+    assert!(!run.passed, "{run:#?}");
+    assert!(run.log.contains("checksum mismatch"), "{}", run.log);
+    assert!(!checkout.repo().join(".orgform-bin/orgform").exists());
+    assert_eq!(checkout.sandbox.stats().await["total"], 0, "orgform never ran");
+}
+
+/// `install.sh` on its own: it installs this machine's archive from the release's `.sha256`
+/// when no sum is pinned, the installed binary runs, and an archive that does not match its
+/// `.sha256` (a changed release) is refused with nothing installed, an earlier install kept.
+#[test]
+fn install_sh_checks_the_archive_before_installing_it() {
+    let release = release();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let to = dir.path().join("bin");
+    let install = |base: &str| {
+        std::process::Command::new("sh")
+            .arg(root.join("install.sh"))
+            .args(["--version", &release.version, "--base-url", base])
+            .arg("--to")
+            .arg(&to)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .output()
+            .unwrap()
+    };
+    let output = install(&release.url);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let version = std::process::Command::new(to.join("orgform"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&version.stdout).starts_with(&format!("orgform {}", release.version)));
+
+    // A release whose archive changed after its sum was written.
+    let tampered = dir.path().join("tampered");
+    let at = tampered.join(format!("v{}", release.version));
+    std::fs::create_dir_all(&at).unwrap();
+    let name = release.archive.file_name().unwrap().to_str().unwrap();
+    let mut bytes = std::fs::read(&release.archive).unwrap();
+    bytes.extend_from_slice(b"tampered");
+    std::fs::write(at.join(name), bytes).unwrap();
+    std::fs::copy(release.archive.with_extension("gz.sha256"), at.join(format!("{name}.sha256"))).unwrap();
+    std::fs::write(to.join("orgform"), "an earlier install").unwrap();
+    let output = install(&format!("file://{}", tampered.display()));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("checksum mismatch for {name}: expected {}", release.sha256))
+            && stderr.contains("nothing was installed"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(to.join("orgform")).unwrap(), "an earlier install");
+
+    // No version: refused before anything is fetched.
+    let output = std::process::Command::new("sh")
+        .arg(root.join("install.sh"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--version is required"));
+}
+
+/// The recipes install orgform with the setup action or `install.sh`, and never build it.
+#[test]
+fn the_recipes_install_a_release_and_never_compile() {
+    for file in [
+        "examples/ci/github/orgform-plan.yml",
+        "examples/ci/github/orgform-apply.yml",
+        "examples/ci/github/orgform-drift.yml",
+        "examples/ci/gitlab/.gitlab-ci.yml",
+    ] {
+        let text = std::fs::read_to_string(file).unwrap();
+        assert!(!text.contains("cargo "), "{file} runs cargo");
+        assert!(
+            text.contains("uses: orgform/orgform/.github/actions/setup-orgform@")
+                || text.contains("install.sh --version"),
+            "{file} installs with neither the action nor install.sh"
+        );
     }
 }
 

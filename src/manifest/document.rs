@@ -39,7 +39,7 @@ pub struct WorkspaceConfig {
     pub providers: NamedMap<ProviderConfig>,
     #[serde(default)]
     pub policy: Option<PolicyConfig>,
-    /// Where `apply` takes its locks besides the local one (see the README's Locking).
+    /// Where `apply` takes its locks besides the local one (see docs/locking.md).
     #[serde(default)]
     pub lock: Option<LockConfig>,
     /// Warning kinds acknowledged everywhere (`domain_unverified`, `license_expiring`): counted

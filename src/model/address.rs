@@ -1,5 +1,5 @@
 //! Resource addresses: `org.acme`, `org.acme.address`, `org.acme.domain[acme.io]`,
-//! `org.acme.member[ada@acme.example]`, `org.acme.license[INTERNAL]` (the README's Plan section).
+//! `org.acme.member[ada@acme.example]`, `org.acme.license[INTERNAL]` (docs/plan.md).
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,7 +1,7 @@
 //! Documents → [`DesiredState`]: the checks that need more than one value at a time.
 //!
 //! Decoding (in `manifest`) has already checked each value on its own. Here we resolve provider
-//! references, check each field against what the provider's kind supports (the README's field table), and
+//! references, check each field against what the provider's kind supports (the field table of docs/workspace.md), and
 //! find duplicates across documents and files. Every problem is collected.
 
 use std::collections::{BTreeMap, HashMap};
@@ -64,7 +64,7 @@ pub fn validate_texts(
     }
 }
 
-/// The Scalekit metadata key orgform uses to mark what it created (the README's field table).
+/// The Scalekit metadata key orgform uses to mark what it created (the field table of docs/workspace.md).
 pub const OWNERSHIP_KEY: &str = crate::provider::ownership::OWNER_KEY;
 
 /// The desired state of files read into `sources`. Each manifest is decoded, and each of its

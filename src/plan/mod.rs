@@ -1,5 +1,5 @@
 //! Planning: the pure diff of desired and live state, its safety checks, and the Plan format
-//! (the README's Plan section).
+//! (docs/plan.md).
 
 mod diff;
 pub mod identity;

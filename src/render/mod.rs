@@ -13,7 +13,7 @@ pub use outcome::{Ending, ending_of, render_outcome};
 use crate::plan::Plan;
 use std::io::Write;
 
-/// `--format json`: the plan as the README's Plan section defines it.
+/// `--format json`: the plan as docs/plan.md defines it.
 pub fn render_json(plan: &Plan) -> String {
     let mut text = Vec::new();
     write_json(plan, &mut text).expect("a plan serializes into memory");

@@ -1,8 +1,8 @@
 //! The sandbox: one HTTP server that emulates Nirvana Labs, Scalekit, PingOne and WorkOS under path
-//! prefixes, backed by SQLite, with a control plane for tests (the README's Sandbox section).
+//! prefixes, backed by SQLite, with a control plane for tests (docs/sandbox.md).
 //!
 //! It answers as each vendor does (paths, status codes, JSON shapes, pagination, auth, errors,
-//! limits; the README records the choices made where a vendor publishes nothing), so that
+//! limits; docs/vendors/ records the choices made where a vendor publishes nothing), so that
 //! orgform's real HTTP client code runs against it unchanged.
 
 mod auth;

@@ -11,7 +11,7 @@ use super::stats::{Stats, StatsReport};
 use super::store::Store;
 use super::tokens::Tokens;
 
-/// The credentials the sandbox accepts (the README's Sandbox section gives the defaults).
+/// The credentials the sandbox accepts (docs/sandbox.md gives the defaults).
 #[derive(Debug, Clone)]
 pub struct Credentials {
     pub nirvana_api_key: String,
