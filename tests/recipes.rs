@@ -223,7 +223,10 @@ pub fn release() -> &'static Release {
         let download = dir.join("download");
         let at = download.join(format!("v{version}"));
         let target = this_target();
-        run("generate.sh", &[binary.to_str().unwrap(), generated.to_str().unwrap()]);
+        run(
+            "generate.sh",
+            &[binary.to_str().unwrap(), generated.to_str().unwrap()],
+        );
         run(
             "package.sh",
             &[
@@ -291,8 +294,16 @@ async fn run_composite(
     let github_path = work.join(format!("github-path-{n}"));
     std::fs::write(&github_path, "").unwrap();
     let mut log = String::new();
-    for (m, step) in definition["runs"]["steps"].as_array().unwrap().iter().enumerate() {
-        assert_eq!(step["shell"], "bash", "composite run steps name their shell");
+    for (m, step) in definition["runs"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        assert_eq!(
+            step["shell"], "bash",
+            "composite run steps name their shell"
+        );
         let script = replace_expressions(step["run"].as_str().unwrap(), value_of);
         let script_file = work.join(format!("action-{n}-{m}.sh"));
         std::fs::write(&script_file, script).unwrap();
@@ -300,7 +311,12 @@ async fn run_composite(
             .as_object()
             .into_iter()
             .flatten()
-            .map(|(k, v)| (k.clone(), replace_expressions(v.as_str().unwrap(), value_of)))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    replace_expressions(v.as_str().unwrap(), value_of),
+                )
+            })
             .collect();
         let output = tokio::process::Command::new("bash")
             .args(["--noprofile", "--norc", "-eo", "pipefail"])
@@ -647,7 +663,8 @@ fn says(case: Case, text: &str) -> bool {
 fn assert_installed_from_the_release(run: &JobRun, calls: &str) {
     let release = release();
     assert!(
-        run.log.contains(&format!("installed orgform {} (commit", release.version)),
+        run.log
+            .contains(&format!("installed orgform {} (commit", release.version)),
         "install.sh installed the release: {}",
         run.log
     );
@@ -780,7 +797,11 @@ async fn a_wrong_checksum_fails_the_install_step_and_installs_nothing() {
     checkout.sha256 = wrong.clone();
     let run = run_github(&workflow, &checkout).await;
     assert!(!run.passed, "{run:#?}");
-    let install = run.steps.iter().find(|(n, _)| n == "Install orgform").unwrap();
+    let install = run
+        .steps
+        .iter()
+        .find(|(n, _)| n == "Install orgform")
+        .unwrap();
     assert_eq!(install.1, 1, "{run:#?}");
     assert!(
         run.log.contains(&format!(
@@ -797,7 +818,11 @@ async fn a_wrong_checksum_fails_the_install_step_and_installs_nothing() {
     );
     let installed = checkout.dir.path().join("runner-temp/orgform/bin/orgform");
     assert!(!installed.exists(), "nothing installed");
-    assert_eq!(checkout.sandbox.stats().await["total"], 0, "orgform never ran");
+    assert_eq!(
+        checkout.sandbox.stats().await["total"],
+        0,
+        "orgform never ran"
+    );
 
     let pipeline = load("examples/ci/gitlab/.gitlab-ci.yml");
     let mut checkout = Checkout::new(Case::Changes).await;
@@ -806,7 +831,11 @@ async fn a_wrong_checksum_fails_the_install_step_and_installs_nothing() {
     assert!(!run.passed, "{run:#?}");
     assert!(run.log.contains("checksum mismatch"), "{}", run.log);
     assert!(!checkout.repo().join(".orgform-bin/orgform").exists());
-    assert_eq!(checkout.sandbox.stats().await["total"], 0, "orgform never ran");
+    assert_eq!(
+        checkout.sandbox.stats().await["total"],
+        0,
+        "orgform never ran"
+    );
 }
 
 /// `install.sh` on its own: it installs this machine's archive from the release's `.sha256`
@@ -830,12 +859,19 @@ fn install_sh_checks_the_archive_before_installing_it() {
             .unwrap()
     };
     let output = install(&release.url);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let version = std::process::Command::new(to.join("orgform"))
         .arg("--version")
         .output()
         .unwrap();
-    assert!(String::from_utf8_lossy(&version.stdout).starts_with(&format!("orgform {}", release.version)));
+    assert!(
+        String::from_utf8_lossy(&version.stdout)
+            .starts_with(&format!("orgform {}", release.version))
+    );
 
     // A release whose archive changed after its sum was written.
     let tampered = dir.path().join("tampered");
@@ -845,17 +881,26 @@ fn install_sh_checks_the_archive_before_installing_it() {
     let mut bytes = std::fs::read(&release.archive).unwrap();
     bytes.extend_from_slice(b"tampered");
     std::fs::write(at.join(name), bytes).unwrap();
-    std::fs::copy(release.archive.with_extension("gz.sha256"), at.join(format!("{name}.sha256"))).unwrap();
+    std::fs::copy(
+        release.archive.with_extension("gz.sha256"),
+        at.join(format!("{name}.sha256")),
+    )
+    .unwrap();
     std::fs::write(to.join("orgform"), "an earlier install").unwrap();
     let output = install(&format!("file://{}", tampered.display()));
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains(&format!("checksum mismatch for {name}: expected {}", release.sha256))
-            && stderr.contains("nothing was installed"),
+        stderr.contains(&format!(
+            "checksum mismatch for {name}: expected {}",
+            release.sha256
+        )) && stderr.contains("nothing was installed"),
         "{stderr}"
     );
-    assert_eq!(std::fs::read_to_string(to.join("orgform")).unwrap(), "an earlier install");
+    assert_eq!(
+        std::fs::read_to_string(to.join("orgform")).unwrap(),
+        "an earlier install"
+    );
 
     // No version: refused before anything is fetched.
     let output = std::process::Command::new("sh")
@@ -928,8 +973,14 @@ async fn the_first_apply_recipe_would_fail_the_recipe_test() {
 /// Every script the recipes hold, as the CI system would run it: `(label, script)`.
 fn recipe_scripts() -> Vec<(String, String)> {
     let mut scripts = Vec::new();
-    for name in ["orgform-plan.yml", "orgform-apply.yml", "orgform-drift.yml"] {
-        let workflow = load(&format!("examples/ci/github/{name}"));
+    let workflows = [
+        "examples/ci/github/orgform-plan.yml",
+        "examples/ci/github/orgform-apply.yml",
+        "examples/ci/github/orgform-drift.yml",
+        ".github/workflows/release.yml",
+    ];
+    for name in workflows {
+        let workflow = load(name);
         for job in workflow["jobs"].as_object().unwrap().values() {
             for step in job["steps"].as_array().unwrap() {
                 if let Some(run) = step["run"].as_str() {
@@ -941,6 +992,13 @@ fn recipe_scripts() -> Vec<(String, String)> {
                 }
             }
         }
+    }
+    let action = load(".github/actions/setup-orgform/action.yml");
+    for step in action["runs"]["steps"].as_array().unwrap() {
+        scripts.push((
+            format!("setup-orgform: {}", step["name"].as_str().unwrap_or("?")),
+            replace_expressions(step["run"].as_str().unwrap(), |_| "EXPR".into()),
+        ));
     }
     let pipeline = load("examples/ci/gitlab/.gitlab-ci.yml");
     for (job, body) in pipeline.as_object().unwrap() {
@@ -966,7 +1024,7 @@ fn recipe_scripts() -> Vec<(String, String)> {
 #[test]
 fn the_recipes_shell_passes_shellcheck() {
     let scripts = recipe_scripts();
-    assert!(scripts.len() >= 10, "{}", scripts.len());
+    assert!(scripts.len() >= 15, "{}", scripts.len());
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
     for (n, (label, script)) in scripts.iter().enumerate() {
