@@ -259,7 +259,7 @@ async fn run_composite(
     action: &str,
     with: &Value,
     variables: &BTreeMap<&'static str, String>,
-    env: &mut Vec<(String, String)>,
+    env: &mut [(String, String)],
     checkout: &Checkout,
     n: usize,
 ) -> (i32, String) {
