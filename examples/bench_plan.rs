@@ -54,19 +54,26 @@ fn manifests(count: usize) -> String {
 }
 
 /// `BENCH_WRITE_TO=DIR`: writes `DIR/seed.yaml` (for `orgform sandbox serve --seed`) and the
-/// workspace `DIR/ws` (one file per organization, as a GitOps repository holds them, pointing at
-/// `BENCH_SANDBOX_URL`, default `http://127.0.0.1:8765`), so that the CLI's `plan` can be measured
-/// on its own, apart from the sandbox.
+/// workspace in both layouts users write: `DIR/ws` (one file per organization, as a GitOps
+/// repository holds them) and `DIR/ws-one` (one file holding them all). Both point at the
+/// sandbox `${BENCH_SANDBOX_URL}` (read when orgform runs; `BENCH_SANDBOX_URL` at write time, if
+/// set, is written in instead), so one workspace can be planned against an empty and a seeded
+/// sandbox, and the CLI's `plan` measured on its own, apart from the sandbox.
 fn write_fleet(dir: &std::path::Path, orgs: usize) {
-    let url = std::env::var("BENCH_SANDBOX_URL").unwrap_or_else(|_| "http://127.0.0.1:8765".into());
+    let url = std::env::var("BENCH_SANDBOX_URL").unwrap_or_else(|_| "${BENCH_SANDBOX_URL}".into());
     std::fs::create_dir_all(dir.join("ws/orgs")).unwrap();
+    std::fs::create_dir_all(dir.join("ws-one")).unwrap();
     std::fs::write(dir.join("seed.yaml"), seed(orgs)).unwrap();
     std::fs::write(dir.join("ws/orgform.yaml"), config(&url, 32)).unwrap();
-    for (i, document) in manifests(orgs).split("---\n").skip(1).enumerate() {
+    std::fs::write(dir.join("ws-one/orgform.yaml"), config(&url, 32)).unwrap();
+    let all = manifests(orgs);
+    for (i, document) in all.split("---\n").skip(1).enumerate() {
         std::fs::write(dir.join(format!("ws/orgs/org-{i:06}.yaml")), document).unwrap();
     }
+    std::fs::write(dir.join("ws-one/orgs.yaml"), all).unwrap();
     println!(
-        "wrote {orgs} organizations: {}/seed.yaml and {}/ws",
+        "wrote {orgs} organizations: {}/seed.yaml, {}/ws (a file each) and {}/ws-one (one file)",
+        dir.display(),
         dir.display(),
         dir.display()
     );
