@@ -143,17 +143,89 @@ pub fn decode_config(
     }
 }
 
-/// Decodes the organization documents of one manifest, with `templates` from `orgform.yaml`.
-/// Files are independent of each other here, so that they can be decoded in parallel.
+/// Whole documents of one manifest file: the unit that loading parses and decodes on one core.
+/// A large file is cut at its document markers into parts of about [`PART_BYTES`], so that a
+/// workspace kept in one big file uses every core as one kept in many files does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Part {
+    pub file: FileId,
+    /// Byte range of the file's text; each part but the first begins with a `---` line.
+    pub start: usize,
+    pub end: usize,
+}
+
+/// About how large a part of a big manifest file is.
+pub const PART_BYTES: usize = 256 * 1024;
+
+/// The parts of `file`. A document marker is a line that begins with `---` followed by a space,
+/// a tab or the line's end: YAML forbids such a line inside any content (block or quoted
+/// scalars, flow collections), so a cut there never falls inside a document. A file with a
+/// directive (`%YAML`, which belongs to the document after it) is not cut.
+pub fn parts(file: FileId, sources: &Sources) -> Vec<Part> {
+    let text: &str = &sources.get(file).text;
+    let whole = Part {
+        file,
+        start: 0,
+        end: text.len(),
+    };
+    if text.len() < 2 * PART_BYTES || text.starts_with('%') || text.contains("\n%") {
+        return vec![whole];
+    }
+    let bytes = text.as_bytes();
+    let is_marker = |at: usize| {
+        bytes[at..].starts_with(b"---")
+            && bytes
+                .get(at + 3)
+                .is_none_or(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+    };
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut from = PART_BYTES;
+    while from < text.len() {
+        let Some(found) = line_starts(bytes, from).find(|&at| is_marker(at)) else {
+            break;
+        };
+        if found > start {
+            parts.push(Part {
+                file,
+                start,
+                end: found,
+            });
+            start = found;
+        }
+        from = found + PART_BYTES;
+    }
+    parts.push(Part {
+        file,
+        start,
+        end: text.len(),
+    });
+    parts
+}
+
+/// The starts of the lines of `bytes` that begin at or after `from`.
+fn line_starts(bytes: &[u8], from: usize) -> impl Iterator<Item = usize> + '_ {
+    bytes[from.saturating_sub(1)..]
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .map(move |(i, _)| from.saturating_sub(1) + i + 1)
+        .filter(move |&at| at < bytes.len())
+}
+
+/// Decodes the organization documents of one part of a manifest, with `templates` from
+/// `orgform.yaml`. Parts are independent of each other here, so that they can be decoded in
+/// parallel.
 pub fn decode_manifest(
-    file: FileId,
+    part: Part,
     templates: &[Template],
     sources: &Sources,
     env: &Env,
     diags: &mut Diagnostics,
 ) -> Vec<OrganizationDocument> {
+    let file = part.file;
     let mut documents = Vec::new();
-    for node in parse_documents(file, sources, diags) {
+    for node in parse_part(part, sources, diags) {
         let since = diags.len();
         let mut cx = DecodeCx {
             file,
@@ -379,17 +451,40 @@ fn read_source(
 /// The documents of one file. A syntax error or a breached parse budget is reported at its
 /// location and the file yields nothing: a half-read file must not look like a valid one.
 pub fn parse_documents(file: FileId, sources: &Sources, diags: &mut Diagnostics) -> Vec<Node> {
-    let text = &sources.get(file).text;
-    if let Some(documents) = super::plain_yaml::parse_plain(text, &parse_budget()) {
-        return documents;
-    }
-    match serde_saphyr::from_str_multiple_with_options::<Node, Vec<Node>>(text, parse_options()) {
-        Ok(documents) => documents,
-        Err(error) => {
-            diags.push(syntax_error(file, text, &error));
-            Vec::new()
+    let end = sources.get(file).text.len();
+    parse_part(
+        Part {
+            file,
+            start: 0,
+            end,
+        },
+        sources,
+        diags,
+    )
+}
+
+/// The documents of one part of a file, their spans in the file's own offsets. A syntax error
+/// or a breached parse budget is reported at its location and the part yields nothing.
+fn parse_part(part: Part, sources: &Sources, diags: &mut Diagnostics) -> Vec<Node> {
+    let text = &sources.get(part.file).text[part.start..part.end];
+    let mut documents = if let Some(documents) =
+        super::plain_yaml::parse_plain(text, &parse_budget())
+    {
+        documents
+    } else {
+        match serde_saphyr::from_str_multiple_with_options::<Node, Vec<Node>>(text, parse_options())
+        {
+            Ok(documents) => documents,
+            Err(error) => {
+                diags.push(syntax_error(part.file, text, part.start, &error));
+                return Vec::new();
+            }
         }
+    };
+    if part.start > 0 {
+        documents.iter_mut().for_each(|d| d.shift(part.start));
     }
+    documents
 }
 
 /// The error inside serde-saphyr's wrappers (snippets, alias context).
@@ -402,7 +497,13 @@ fn innermost(mut error: &serde_saphyr::Error) -> &serde_saphyr::Error {
     error
 }
 
-fn syntax_error(file: FileId, text: &str, error: &serde_saphyr::Error) -> ManifestError {
+/// The diagnostic for a parse error in `text`, which starts at byte `base` of `file`.
+fn syntax_error(
+    file: FileId,
+    text: &str,
+    base: usize,
+    error: &serde_saphyr::Error,
+) -> ManifestError {
     let detail = error.to_string();
     let detail = detail.lines().next().unwrap_or("invalid YAML");
     let (code, message, help) = if matches!(
@@ -452,6 +553,78 @@ fn syntax_error(file: FileId, text: &str, error: &serde_saphyr::Error) -> Manife
         .unwrap_or(0)
         .min(text.len());
     ManifestError::new(code, message)
-        .at(Span::new(file, offset, 0), "here")
+        .at(Span::new(file, base + offset, 0), "here")
         .help(help)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A big file cut into parts parses to exactly the documents, at exactly the offsets, that
+    /// parsing it whole gives; cuts fall only on document markers at the start of a line.
+    #[test]
+    fn parts_of_a_big_file_parse_as_the_whole_file() {
+        let mut text = String::from("# a comment before the first document\n");
+        for i in 0..4_000 {
+            text.push_str(&format!(
+                "---\norganization: org-{i}\nname: \"Org {i}\"\nnote: |\n  --- not a marker: indented\n  line two\nmembers:\n  - {{ email: a@org{i}.example, role: admin }}\n"
+            ));
+        }
+        let mut sources = Sources::default();
+        let file = sources.add(PathBuf::from("big.yaml"), text.clone());
+        let parts = parts(file, &sources);
+        assert!(parts.len() >= 3, "{} parts", parts.len());
+        assert_eq!(parts.first().unwrap().start, 0);
+        assert_eq!(parts.last().unwrap().end, text.len());
+        for pair in parts.windows(2) {
+            assert_eq!(pair[0].end, pair[1].start);
+            assert!(text[pair[1].start..].starts_with("---\n"));
+        }
+        let mut diags = Diagnostics::default();
+        let whole = parse_documents(file, &sources, &mut diags);
+        let pieces: Vec<Node> = parts
+            .iter()
+            .flat_map(|&p| parse_part(p, &sources, &mut diags))
+            .collect();
+        assert!(diags.is_empty());
+        assert_eq!(whole.len(), 4_000);
+        assert_eq!(format!("{whole:?}"), format!("{pieces:?}"));
+    }
+
+    #[test]
+    fn small_files_and_files_with_directives_stay_whole() {
+        let mut sources = Sources::default();
+        let small = sources.add(PathBuf::from("a.yaml"), "---\na: 1\n---\nb: 2\n");
+        assert_eq!(parts(small, &sources).len(), 1);
+        let mut text = String::from("%YAML 1.2\n");
+        for i in 0..40_000 {
+            text.push_str(&format!("---\nkey: value {i}\n"));
+        }
+        let directive = sources.add(PathBuf::from("b.yaml"), text);
+        assert_eq!(parts(directive, &sources).len(), 1);
+    }
+
+    /// A syntax error in a later part points at its place in the file.
+    #[test]
+    fn an_error_in_a_later_part_points_into_the_file() {
+        let mut text = String::new();
+        for i in 0..20_000 {
+            text.push_str(&format!("---\norganization: org-{i}\nname: x\n"));
+        }
+        let at = text.len();
+        text.push_str("---\nname: [unclosed\n");
+        let mut sources = Sources::default();
+        let file = sources.add(PathBuf::from("big.yaml"), text);
+        let parts = parts(file, &sources);
+        assert!(parts.len() > 1);
+        let mut diags = Diagnostics::default();
+        for &part in &parts {
+            parse_part(part, &sources, &mut diags);
+        }
+        let errors = diags.finish(&sources);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        let offset = errors[0].span().unwrap().offset();
+        assert!(offset >= at, "{offset} < {at}");
+    }
 }

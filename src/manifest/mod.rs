@@ -18,8 +18,8 @@ pub use diagnostic::{Diagnostics, ManifestError, did_you_mean};
 pub use document::*;
 pub use interpolate::{Env, InterpolationError, interpolate};
 pub use load::{
-    CONFIG_FILE, LoadedWorkspace, decode_config, decode_manifest, parse_documents, parse_options,
-    read_workspace,
+    CONFIG_FILE, LoadedWorkspace, Part, decode_config, decode_manifest, parse_documents,
+    parse_options, parts, read_workspace,
 };
 pub use node::{Node, NodeSpan, Value};
 pub use source::{SourceFile, Sources};

@@ -63,6 +63,20 @@ impl Node {
         }
     }
 
+    /// Moves this node and everything under it `by` bytes later in its file: a document parsed
+    /// from a part of a file, placed where the part is.
+    pub fn shift(&mut self, by: usize) {
+        self.span.offset += by;
+        match &mut self.value {
+            Value::Seq(items) => items.iter_mut().for_each(|n| n.shift(by)),
+            Value::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
+                k.shift(by);
+                v.shift(by);
+            }),
+            _ => {}
+        }
+    }
+
     pub fn as_str(&self) -> Option<&str> {
         match &self.value {
             Value::Str(s) => Some(s),

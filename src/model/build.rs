@@ -11,8 +11,8 @@ use rayon::prelude::*;
 
 use crate::manifest::{
     CONFIG_FILE, Diagnostics, DomainType, Email, Env, FileId, Key, LoadedWorkspace, ManifestError,
-    OrganizationDocument, ProviderConfig, ProviderKind, Sources, Span, Spanned, WorkspaceConfig,
-    decode_config, decode_manifest, did_you_mean, read_workspace,
+    OrganizationDocument, Part, ProviderConfig, ProviderKind, Sources, Span, Spanned,
+    WorkspaceConfig, decode_config, decode_manifest, did_you_mean, parts, read_workspace,
 };
 use crate::provider::description::MembersBy;
 
@@ -103,11 +103,16 @@ fn desired_state(
     let declared = config
         .as_ref()
         .map_or(&[][..], |c| c.declared_providers.as_slice());
-    let built: Vec<(Vec<BuiltDocument>, Diagnostics)> = manifest_files
+    // Every part of every file on its own core: a big file is shared out as many files are.
+    let parts: Vec<Part> = manifest_files
+        .iter()
+        .flat_map(|&file| parts(file, sources))
+        .collect();
+    let built: Vec<(Vec<BuiltDocument>, Diagnostics)> = parts
         .par_iter()
-        .map(|&file| {
+        .map(|&part| {
             let mut file_diags = Diagnostics::default();
-            let documents = decode_manifest(file, templates, sources, env, &mut file_diags);
+            let documents = decode_manifest(part, templates, sources, env, &mut file_diags);
             let built = documents
                 .into_iter()
                 .filter_map(|document| {
