@@ -242,7 +242,11 @@ pub fn plan(plan: &crate::plan::Plan, format: Format) {
     let text = match format {
         Format::Human => {
             let color = std::io::stdout().is_terminal() && color_allowed();
-            crate::render::render_human_with(plan, color, verbose())
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let written = crate::render::write_human(plan, color, verbose(), &mut out)
+                .and_then(|()| out.flush());
+            checked(written, "the plan");
+            return;
         }
         Format::Json => {
             checked(

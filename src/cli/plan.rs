@@ -107,10 +107,15 @@ fn facts<'a>(
         .map(|o| (o.provider.clone(), o.address().to_string()))
         .filter(|(_, address)| targeted.is_empty() || targeted.contains(address))
         .collect();
-    // Live organizations that no manifest declares (a prune's deletes) are checked too.
+    // Live organizations that no manifest declares (a prune's deletes) are checked too; a set of
+    // the addresses keeps this linear in the plan (a first plan of a fleet is millions of
+    // changes).
+    let mut known: std::collections::HashSet<String> =
+        organizations.iter().map(|(_, a)| a.clone()).collect();
     for change in plan.iter().flat_map(|p| p.actionable()) {
         let address = change.organization_address();
-        if !organizations.iter().any(|(_, a)| *a == address) {
+        if !known.contains(&address) {
+            known.insert(address.clone());
             organizations.push((change.provider.to_string(), address));
         }
     }

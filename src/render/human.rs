@@ -189,14 +189,30 @@ pub fn render_human(plan: &Plan, color: bool) -> String {
 
 /// [`render_human`], listing every warning when `all_warnings` (`-v`).
 pub fn render_human_with(plan: &Plan, color: bool, all_warnings: bool) -> String {
+    let mut text = Vec::new();
+    write_human(plan, color, all_warnings, &mut text).expect("writing to memory");
+    String::from_utf8(text).expect("the plan renders as UTF-8")
+}
+
+/// Writes the human plan to `w` as it is rendered, change by change: the first plan of a fleet
+/// is millions of lines, which are never all held at once.
+pub fn write_human(
+    plan: &Plan,
+    color: bool,
+    all_warnings: bool,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let p = Paint { color };
     let mut out = Vec::new();
-    let changes: Vec<&ResourceChange> = plan.actionable().collect();
-    if !changes.is_empty() {
-        out.push("orgform will perform the following actions:".to_owned());
-        out.push(String::new());
+    let mut changes = plan.actionable().peekable();
+    if changes.peek().is_some() {
+        writeln!(w, "orgform will perform the following actions:")?;
+        writeln!(w)?;
         for change in changes {
             render_change(&p, change, &mut out);
+            for line in out.drain(..) {
+                writeln!(w, "{line}")?;
+            }
         }
     }
     if !plan.warnings.is_empty() {
@@ -243,7 +259,8 @@ pub fn render_human_with(plan: &Plan, color: bool, all_warnings: bool) -> String
         out.push(String::new());
     }
     out.push(p.bold(&summary_line(plan)));
-    let mut text = out.join("\n");
-    text.push('\n');
-    text
+    for line in out {
+        writeln!(w, "{line}")?;
+    }
+    Ok(())
 }

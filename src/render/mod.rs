@@ -6,7 +6,7 @@ mod outcome;
 
 use serde_json::Value;
 
-pub use human::{render_human, render_human_with};
+pub use human::{render_human, render_human_with, write_human};
 pub use markdown::{COMMENT_LIMIT, render_markdown, render_markdown_within};
 pub use outcome::{Ending, ending_of, render_outcome};
 
