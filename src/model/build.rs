@@ -108,50 +108,61 @@ fn desired_state(
         .iter()
         .flat_map(|&file| parts(file, sources))
         .collect();
+    // Each thread gathers the documents of the parts it takes in one vector (not one per file:
+    // a workspace of a hundred thousand files would make a hundred thousand vectors), in order.
     let built: Vec<(Vec<BuiltDocument>, Diagnostics)> = parts
         .par_iter()
-        .map(|&part| {
-            let mut file_diags = Diagnostics::default();
-            let documents = decode_manifest(part, templates, sources, env, &mut file_diags);
-            let built = documents
-                .into_iter()
-                .filter_map(|document| {
+        .fold(
+            || (Vec::new(), Diagnostics::default()),
+            |(mut built, mut part_diags), &part| {
+                let documents = decode_manifest(part, templates, sources, env, &mut part_diags);
+                for document in documents {
                     let organization = providers.as_ref().and_then(|providers| {
-                        build_organization(&document, providers, declared, &mut file_diags)
+                        build_organization(&document, providers, declared, &mut part_diags)
                     });
                     // A document without a valid key or name was checked for its other
                     // problems, but declares nothing.
-                    document
-                        .complete
-                        .then_some((document.organization, organization))
-                })
-                .collect();
-            (built, file_diags)
-        })
+                    if document.complete {
+                        built.push((document.organization, organization));
+                    }
+                }
+                (built, part_diags)
+            },
+        )
         .collect();
 
     let mut organizations: BTreeMap<Key, Organization> = BTreeMap::new();
-    let mut first_key_site: HashMap<Key, Span> = HashMap::new();
-    for (documents, file_diags) in built {
-        diags.append(file_diags);
+    // Where each key was first declared, for keys whose document built no organization (the
+    // others' sites are in their organizations).
+    let mut unbuilt_key_site: HashMap<Key, Span> = HashMap::new();
+    for (documents, part_diags) in built {
+        diags.append(part_diags);
         for (key, organization) in documents {
-            if let Some(first) = first_key_site.get(&key.value) {
+            let first = organizations
+                .get(&key.value)
+                .map(|o| o.key.span)
+                .or_else(|| unbuilt_key_site.get(&key.value).copied());
+            if let Some(first) = first {
                 diags.push(
                     ManifestError::new(
                         "duplicate_organization",
                         format!("organization `{}` is declared twice", key.value),
                     )
                     .at(key.span, "declared again here")
-                    .also_at(*first, format!("`{}` is first declared here", key.value))
+                    .also_at(first, format!("`{}` is first declared here", key.value))
                     .help(
                         "each organization key must be unique in the workspace; rename one of them",
                     ),
                 );
                 continue;
             }
-            first_key_site.insert(key.value.clone(), key.span);
-            if let Some(organization) = organization {
-                organizations.insert(key.value, organization);
+            match organization {
+                Some(organization) => {
+                    organizations.insert(key.value, organization);
+                }
+                None => {
+                    unbuilt_key_site.insert(key.value, key.span);
+                }
             }
         }
     }
@@ -881,9 +892,13 @@ fn check_unique_per_target(
     providers: &Providers,
     diags: &mut Diagnostics,
 ) {
-    let target = |name: &str| {
-        providers.get(name).map(|(p, _)| {
-            if p.sandbox {
+    // Each provider's target once (as text, for equality), numbered: the map below holds a
+    // hundred thousand organizations' domains and must not hold a copy of it for each.
+    let mut targets: Vec<String> = Vec::new();
+    let target_of: HashMap<&str, usize> = providers
+        .iter()
+        .map(|(name, (p, _))| {
+            let target = if p.sandbox {
                 format!("{} sandbox", p.kind)
             } else {
                 format!(
@@ -891,20 +906,28 @@ fn check_unique_per_target(
                     p.kind,
                     p.url.as_deref().unwrap_or("(from the environment)")
                 )
-            }
+            };
+            let index = targets
+                .iter()
+                .position(|t| *t == target)
+                .unwrap_or_else(|| {
+                    targets.push(target);
+                    targets.len() - 1
+                });
+            (name.as_str(), index)
         })
-    };
-    let mut domains: HashMap<(String, &str), (Span, &str)> = HashMap::new();
+        .collect();
+    let mut domains: HashMap<(usize, &str), (Span, &str)> = HashMap::new();
     for org in organizations.values() {
         if !org.kind.description().unique_domains {
             continue;
         }
-        let Some(target) = target(&org.provider) else {
+        let Some(&target) = target_of.get(org.provider.as_str()) else {
             continue;
         };
         for domain in org.domains.iter().flatten() {
             let name = domain.name.value.ascii.as_str();
-            match domains.get(&(target.clone(), name)) {
+            match domains.get(&(target, name)) {
                 Some((first, first_key)) if *first_key != org.key.as_str() => diags.push(
                     ManifestError::new(
                         "duplicate_domain",
@@ -916,7 +939,7 @@ fn check_unique_per_target(
                 ),
                 Some(_) => {}
                 None => {
-                    domains.insert((target.clone(), name), (domain.name.span, org.key.as_str()));
+                    domains.insert((target, name), (domain.name.span, org.key.as_str()));
                 }
             }
         }
