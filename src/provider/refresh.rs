@@ -8,6 +8,7 @@ use futures_util::StreamExt;
 use super::error::{ApiError, SetupError};
 use super::{AnyProvider, Lookup, Needs, Provider};
 use crate::manifest::ProviderKind;
+use crate::model::name::nfc;
 use crate::model::{
     DesiredState, LiveOrganization, LiveProvider, LiveState, Organization, ResourceAddress,
 };
@@ -108,8 +109,34 @@ fn lookup(org: &Organization, kind: ProviderKind) -> Option<Lookup> {
     }
 }
 
-/// The child reads of one organization: its key, what to read, how to name it, the organization.
+/// The child reads of one organization: its key, what to read, how to name it, and a shell of
+/// the listed organization (its id) that the read fills.
 type Read = (crate::manifest::Key, Needs, String, LiveOrganization);
+
+/// What a child read starts from: the listed organization's id, and nothing else, so that a
+/// fleet's reads do not hold a second copy of every listed organization.
+fn shell(listed: &LiveOrganization) -> LiveOrganization {
+    LiveOrganization {
+        id: listed.id.clone(),
+        ..LiveOrganization::default()
+    }
+}
+
+/// Puts what a child read found into the listed organization (what it did not read stays).
+fn adopt_children(listed: &mut LiveOrganization, read: LiveOrganization) {
+    if read.domains.is_some() {
+        listed.domains = read.domains;
+    }
+    if read.address.is_some() {
+        listed.address = read.address;
+    }
+    if read.members.is_some() {
+        listed.members = read.members;
+    }
+    if read.licenses.is_some() {
+        listed.licenses = read.licenses;
+    }
+}
 
 async fn refresh_provider<P: Provider>(
     provider: &P,
@@ -155,8 +182,11 @@ async fn refresh_provider<P: Provider>(
         _ => None,
     };
 
-    // While the list is paged through, organizations whose identity is already certain (an id
-    // pin, or Scalekit's external id) have their children read at once.
+    // While the list is paged through, the children of the organizations on each page are read
+    // at once: those whose identity is certain (an id pin, an external id) and those that a
+    // name (or a `previously` name) matches. The match by name is checked again once the whole
+    // list is in (`match_organizations`): a read whose organization turns out to be another
+    // live one is discarded and done again (a request, never a write).
     let mut early: BTreeMap<crate::manifest::Key, (LiveOrganization, Result<(), ApiError>)> =
         BTreeMap::new();
     // Whether members come from the account's user listing, decided on the listing's first
@@ -179,6 +209,13 @@ async fn refresh_provider<P: Provider>(
             } else {
                 BTreeMap::new()
             };
+            // Unpinned organizations by each of their names, compared as identity compares them.
+            let mut named: BTreeMap<std::borrow::Cow<'_, str>, &Organization> = BTreeMap::new();
+            for org in organizations.iter().filter(|o| o.id.is_none()) {
+                for name in std::iter::once(&org.name).chain(&org.previously) {
+                    named.entry(nfc(name.as_str())).or_insert(*org);
+                }
+            }
             let wanting_members = organizations.iter().filter(|o| o.members.is_some()).count();
             let one_listing = (!targeted && wanting_members >= MEMBERS_FROM_ONE_LISTING)
                 .then(|| provider.members_by_organization())
@@ -197,13 +234,20 @@ async fn refresh_provider<P: Provider>(
                     for l in page {
                         let org = pinned
                             .get(l.id.as_str())
-                            .or_else(|| l.external_id.as_deref().and_then(|e| keyed.get(e)));
+                            .or_else(|| l.external_id.as_deref().and_then(|e| keyed.get(e)))
+                            .or_else(|| {
+                                // As identity has it: an organization with another external id
+                                // belongs to another key.
+                                let theirs = kind.description().key_is_external_id
+                                    && l.external_id.as_deref().is_some_and(|e| !e.is_empty());
+                                named.get(&nfc(&l.name)).filter(|_| !theirs)
+                            });
                         if let Some(org) = org {
                             let _ = tx.send((
                                 org.key.value.clone(),
                                 needs(org, members_listed.get()),
                                 org.address().to_string(),
-                                l.clone(),
+                                shell(l),
                             ));
                         }
                     }
@@ -215,7 +259,13 @@ async fn refresh_provider<P: Provider>(
             })
             .map(read)
             .buffer_unordered(parallelism)
-            .collect::<Vec<_>>();
+            .fold(
+                BTreeMap::new(),
+                |mut early, (key, org, result)| async move {
+                    early.insert(key, (org, result));
+                    early
+                },
+            );
             // Starts once the first page decided for it, alongside the listing and reads.
             let all_members = async {
                 match (one_listing, decided.await) {
@@ -224,9 +274,7 @@ async fn refresh_provider<P: Provider>(
                 }
             };
             let (listed, read_early, all_members) = tokio::join!(listing, reads, all_members);
-            for (key, org, result) in read_early {
-                early.insert(key, (org, result));
-            }
+            early = read_early;
             members_listing = all_members;
             (listed.map_err(|e| RefreshError::Api(vec![e]))?, !targeted)
         }
@@ -244,14 +292,14 @@ async fn refresh_provider<P: Provider>(
         };
         match early.remove(&org.key.value) {
             Some((read, result)) if read.id == live[*index].id => match result {
-                Ok(()) => live[*index] = read,
+                Ok(()) => adopt_children(&mut live[*index], read),
                 Err(e) => errors.push(e),
             },
             _ => remaining.push((
                 org.key.value.clone(),
                 needs(org, members_listed.get()),
                 org.address().to_string(),
-                live[*index].clone(),
+                shell(&live[*index]),
             )),
         }
     }
@@ -262,7 +310,7 @@ async fn refresh_provider<P: Provider>(
         .buffer_unordered(parallelism);
     while let Some((key, org, result)) = reads.next().await {
         match result {
-            Ok(()) => live[index_of[&key]] = org,
+            Ok(()) => adopt_children(&mut live[index_of[&key]], org),
             Err(e) => errors.push(e),
         }
     }

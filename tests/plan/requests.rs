@@ -248,3 +248,54 @@ async fn workos_refresh_is_minimal() {
     let after = scenario.sandbox.stats().await["total"].as_u64().unwrap();
     assert_eq!(after - before, pages, "organization pages only");
 }
+
+/// Organizations matched by name (Nirvana has no external id) have their children read while
+/// the later list pages are still coming: with latency on every request, an address read of the
+/// first page's organizations is answered before the last page. The request count is the
+/// minimum all the same.
+#[tokio::test]
+async fn children_of_organizations_matched_by_name_are_read_while_the_list_is_paged() {
+    let n = 250;
+    let scenario = Scenario::new("nirvana", "").await;
+    let mut seed = String::from("nirvana:\n  organizations:\n");
+    let mut manifests = String::new();
+    for i in 0..n {
+        seed.push_str(&format!("    - {{ name: Org {i}, address: {{ line1: {i} Main St, city: Springfield, postal_code: \"{i:05}\", country: US }} }}\n"));
+        manifests.push_str(&format!("---\norganization: org-{i}\nname: Org {i}\naddress: {{ line1: {i} Main St, city: Springfield, postal_code: \"{i:05}\", country: US }}\n"));
+    }
+    scenario.sandbox.seed(&seed).await;
+    scenario.manifest("orgs.yaml", &manifests);
+    scenario
+        .sandbox
+        .faults(serde_json::json!({ "latency_ms": 30 }))
+        .await;
+    let (plan, _) = scenario.plan(&[]).await.unwrap();
+    assert!(
+        !plan.has_changes() && !plan.has_manual(),
+        "{:?}",
+        plan.summary
+    );
+    let requests = scenario.sandbox.requests().await;
+    let route = |r: &serde_json::Value| r["route"].as_str().unwrap_or_default().to_owned();
+    let pages: Vec<usize> = requests
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| route(r) == "/nirvana/v1/organizations")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(pages.len(), 3, "ceil(250 / 100) pages");
+    let first_address = requests
+        .iter()
+        .position(|r| route(r) == "/nirvana/v1/organizations/{organization_id}/address")
+        .expect("addresses are read");
+    assert!(
+        first_address < pages[2],
+        "an address read was answered before the last page: {first_address} vs {pages:?}"
+    );
+    let stats = scenario.sandbox.stats().await;
+    assert_eq!(
+        stats["total"],
+        3 + n as u64,
+        "one page per 100 and one address each"
+    );
+}
