@@ -95,11 +95,17 @@ tokio::task_local! {
     static AHEAD: ();
 }
 
-/// Runs `listing` with its requests ahead of the fan-out: a listing goes page after page, and
-/// the reads started from its pages (or beside it) would otherwise take every permit, so each
-/// next page waited behind a round of them. Such requests skip the queue of all others, which
-/// can hold one permit fewer than the provider's parallelism; the parallelism stays the bound.
-pub async fn ahead<F: Future>(listing: F) -> F::Output {
+/// Runs `listing` with its requests ahead of the fan-out of `client`'s other requests: a
+/// listing goes page after page, and the reads started from its pages (or beside it) would
+/// otherwise take every permit, so each next page waited behind a round of them. While the
+/// listing runs it keeps one permit from the others, which its requests take without queueing;
+/// when it ends the others have every permit again. The parallelism stays the bound.
+pub async fn ahead<F: Future>(client: &HttpClient, listing: F) -> F::Output {
+    let _reserved = client
+        .behind
+        .acquire()
+        .await
+        .expect("the semaphore is never closed");
     AHEAD.scope((), listing).await
 }
 
@@ -114,8 +120,9 @@ pub struct HttpClient {
     writes: reqwest::Client,
     auth: Auth,
     permits: Arc<Semaphore>,
-    /// What requests not [`ahead`] take before a permit: one fewer than the permits, so that a
-    /// listing's next page never queues behind a fan-out of reads.
+    /// What requests not [`ahead`] take before a permit: as many as the permits, less one for
+    /// each listing running [`ahead`], so that its next page never queues behind a fan-out of
+    /// reads.
     behind: Arc<Semaphore>,
     parallelism: usize,
     /// Every request of this provider passes it: provider-wide pauses, counts.
@@ -217,7 +224,7 @@ impl HttpClient {
             writes: client(reqwest::redirect::Policy::none()).expect("an HTTP client"),
             auth,
             permits: Arc::new(Semaphore::new(parallelism.max(1) as usize)),
-            behind: Arc::new(Semaphore::new(parallelism.max(2) as usize - 1)),
+            behind: Arc::new(Semaphore::new(parallelism.max(1) as usize)),
             unproven_listing: Default::default(),
             gate: {
                 let gate =

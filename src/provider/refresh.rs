@@ -224,7 +224,7 @@ async fn refresh_provider<P: Provider>(
             let mut decide = one_listing.is_some().then_some(decide);
             let members_listed = &members_listed;
             let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Read>();
-            let listing = super::http::ahead(async move {
+            let listing = super::http::ahead(provider.client(), async move {
                 let mut on_page = |page: &[LiveOrganization], total: Option<u64>| {
                     if let Some(decide) = decide.take() {
                         let most = total.is_some_and(|t| 2 * wanting_members as u64 >= t);
@@ -269,7 +269,9 @@ async fn refresh_provider<P: Provider>(
             // Starts once the first page decided for it, alongside the listing and reads.
             let all_members = async {
                 match (one_listing, decided.await) {
-                    (Some(listing), Ok(true)) => Some(super::http::ahead(listing).await),
+                    (Some(listing), Ok(true)) => {
+                        Some(super::http::ahead(provider.client(), listing).await)
+                    }
                     _ => None,
                 }
             };
@@ -379,7 +381,7 @@ async fn read_all_of<P: Provider>(
     .collect::<Vec<_>>();
     let all_members = async {
         match one_listing {
-            Some(listing) => Some(super::http::ahead(listing).await),
+            Some(listing) => Some(super::http::ahead(provider.client(), listing).await),
             None => None,
         }
     };
