@@ -52,26 +52,23 @@ impl Node {
     /// Marks this node and everything under it as written in `file`, so that it can be merged
     /// into a document of another file and still point at where it was written.
     pub fn written_in(&mut self, file: super::FileId) {
-        self.span.file = Some(file);
-        match &mut self.value {
-            Value::Seq(items) => items.iter_mut().for_each(|n| n.written_in(file)),
-            Value::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
-                k.written_in(file);
-                v.written_in(file);
-            }),
-            _ => {}
-        }
+        self.each_span(&mut |span| span.file = Some(file));
     }
 
     /// Moves this node and everything under it `by` bytes later in its file: a document parsed
     /// from a part of a file, placed where the part is.
     pub fn shift(&mut self, by: usize) {
-        self.span.offset += by;
+        self.each_span(&mut |span| span.offset += by);
+    }
+
+    /// Calls `f` on the span of this node and of every node under it.
+    fn each_span(&mut self, f: &mut impl FnMut(&mut NodeSpan)) {
+        f(&mut self.span);
         match &mut self.value {
-            Value::Seq(items) => items.iter_mut().for_each(|n| n.shift(by)),
+            Value::Seq(items) => items.iter_mut().for_each(|n| n.each_span(f)),
             Value::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
-                k.shift(by);
-                v.shift(by);
+                k.each_span(f);
+                v.each_span(f);
             }),
             _ => {}
         }
