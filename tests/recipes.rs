@@ -1057,3 +1057,70 @@ fn the_recipes_shell_passes_shellcheck() {
             .join("\n")
     );
 }
+
+/// `cargo binstall` finds the same archives: the crate's `[package.metadata.binstall]`
+/// templates, filled in for this machine, name the archive `package.sh` made and the path of
+/// the binary inside it.
+#[test]
+fn the_binstall_metadata_names_the_release_archives() {
+    let release = release();
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")).unwrap();
+    let value = |key: &str| -> String {
+        let section = manifest
+            .split("[package.metadata.binstall]")
+            .nth(1)
+            .expect("the binstall section");
+        let line = section
+            .lines()
+            .find(|l| l.starts_with(&format!("{key} =")))
+            .unwrap_or_else(|| panic!("binstall {key}"));
+        line.split_once('=')
+            .unwrap()
+            .1
+            .trim()
+            .trim_matches('"')
+            .to_owned()
+    };
+    let fill = |template: &str| {
+        template
+            .replace("{ repo }", "https://github.com/orgform/orgform")
+            .replace("{ name }", "orgform")
+            .replace("{ version }", &release.version)
+            .replace("{ target }", &this_target())
+            .replace("{ archive-suffix }", ".tar.gz")
+            .replace("{ bin }", "orgform")
+            .replace("{ binary-ext }", "")
+    };
+    assert_eq!(value("pkg-fmt"), "tgz");
+    let url = fill(&value("pkg-url"));
+    let archive = release.archive.file_name().unwrap().to_str().unwrap();
+    assert_eq!(
+        url,
+        format!(
+            "https://github.com/orgform/orgform/releases/download/v{}/{archive}",
+            release.version
+        )
+    );
+    let listing = std::process::Command::new("tar")
+        .arg("-tzf")
+        .arg(&release.archive)
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    let binary = fill(&value("bin-dir"));
+    assert!(
+        listing.lines().any(|l| l == binary),
+        "{binary} in {listing}"
+    );
+    for shipped in [
+        "README.md",
+        "LICENSE",
+        "CHANGELOG.md",
+        "doc/man/orgform.1",
+        "complete/orgform.bash",
+    ] {
+        let path = format!("orgform-{}-{}/{shipped}", release.version, this_target());
+        assert!(listing.lines().any(|l| l == path), "{path} in {listing}");
+    }
+}
