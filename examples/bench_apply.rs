@@ -5,6 +5,9 @@
 //! The workspace sets `requests_per_second` to the same rate, so orgform paces itself instead
 //! of being answered 429. Prints wall time against (write requests / rate) and the 429 share.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::fmt::Write as _;
 use std::time::Instant;
 
@@ -79,14 +82,7 @@ async fn main() {
         "every create succeeds"
     );
 
-    let stats: serde_json::Value = http
-        .get(format!("{base}/_sandbox/stats"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats = common::sandbox_stats(&http, &base).await;
     let total = stats["total"].as_u64().unwrap();
     let limited = stats["rate_limited"].as_u64().unwrap();
     let writes: u64 = stats["requests"]

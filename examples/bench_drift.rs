@@ -10,6 +10,9 @@
 //! `/_sandbox/stats`) and wall ÷ bound, where the bound is requests × latency ÷ parallelism
 //! (16, the default): what the requests cost if every permit were always busy.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::fmt::Write as _;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -84,15 +87,9 @@ async fn main() {
         .unwrap();
     assert!(faults.status().is_success());
     let total = async || -> u64 {
-        let stats: serde_json::Value = http
-            .get(format!("{base}/_sandbox/stats"))
-            .send()
-            .await
+        common::sandbox_stats(&http, &base).await["total"]
+            .as_u64()
             .unwrap()
-            .json()
-            .await
-            .unwrap();
-        stats["total"].as_u64().unwrap()
     };
     println!(
         "no-op drift check: {orgs} Nirvana organizations with an address, {latency} ms latency, parallelism 16"

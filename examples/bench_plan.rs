@@ -9,6 +9,9 @@
 //! (see `write_fleet`). `BENCH_SHARED_MEMBER=1` adds one member to every organization,
 //! `ops@platform.example` (a platform admin in each tenant: one user with a membership in each).
 
+#[path = "common/mod.rs"]
+mod common;
+
 /// Whether every organization also lists the shared platform admin.
 fn shared_member() -> bool {
     std::env::var_os("BENCH_SHARED_MEMBER").is_some()
@@ -217,14 +220,7 @@ async fn main() {
         !planned.has_changes(),
         "the seeded state matches the manifests"
     );
-    let stats: serde_json::Value = http
-        .get(format!("{base}/_sandbox/stats"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats = common::sandbox_stats(&http, &base).await;
     let made = stats["total"].as_u64().unwrap();
     // Members come from the environment's user list, one page after another, alongside the rest.
     let users = 5 * orgs as u64 + u64::from(shared_member());

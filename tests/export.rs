@@ -6,23 +6,23 @@ use std::path::Path;
 use crate::plan::support::Scenario;
 use crate::support::run_orgform_async;
 
+/// Tenant `i`'s name and the seed's `external_id` entry: every tenth has no external id, and
+/// those share three names (keys must still be unique).
+fn tenant(i: usize) -> (String, String) {
+    if i.is_multiple_of(10) {
+        (format!("Acme {}", i % 3), String::new())
+    } else {
+        (format!("Tenant {i}"), format!(", external_id: tenant-{i}"))
+    }
+}
+
 fn seed(vendor: &str, n: usize) -> String {
     let mut seed = String::new();
     match vendor {
         "scalekit" => {
             seed.push_str("scalekit:\n  organizations:\n");
             for i in 0..n {
-                // Every tenth has no external id, and those share three names: keys must still be unique.
-                let external = if i % 10 == 0 {
-                    String::new()
-                } else {
-                    format!(", external_id: tenant-{i}")
-                };
-                let name = if i % 10 == 0 {
-                    format!("Acme {}", i % 3)
-                } else {
-                    format!("Tenant {i}")
-                };
+                let (name, external) = tenant(i);
                 seed.push_str(&format!(
                     "    - {{ display_name: \"{name}\"{external}, metadata: {{ tier: gold, seats: \"{i}\" }}, features: {{ sso: {} }}, domains: [{{ domain: t{i}.example, verification_status: VERIFIED }}, {{ domain: mail.t{i}.example, domain_type: ALLOWED_EMAIL_DOMAIN }}] }}\n",
                     i % 2 == 0
@@ -51,17 +51,7 @@ fn seed(vendor: &str, n: usize) -> String {
         "workos" => {
             seed.push_str("workos:\n  organizations:\n");
             for i in 0..n {
-                // Every tenth has no external id, and those share three names: keys must still be unique.
-                let external = if i % 10 == 0 {
-                    String::new()
-                } else {
-                    format!(", external_id: tenant-{i}")
-                };
-                let name = if i % 10 == 0 {
-                    format!("Acme {}", i % 3)
-                } else {
-                    format!("Tenant {i}")
-                };
+                let (name, external) = tenant(i);
                 seed.push_str(&format!(
                     "    - {{ name: \"{name}\"{external}, metadata: {{ tier: gold, seats: \"{i}\" }}, domains: [{{ domain: w{i}.example, state: verified }}, {{ domain: mail.w{i}.example }}] }}\n"
                 ));

@@ -83,23 +83,35 @@ pub fn run(settings: ApplySettings, env: &crate::manifest::Env) -> u8 {
 pub(super) fn read_saved(path: &std::path::Path) -> Result<Plan, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::Usage(format!("cannot read the plan {}: {e}", path.display())))?;
-    // A plan of another format version is refused by its version, before its shape is read.
-    #[derive(serde::Deserialize)]
-    struct Version {
-        format_version: Option<String>,
-    }
-    if let Ok(Version { format_version }) = serde_json::from_str::<Version>(&text)
-        && format_version.as_deref() != Some(crate::plan::FORMAT_VERSION)
-    {
-        return Err(Failure::Usage(format!(
+    // A plan of another format version is refused by its version, whether or not its shape
+    // decodes. The file is parsed once; only a plan that does not decode is read again, for its
+    // version alone (a saved plan of a fleet is hundreds of megabytes).
+    let other_version = |version: Option<&str>| {
+        Failure::Usage(format!(
             "{} is a plan of format version {}; this orgform reads format version {}: make the plan again with this orgform (`orgform plan --out`); nothing was changed",
             path.display(),
-            format_version.as_deref().unwrap_or("(none)"),
+            version.unwrap_or("(none)"),
             crate::plan::FORMAT_VERSION
-        )));
-    }
-    let mut plan: Plan = serde_json::from_str(&text)
-        .map_err(|e| Failure::Usage(format!("{} is not an orgform plan: {e}", path.display())))?;
+        ))
+    };
+    let mut plan: Plan = match serde_json::from_str::<Plan>(&text) {
+        Ok(plan) if plan.format_version == crate::plan::FORMAT_VERSION => plan,
+        Ok(plan) => return Err(other_version(Some(&plan.format_version))),
+        Err(e) => {
+            #[derive(serde::Deserialize)]
+            struct Version {
+                format_version: Option<String>,
+            }
+            return Err(match serde_json::from_str::<Version>(&text) {
+                Ok(Version { format_version })
+                    if format_version.as_deref() != Some(crate::plan::FORMAT_VERSION) =>
+                {
+                    other_version(format_version.as_deref())
+                }
+                _ => Failure::Usage(format!("{} is not an orgform plan: {e}", path.display())),
+            });
+        }
+    };
     // The file's own summary is not evidence: what `show` and `apply` print counts the changes.
     plan.summary = crate::plan::Summary::of(&plan.resource_changes);
     Ok(plan)

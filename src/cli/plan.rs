@@ -48,7 +48,7 @@ pub fn run(settings: PlanSettings, env: &crate::manifest::Env) -> u8 {
     if !reported.get() {
         // The workspace or its providers could not even be opened (the errors are printed):
         // monitoring still hears that this run failed.
-        let facts = RunFacts {
+        let facts = || RunFacts {
             plan: None,
             organizations: Vec::new(),
             failure: Some("orgform could not open the workspace or its providers".into()),
@@ -56,7 +56,7 @@ pub fn run(settings: PlanSettings, env: &crate::manifest::Env) -> u8 {
             refresh_seconds: 0.0,
             finished_at: unix_now(),
         };
-        if !write_reports(&settings.reports, &facts) {
+        if !write_reports(&settings.reports, facts) {
             return exit::ERROR;
         }
     }
@@ -69,8 +69,13 @@ fn unix_now() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
-/// Writes every report; false (after saying why) when one cannot be written.
-fn write_reports(reports: &[ReportSpec], facts: &RunFacts) -> bool {
+/// Writes every report; false (after saying why) when one cannot be written. The facts are
+/// gathered only when a report is asked for: a plan without `--report` does none of that work.
+fn write_reports<'a>(reports: &[ReportSpec], facts: impl FnOnce() -> RunFacts<'a>) -> bool {
+    if reports.is_empty() {
+        return true;
+    }
+    let facts = &facts();
     let mut written = true;
     for spec in reports {
         // The metrics this path holds from the last run (a regular file only): a failed run
@@ -151,8 +156,9 @@ async fn plan_in(session: &Session, settings: &PlanSettings) -> u8 {
     let failed = |failure: Failure| {
         let code = output::failure(&failure);
         let reason = Some(failure.plain_text());
-        let facts = facts(session, None, reason, refresh_seconds, &targets);
-        write_reports(&settings.reports, &facts);
+        write_reports(&settings.reports, || {
+            facts(session, None, reason, refresh_seconds, &targets)
+        });
         code
     };
     let live = match live {
@@ -174,10 +180,9 @@ async fn plan_in(session: &Session, settings: &PlanSettings) -> u8 {
         Err(errors) => return failed(session.identity_failure(errors)),
     };
     plan.providers = session.selected.clone();
-    let reports_written = write_reports(
-        &settings.reports,
-        &facts(session, Some(&plan), None, refresh_seconds, &targets),
-    );
+    let reports_written = write_reports(&settings.reports, || {
+        facts(session, Some(&plan), None, refresh_seconds, &targets)
+    });
     if let Some(path) = &settings.out {
         // The saved plan says where it was made; the one shown does not. One plan, not a copy:
         // a plan of 100,000 organizations is hundreds of megabytes.

@@ -18,6 +18,17 @@ fn manifests(orgs: usize) -> String {
         .collect()
 }
 
+/// Requests the sandbox's faults answered (503, 429 or a dropped connection), from its stats.
+pub(super) fn faults_injected(stats: &Value) -> u64 {
+    stats["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| [0, 429, 503].contains(&r["status"].as_u64().unwrap()))
+        .map(|r| r["count"].as_u64().unwrap())
+        .sum()
+}
+
 /// Writes in the request log (token requests aside): (method, path).
 pub(super) async fn writes(scenario: &Scenario) -> Vec<(String, String)> {
     scenario
@@ -52,13 +63,7 @@ async fn under_503s_429s_and_drops_apply_reports_failures_and_a_rerun_converges(
             "seed {seed}: every step has an outcome"
         );
         let stats = scenario.sandbox.stats().await;
-        let faulted: u64 = stats["requests"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| [0, 429, 503].contains(&r["status"].as_u64().unwrap()))
-            .map(|r| r["count"].as_u64().unwrap())
-            .sum();
+        let faulted = faults_injected(&stats);
         let failed_first = results.iter().filter(|r| !r.succeeded()).count();
         eprintln!(
             "seed {seed}: {} requests, {faulted} faults injected, {failed_first} steps not done",

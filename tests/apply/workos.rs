@@ -270,13 +270,7 @@ async fn under_workos_faults_a_rerun_converges_with_no_duplicate() {
         let (plan, results) = apply(&scenario, crate::plan::support::fast_retries()).await;
         assert_eq!(results.len(), plan.summary.create, "seed {seed}");
         let stats = scenario.sandbox.stats().await;
-        injected += stats["requests"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| [0, 429, 503].contains(&r["status"].as_u64().unwrap()))
-            .map(|r| r["count"].as_u64().unwrap())
-            .sum::<u64>();
+        injected += super::faults::faults_injected(&stats);
         scenario.sandbox.faults(serde_json::json!({})).await;
         let (_, rerun) = apply(&scenario, crate::plan::support::fast_retries()).await;
         assert!(
