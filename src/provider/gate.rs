@@ -7,16 +7,25 @@
 //!
 //! Pacing adapts to what the vendor answers, as TCP's congestion control and the AWS SDKs'
 //! adaptive retry mode do:
-//! - unpaced (or paced at `requests_per_second`, the ceiling) until the vendor first throttles;
-//! - a 429 cuts the pace to just under what the vendor accepted in the last second. Only a 429
-//!   of a request admitted after the previous cut counts: the 429s of requests already on their
-//!   way are the same signal, not a new one;
+//! - a slow start: with nothing learned, the pace starts at [`START_RATE`] and each good answer
+//!   to a request the pace held back grows it, doubling about every 0.1 s, until the vendor
+//!   first throttles. A vendor limit is found within a fraction of a second, at a pace a few
+//!   requests in flight can follow, instead of a burst of `parallelism` requests at once. Only a
+//!   pace that holds requests back grows: a listing paging one request at a time does not grow
+//!   it to a rate a later fan-out of reads would meet unpaced;
+//! - what a previous run learned ([`Knowledge`], remembered per provider target by
+//!   [`super::pace_memory`]) starts the pace near the vendor's limit instead;
+//! - a 429 cuts the pace. Only a 429 of a request admitted after the previous cut counts: the
+//!   429s of requests already on their way are the same signal, not a new one. The first cut
+//!   goes to 90% of what the vendor accepted in the last second; a later one to 90% of what it
+//!   accepted since the previous cut (answers to requests admitted since, over the time since,
+//!   pauses included), which is the vendor's sustained rate once a token bucket's first burst is
+//!   spent;
 //! - a second cut with no good answer since the first halves the pace: the vendor accepts
 //!   nothing at the moment (a per-minute window is spent), so the gate backs off quickly to a
 //!   slow probe instead of sending a second's worth of requests into the wall each time;
-//! - good answers grow the pace: back up quickly (doubling about every second, as TCP's slow
-//!   start) to the pace of the last cut that the vendor did accept, then carefully, by about
-//!   one request per second each second.
+//! - good answers grow the pace: quickly (as in the slow start) back to the pace of the last cut
+//!   that the vendor did accept, then carefully, by [`CAREFUL_GROWTH`] of the pace each second.
 //!
 //! A pause ends with a little random delay so that the many requests (and other clients) held
 //! by it do not all start again at the same instant.
@@ -27,10 +36,22 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+/// The pace a provider starts at when nothing is known about it: a vendor limit below it costs
+/// a few 429s at first contact, one above it a fraction of a second of slow start.
+pub const START_RATE: f64 = 20.0;
+/// Slow start: what each good answer to a paced request adds to the pace. `r` answers a second
+/// each adding this grow the pace by this factor of itself per second: ln 2 / 0.1 s doubles it
+/// about every 0.1 s.
+const QUICK_GAIN: f64 = std::f64::consts::LN_2 / 0.1;
+/// Beyond what the vendor accepted at the last cut, the pace grows by this share of itself each
+/// second: a limit a cut undershot is regained in seconds, and 429s stay about one per cycle.
+pub const CAREFUL_GROWTH: f64 = 0.02;
 /// The slowest pace the gate goes down to: its probe while the vendor accepts nothing.
 const MIN_RATE: f64 = 0.5;
-/// A cut keeps this share of what the vendor accepted in the last second.
+/// A cut keeps this share of what the vendor accepted.
 const CUT_TO: f64 = 0.9;
+/// A cut within a second of the previous one keeps this share of the pace.
+const QUICK_CUT_TO: f64 = 0.75;
 /// A pause ends up to this share of its length later (at most [`MAX_PAUSE_JITTER`]).
 const PAUSE_JITTER: f64 = 0.1;
 const MAX_PAUSE_JITTER: Duration = Duration::from_secs(1);
@@ -50,26 +71,63 @@ struct State {
     fixed: bool,
     /// How long without a good answer counts as no progress.
     stall: Option<Duration>,
-    /// Requests per second allowed; `None`: unpaced (until the vendor first throttles).
+    /// Requests per second allowed; `None` only for a fixed gate: unpaced.
     rate: Option<f64>,
     ceiling: Option<f64>,
+    /// What the pace started from, for `-v` and tests.
+    start: Start,
     /// The pace of the last cut the vendor did accept: good answers grow the pace quickly up to
     /// it, carefully beyond it. `None`: quickly until the next cut.
     threshold: Option<f64>,
     /// When the last request was admitted, on the pace's cadence.
     last_slot: Option<Instant>,
+    /// When the pace last held a request back: only a pace that does grows.
+    last_held: Option<Instant>,
     last_cut: Option<Instant>,
-    /// Good answers since the last cut.
+    /// Good answers since the last cut, and those to requests admitted after it.
     good_since_cut: u64,
+    good_admitted_since_cut: u64,
     last_good: Option<Instant>,
     /// Good answers of the last second: what the vendor accepts.
     recent: VecDeque<Instant>,
+    /// The most good answers seen within one second: a pace the vendor has accepted.
+    peak_second: usize,
     paused_until: Option<Instant>,
     answered: u64,
     throttled: u64,
+    cuts: u64,
     pauses: u64,
     first: Option<Instant>,
     last: Option<Instant>,
+}
+
+/// Where a gate's pace started.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub enum Start {
+    /// [`START_RATE`], or the ceiling below it: nothing was known.
+    #[default]
+    Unknown,
+    /// `requests_per_second`: the pace never exceeds it.
+    Ceiling(f64),
+    /// What an earlier run learned.
+    Learned(Knowledge),
+}
+
+/// What a run learned about a provider's limit, for the next run to start from.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Knowledge {
+    /// Requests per second: with `throttled`, the rate the vendor sustained while it
+    /// throttled (its limit, near enough); without, the most it accepted within one second (at
+    /// least that much is allowed).
+    pub rate: f64,
+    pub throttled: bool,
+}
+
+impl Knowledge {
+    /// Whether the numbers are ones a gate can start from (a remembered file may hold anything).
+    pub fn is_sane(&self) -> bool {
+        self.rate.is_finite() && (MIN_RATE..=1e6).contains(&self.rate)
+    }
 }
 
 /// What a provider's gate saw over a run.
@@ -100,14 +158,19 @@ impl Gate {
     }
 
     /// A gate whose pace never exceeds `ceiling` requests per second (`requests_per_second`).
-    /// Until the vendor first throttles, the gate paces evenly at the ceiling (a burst of one,
-    /// so a vendor limit of N/s is never met with a burst).
+    /// The ceiling is where the pace starts (the user knows the limit); without one, at
+    /// [`START_RATE`], growing quickly.
     pub fn with_ceiling(ceiling: Option<f64>) -> Self {
         let gate = Gate::default();
-        // Validation bounds the rate; clamped anyway, so that no value can stall or panic.
-        gate.state().ceiling = ceiling
-            .filter(|r| r.is_finite() && *r > 0.0)
-            .map(|r| r.clamp(1.0 / 3600.0, 1e9));
+        {
+            let mut state = gate.state();
+            // Validation bounds the rate; clamped anyway, so that no value can stall or panic.
+            state.ceiling = ceiling
+                .filter(|r| r.is_finite() && *r > 0.0)
+                .map(|r| r.clamp(1.0 / 3600.0, 1e9));
+            state.rate = Some(state.ceiling.unwrap_or(START_RATE));
+            state.start = state.ceiling.map_or(Start::Unknown, Start::Ceiling);
+        }
         gate
     }
 
@@ -117,11 +180,85 @@ impl Gate {
         self
     }
 
-    /// Counts only: no pace adaptation and no provider-wide pause (each request waits out its
-    /// own `Retry-After`), as orgform behaved before the gate. Benchmarks compare the two.
+    /// Counts only: no pacing, no adaptation and no provider-wide pause (each request waits out
+    /// its own `Retry-After`), as orgform behaved before the gate. Benchmarks compare the two.
     pub fn fixed(self) -> Self {
-        self.state().fixed = true;
+        {
+            let mut state = self.state();
+            state.fixed = true;
+            state.rate = None;
+        }
         self
+    }
+
+    /// Starts the pace from what an earlier run learned: a little under the rate the vendor
+    /// sustained while throttling (growing carefully beyond it), or at the most it accepted
+    /// within a second (growing quickly). Never above the ceiling.
+    pub fn start_from(&self, learned: Knowledge) {
+        let mut state = self.state();
+        if state.fixed || !learned.is_sane() {
+            return;
+        }
+        let start = if learned.throttled {
+            state.threshold = Some(learned.rate);
+            learned.rate * CUT_TO
+        } else {
+            learned.rate
+        };
+        let start = state.ceiling.map_or(start, |c| start.min(c));
+        state.rate = Some(start.max(MIN_RATE));
+        state.start = Start::Learned(learned);
+    }
+
+    /// Where the pace started and at what pace, for `-v`.
+    pub fn start(&self) -> (Start, Option<f64>) {
+        let state = self.state();
+        let rate = match state.start {
+            Start::Unknown => Some(state.ceiling.map_or(START_RATE, |c| c.min(START_RATE))),
+            Start::Ceiling(c) => Some(c),
+            Start::Learned(learned) => {
+                let start = if learned.throttled {
+                    learned.rate * CUT_TO
+                } else {
+                    learned.rate
+                };
+                Some(state.ceiling.map_or(start, |c| start.min(c)))
+            }
+        };
+        (state.start, rate.filter(|_| !state.fixed))
+    }
+
+    /// What this run learned, for the next one: `None` when it saw too little to say.
+    pub fn knowledge(&self) -> Option<Knowledge> {
+        let state = self.state();
+        if state.fixed {
+            return None;
+        }
+        let seconds = match (state.first, state.last) {
+            (Some(first), Some(last)) => last.duration_since(first).as_secs_f64(),
+            _ => 0.0,
+        };
+        let learned = if state.cuts > 0 && seconds >= 1.0 {
+            // What the vendor sustained over the run, throttling included; a token bucket's
+            // first burst makes it a little more than the limit, the careful growth corrects.
+            let good = state.answered - state.throttled;
+            let sustained = good as f64 / seconds;
+            // A per-minute window's limit is what it sustained; the pace at the last cut can
+            // be far above it (a window lets a burst through). A token bucket's is about both.
+            let rate = state.threshold.map_or(sustained, |t| t.min(sustained));
+            Knowledge {
+                rate,
+                throttled: true,
+            }
+        } else if state.cuts == 0 && state.peak_second > 0 {
+            Knowledge {
+                rate: state.peak_second as f64,
+                throttled: false,
+            }
+        } else {
+            return None;
+        };
+        learned.is_sane().then_some(learned)
     }
 
     /// Whether the gate adapts (the default) rather than only counting.
@@ -146,7 +283,7 @@ impl Gate {
             let until = {
                 let mut state = self.state();
                 let now = Instant::now();
-                match (state.paused_until, state.rate.or(state.ceiling)) {
+                match (state.paused_until, state.rate) {
                     (Some(until), _) if until > now => until,
                     (_, None) => return now,
                     (_, Some(rate)) => {
@@ -157,6 +294,7 @@ impl Gate {
                             state.last_slot = Some(due.max(now - interval.min(now - due)));
                             return now;
                         }
+                        state.last_held = Some(now);
                         due
                     }
                 }
@@ -169,7 +307,6 @@ impl Gate {
     pub fn rate(&self) -> Option<f64> {
         self.state().rate
     }
-
     /// Whether the provider answered well recently (or has not answered yet): throttled requests
     /// are retried while it does.
     pub fn progressing(&self) -> bool {
@@ -221,42 +358,65 @@ impl Gate {
                 return;
             }
             let current = state.rate.unwrap_or(f64::INFINITY);
-            let accepting_nothing =
-                state.recent.is_empty() || (state.last_cut.is_some() && state.good_since_cut == 0);
-            let cut = if accepting_nothing {
-                // Back off fast; the threshold (what the vendor did accept) stands.
-                if current.is_finite() {
-                    current * 0.5
-                } else {
-                    MIN_RATE
+            let cut = match state.last_cut {
+                // Nothing accepted lately: back off fast; the threshold (what the vendor did
+                // accept) stands.
+                _ if state.recent.is_empty() => current * 0.5,
+                Some(_) if state.good_since_cut == 0 => current * 0.5,
+                // What the vendor accepted since the last cut, when that is a second or more:
+                // a token bucket's first burst is spent by then, so this is its refill rate.
+                Some(last_cut) if now.duration_since(last_cut) >= Duration::from_secs(1) => {
+                    let since = now.duration_since(last_cut).as_secs_f64();
+                    let accepted = state.good_admitted_since_cut as f64 / since * CUT_TO;
+                    let cut = accepted.clamp(current * 0.5, current);
+                    state.threshold = Some(cut.max(MIN_RATE));
+                    cut
                 }
-            } else {
-                let cut = state.recent.len() as f64 * CUT_TO;
-                state.threshold = Some(cut.min(current).max(MIN_RATE));
-                cut
+                // Throttled again soon after a cut, too soon to measure: still too fast.
+                Some(_) => {
+                    let cut = current * QUICK_CUT_TO;
+                    state.threshold = Some(cut.max(MIN_RATE));
+                    cut
+                }
+                None => {
+                    let cut = (state.recent.len() as f64 * CUT_TO).min(current);
+                    state.threshold = Some(cut.max(MIN_RATE));
+                    cut
+                }
             };
             let cut = cut.min(current).max(MIN_RATE);
             state.rate = Some(state.ceiling.map_or(cut, |c| cut.min(c)));
             state.last_cut = Some(now);
+            state.cuts += 1;
             state.good_since_cut = 0;
+            state.good_admitted_since_cut = 0;
             tracing::debug!(rate = cut, "throttled: pace cut");
         } else {
             state.recent.push_back(now);
+            state.peak_second = state.peak_second.max(state.recent.len());
             state.last_good = Some(now);
             state.good_since_cut += 1;
+            if state.last_cut.is_none_or(|cut| admitted > cut) {
+                state.good_admitted_since_cut += 1;
+            }
             if state.fixed {
                 return;
             }
-            if let Some(rate) = state.rate {
-                let grown = match state.threshold {
-                    // Quickly: one request per second more for each good answer.
-                    Some(threshold) if rate < threshold => (rate + 1.0).min(threshold),
-                    None => rate + 1.0,
-                    // Carefully: about one request per second more, each second.
-                    Some(_) => rate + 1.0 / rate.max(1.0),
-                };
-                state.rate = Some(state.ceiling.map_or(grown, |c| grown.min(c)));
+            let Some(rate) = state.rate else { return };
+            // Only a pace that holds requests back is tested by them.
+            let interval = Duration::from_secs_f64(2.0 / rate);
+            if state
+                .last_held
+                .is_none_or(|held| now.duration_since(held) > interval)
+            {
+                return;
             }
+            let grown = match state.threshold {
+                Some(threshold) if rate < threshold => (rate + QUICK_GAIN).min(threshold),
+                None => rate + QUICK_GAIN,
+                Some(_) => rate + CAREFUL_GROWTH,
+            };
+            state.rate = Some(state.ceiling.map_or(grown, |c| grown.min(c)));
         }
     }
 
