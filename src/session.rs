@@ -139,13 +139,15 @@ impl Session {
         let mut selected = only.to_vec();
         selected.sort();
         selected.dedup();
-        Ok(Session {
+        let session = Session {
             desired,
             selected,
             workspace,
             providers,
             sandbox,
-        })
+        };
+        session.recall_paces();
+        Ok(session)
     }
 
     /// Takes the lock of every provider target of the workspace (see [`crate::lock`]), waiting
@@ -181,19 +183,73 @@ impl Session {
     fn lock_targets(&self) -> Vec<String> {
         self.desired
             .providers
-            .iter()
-            .map(|(name, provider)| {
-                let kind = provider.kind.as_str();
-                if provider.sandbox {
-                    let db = self.workspace.root.join(SANDBOX_DB);
-                    let db = std::path::absolute(&db).unwrap_or(db);
-                    format!("{kind} sandbox {}", db.display())
-                } else {
-                    let url = self.providers[name].client().base_url();
-                    format!("{kind} {}", crate::redact::redact(url))
-                }
-            })
+            .keys()
+            .map(|name| self.target_of(name))
             .collect()
+    }
+
+    /// A provider's target: the key of its lock and of its remembered pace.
+    fn target_of(&self, name: &str) -> String {
+        let provider = &self.desired.providers[name];
+        let kind = provider.kind.as_str();
+        if provider.sandbox {
+            let db = self.workspace.root.join(SANDBOX_DB);
+            let db = std::path::absolute(&db).unwrap_or(db);
+            format!("{kind} sandbox {}", db.display())
+        } else {
+            let url = self.providers[name].client().base_url();
+            format!("{kind} {}", crate::redact::redact(url))
+        }
+    }
+
+    /// Starts each provider's pace from what earlier runs learned of its target (see
+    /// [`crate::provider::pace_memory`]); `-v` says where each starts.
+    fn recall_paces(&self) {
+        let now = chrono::Utc::now();
+        for (name, provider) in &self.providers {
+            let target = self.target_of(name);
+            let gate = provider.client().gate();
+            let recalled = crate::provider::pace_memory::recall(&self.workspace.root, &target, now);
+            if let Some(recalled) = recalled {
+                gate.start_from(recalled.knowledge);
+            }
+            let (start, rate) = gate.start();
+            let Some(rate) = rate else { continue };
+            let why = match (start, recalled) {
+                (crate::provider::gate::Start::Ceiling(_), _) => {
+                    "its requests_per_second".to_owned()
+                }
+                (crate::provider::gate::Start::Learned(learned), Some(recalled)) => format!(
+                    "what an earlier run learned ({}: {:.1} requests/s {})",
+                    recalled.describe_age(),
+                    learned.rate,
+                    if learned.throttled {
+                        "sustained while throttled; growing carefully beyond it"
+                    } else {
+                        "accepted without throttling; growing quickly beyond it"
+                    }
+                ),
+                _ => "nothing learned yet; growing quickly until the vendor throttles".to_owned(),
+            };
+            tracing::info!("provider `{name}` ({target}): pace starts at {rate:.1} requests/s: {why}");
+        }
+    }
+
+    /// Remembers what each provider's gate learned this run, for the next run to start from. A
+    /// failure to write it costs the next run a slow start, never this run its result.
+    pub fn remember_paces(&self) {
+        let now = chrono::Utc::now();
+        for (name, provider) in &self.providers {
+            let Some(learned) = provider.client().gate().knowledge() else {
+                continue;
+            };
+            let target = self.target_of(name);
+            if let Err(e) =
+                crate::provider::pace_memory::remember(&self.workspace.root, &target, learned, now)
+            {
+                tracing::warn!("cannot remember the pace of provider `{name}`: {e}");
+            }
+        }
     }
 
     /// `--target` addresses, checked against the workspace.

@@ -292,6 +292,7 @@ fn with_session(
             Err(failure) => return crate::output::failure(&failure),
         };
         let code = work(&session, &interrupt).await;
+        session.remember_paces();
         for (name, provider) in &session.providers {
             crate::output::throttling(
                 name,

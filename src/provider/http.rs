@@ -256,6 +256,11 @@ impl HttpClient {
         self.gate.report()
     }
 
+    /// The gate every request of this provider passes (where its pace starts, what it learned).
+    pub fn gate(&self) -> &super::gate::Gate {
+        &self.gate
+    }
+
     /// Records whether the organization listing could be checked against a vendor-reported
     /// total.
     pub fn note_listing(&self, had_total: bool) {

@@ -5,6 +5,7 @@ pub(crate) mod any;
 pub mod description;
 pub mod error;
 pub mod gate;
+pub mod pace_memory;
 pub mod http;
 pub mod listing;
 pub(crate) mod nirvana;
