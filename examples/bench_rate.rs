@@ -1,12 +1,16 @@
 //! Benchmark: orgform at a rate limit it is not told, the fixed behaviour (before the adaptive
-//! gate) and the adaptive gate side by side, in one process and one run.
+//! gate), the adaptive gate at first contact, and a second run of the same job starting from the
+//! pace the first remembered, side by side in one process and one run.
 //!
 //!     cargo run --release --example bench_rate -- [CREATES] [ORGS] [LIMITS] [MODES]
 //!
-//! Defaults: `apply` of 1,000 creates on each of Scalekit and Nirvana, and `plan` of 2,000
-//! organizations on each of Scalekit (3 domains, 5 members each), Nirvana (3 domains, 5 members)
-//! and PingOne (licenses); LIMITS `20,50,200,3000/min` (each vendor limited on its own, as the
-//! sandbox's `rate_limit` or `rate_limit_per_minute`); MODES `fixed,adaptive`. No provider sets
+//! Defaults: `apply` of 200 and of 1,000 creates on each of Scalekit and Nirvana, and `plan` of
+//! 100 and of 2,000 organizations on each of Scalekit (3 domains, 5 members each), Nirvana
+//! (3 domains, 5 members) and PingOne (licenses) (CREATES and ORGS are comma-separated lists);
+//! LIMITS `20,50,200,3000/min` (each vendor limited on its own, as the sandbox's `rate_limit` or
+//! `rate_limit_per_minute`); MODES `fixed,adaptive,remembered` (`remembered` runs the job again
+//! in the workspace and against the sandbox of the `adaptive` run, reset and seeded as before,
+//! so that it starts from what that run remembered in `.orgform/pace/`). No provider sets
 //! `requests_per_second`; parallelism is 16. Scalekit answers 429 without `Retry-After`, Nirvana
 //! and PingOne with it.
 //!
@@ -172,117 +176,164 @@ struct Measured {
     failed: String,
 }
 
-async fn run(job: Job, count: usize, limit: Option<Limit>, adaptive: bool) -> Measured {
-    let running = orgform::sandbox::start(Default::default())
-        .await
-        .expect("sandbox starts");
-    let base = running.base_url();
-    let http = reqwest::Client::new();
-    let (seeds, manifests) = workload(job, count);
-    for seed in seeds {
-        let seeded = http
-            .post(format!("{base}/_sandbox/seed"))
-            .header("content-type", "application/yaml")
-            .body(seed)
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            seeded.status().is_success(),
-            "{}",
-            seeded.text().await.unwrap()
-        );
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = String::from("providers:\n");
-    for (name, vendor) in providers(job) {
-        let _ = writeln!(
-            config,
-            "  {name}:\n    kind: {vendor}\n    url: {base}/{vendor}\n    parallelism: 16"
-        );
-        match *vendor {
-            "scalekit" => config
-                .push_str("    client_id: sandbox-client\n    client_secret: sandbox-secret\n"),
-            "nirvana" => config.push_str("    api_key: sandbox-nirvana-key\n"),
-            _ => {
-                let _ = writeln!(
-                    config,
-                    "    auth_url: {base}/pingone/auth\n    environment_id: sandbox-env\n    client_id: sandbox-client\n    client_secret: sandbox-secret"
-                );
-            }
-        }
-    }
-    std::fs::write(dir.path().join("orgform.yaml"), config).unwrap();
-    std::fs::write(dir.path().join("orgs.yaml"), manifests).unwrap();
-    if let Some(limit) = limit {
-        let faults = http
-            .post(format!("{base}/_sandbox/faults"))
-            .json(&limit.faults())
-            .send()
-            .await
-            .unwrap();
-        assert!(faults.status().is_success());
-    }
+/// One sandbox and one workspace, for a first run and a second run that remembers the first.
+struct Trial {
+    running: orgform::sandbox::RunningSandbox,
+    dir: tempfile::TempDir,
+    http: reqwest::Client,
+    job: Job,
+    count: usize,
+    limit: Option<Limit>,
+}
 
-    let overrides = ClientOverrides {
-        retry: Some(RetryPolicy {
-            adaptive,
-            ..RetryPolicy::default()
-        }),
-        ..ClientOverrides::default()
-    };
-    let started = Instant::now();
-    let session = Session::open(dir.path(), &|_| None, overrides)
-        .await
-        .expect("workspace");
-    let mut failed = String::new();
-    match session.refresh(&RefreshOptions::default()).await {
-        Err(orgform::session::Failure::Api(errors)) => {
-            failed = format!(
-                "plan FAILED ({} errors): {}",
-                errors.len(),
-                first_line(&errors[0].to_string())
+impl Trial {
+    async fn new(job: Job, count: usize, limit: Option<Limit>) -> Trial {
+        let running = orgform::sandbox::start(Default::default())
+            .await
+            .expect("sandbox starts");
+        let base = running.base_url();
+        let (_, manifests) = workload(job, count);
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = String::from("providers:\n");
+        for (name, vendor) in providers(job) {
+            let _ = writeln!(
+                config,
+                "  {name}:\n    kind: {vendor}\n    url: {base}/{vendor}\n    parallelism: 16"
             );
-        }
-        Err(other) => failed = format!("plan FAILED: {other:?}"),
-        Ok(live) => {
-            let planned = plan(PlanInput {
-                desired: &session.desired,
-                live: &live,
-                targets: &[],
-                allow_deletes: None,
-                allow_creates: &[],
-                allow_member_removals: None,
-                keep_no_ops: false,
-            })
-            .expect("plan");
-            if job == Job::Apply {
-                let results = execute(&session.providers, &planned, &|_| {}).await;
-                let failures = results.iter().filter(|r| !r.succeeded()).count();
-                if failures > 0 {
-                    failed = format!("{failures} steps FAILED");
+            match *vendor {
+                "scalekit" => config
+                    .push_str("    client_id: sandbox-client\n    client_secret: sandbox-secret\n"),
+                "nirvana" => config.push_str("    api_key: sandbox-nirvana-key\n"),
+                _ => {
+                    let _ = writeln!(
+                        config,
+                        "    auth_url: {base}/pingone/auth\n    environment_id: sandbox-env\n    client_id: sandbox-client\n    client_secret: sandbox-secret"
+                    );
                 }
             }
         }
+        std::fs::write(dir.path().join("orgform.yaml"), config).unwrap();
+        std::fs::write(dir.path().join("orgs.yaml"), manifests).unwrap();
+        Trial {
+            running,
+            dir,
+            http: reqwest::Client::new(),
+            job,
+            count,
+            limit,
+        }
     }
-    let wall = started.elapsed().as_secs_f64();
-    let providers = providers(job)
-        .iter()
-        .map(|(name, _)| {
-            let report = session.providers[*name].client().gate_report();
-            (
-                *name,
-                report.answered - report.throttled,
-                report.throttled,
-                report.seconds,
-            )
-        })
-        .collect();
-    running.stop().await;
-    Measured {
-        providers,
-        wall,
-        failed,
+
+    async fn post(&self, path: &str, body: reqwest::RequestBuilder) {
+        let answer = body.send().await.unwrap();
+        assert!(
+            answer.status().is_success(),
+            "{path}: {}",
+            answer.text().await.unwrap()
+        );
+    }
+
+    /// Runs the job once, from the sandbox's seed and a fresh limit (full bucket, new window).
+    async fn run(&self, adaptive: bool) -> Measured {
+        let base = self.running.base_url();
+        let url = |path: &str| format!("{base}/_sandbox/{path}");
+        self.post("reset", self.http.post(url("reset"))).await;
+        for seed in workload(self.job, self.count).0 {
+            let request = self
+                .http
+                .post(url("seed"))
+                .header("content-type", "application/yaml")
+                .body(seed);
+            self.post("seed", request).await;
+        }
+        let faults = self.limit.map_or(serde_json::json!({}), Limit::faults);
+        self.post("faults", self.http.post(url("faults")).json(&faults))
+            .await;
+
+        let overrides = ClientOverrides {
+            retry: Some(RetryPolicy {
+                adaptive,
+                ..RetryPolicy::default()
+            }),
+            ..ClientOverrides::default()
+        };
+        let job = self.job;
+        let started = Instant::now();
+        let session = Session::open(self.dir.path(), &|_| None, overrides)
+            .await
+            .expect("workspace");
+        let mut failed = String::new();
+        match session.refresh(&RefreshOptions::default()).await {
+            Err(orgform::session::Failure::Api(errors)) => {
+                failed = format!(
+                    "plan FAILED ({} errors): {}",
+                    errors.len(),
+                    first_line(&errors[0].to_string())
+                );
+            }
+            Err(other) => failed = format!("plan FAILED: {other:?}"),
+            Ok(live) => {
+                let planned = plan(PlanInput {
+                    desired: &session.desired,
+                    live: &live,
+                    targets: &[],
+                    allow_deletes: None,
+                    allow_creates: &[],
+                    allow_member_removals: None,
+                    keep_no_ops: false,
+                })
+                .expect("plan");
+                if job == Job::Apply {
+                    let results = execute(&session.providers, &planned, &|_| {}).await;
+                    let failures = results.iter().filter(|r| !r.succeeded()).count();
+                    if failures > 0 {
+                        failed = format!("{failures} steps FAILED");
+                    }
+                }
+            }
+        }
+        let wall = started.elapsed().as_secs_f64();
+        // As the CLI does at the end of every run.
+        session.remember_paces();
+        let providers = providers(job)
+            .iter()
+            .map(|(name, _)| {
+                let report = session.providers[*name].client().gate_report();
+                (
+                    *name,
+                    report.answered - report.throttled,
+                    report.throttled,
+                    report.seconds,
+                )
+            })
+            .collect();
+        session.close().await;
+        Measured {
+            providers,
+            wall,
+            failed,
+        }
+    }
+
+    async fn stop(self) {
+        self.running.stop().await;
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Fixed,
+    Adaptive,
+    Remembered,
+}
+
+impl Mode {
+    fn label(self) -> &'static str {
+        match self {
+            Mode::Fixed => "fixed",
+            Mode::Adaptive => "first contact",
+            Mode::Remembered => "remembered",
+        }
     }
 }
 
@@ -303,70 +354,107 @@ async fn main() {
         .with_writer(std::io::stderr)
         .init();
     let arg = |n: usize| std::env::args().nth(n);
-    let creates: usize = arg(1).map_or(1000, |n| n.parse().expect("a count of creates"));
-    let orgs: usize = arg(2).map_or(2000, |n| n.parse().expect("a count of organizations"));
+    let counts = |text: Option<String>, default: &str| -> Vec<usize> {
+        text.unwrap_or_else(|| default.into())
+            .split(',')
+            .map(|n| n.parse().expect("a count"))
+            .filter(|n| *n > 0)
+            .collect()
+    };
+    let creates = counts(arg(1), "200,1000");
+    let orgs = counts(arg(2), "100,2000");
     let limits: Vec<Limit> = arg(3)
         .unwrap_or_else(|| "20,50,200,3000/min".into())
         .split(',')
         .map(parse_limit)
         .collect();
-    let modes: Vec<bool> = arg(4)
-        .unwrap_or_else(|| "fixed,adaptive".into())
+    let modes: Vec<Mode> = arg(4)
+        .unwrap_or_else(|| "fixed,adaptive,remembered".into())
         .split(',')
         .map(|m| match m {
-            "fixed" => false,
-            "adaptive" => true,
-            other => panic!("a mode is fixed or adaptive, not {other}"),
+            "fixed" => Mode::Fixed,
+            "adaptive" => Mode::Adaptive,
+            "remembered" => Mode::Remembered,
+            other => panic!("a mode is fixed, adaptive or remembered, not {other}"),
         })
         .collect();
     println!(
-        "| job | limit | mode | vendor | needed | accepted | bound s | took s | ÷ bound | 429 | run wall ÷ bound | outcome |"
+        "| job | limit | run | vendor | needed | accepted | bound s | took s | ÷ bound | 429 | run wall ÷ bound | outcome |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
-    for (job, count) in [(Job::Apply, creates), (Job::Plan, orgs)] {
-        if count == 0 {
-            continue;
-        }
+    let jobs = creates
+        .iter()
+        .map(|&n| (Job::Apply, n))
+        .chain(orgs.iter().map(|&n| (Job::Plan, n)));
+    for (job, count) in jobs {
         // The requests the job needs, per vendor: what it takes with no limit at all.
-        let needed = run(job, count, None, true).await;
+        let unlimited = Trial::new(job, count, None).await;
+        let needed = unlimited.run(true).await;
+        unlimited.stop().await;
         assert!(needed.failed.is_empty(), "{}", needed.failed);
         for &limit in &limits {
-            for &adaptive in &modes {
-                let measured = run(job, count, Some(limit), adaptive).await;
-                let bound = |n: usize| needed.providers[n].1 as f64 / limit.per_second();
-                let largest = (0..needed.providers.len()).map(bound).fold(0.0, f64::max);
-                for (n, (name, accepted, throttled, seconds)) in
-                    measured.providers.iter().enumerate()
-                {
-                    let job_label = match job {
-                        Job::Apply => format!("apply {count} creates"),
-                        Job::Plan => format!("plan {count} orgs"),
-                    };
-                    let run_columns = if n == 0 {
-                        format!(
-                            "{:.2} | {}",
-                            measured.wall / largest,
-                            if measured.failed.is_empty() {
-                                "done"
-                            } else {
-                                &measured.failed
-                            }
-                        )
-                    } else {
-                        " | ".to_owned()
-                    };
-                    println!(
-                        "| {job_label} | {} | {} | {name} | {} | {accepted} | {:.1} | {seconds:.1} | {:.2} | {:.1}% | {run_columns} |",
-                        limit.label(),
-                        if adaptive { "adaptive" } else { "fixed" },
-                        needed.providers[n].1,
-                        bound(n),
-                        seconds / bound(n),
-                        100.0 * *throttled as f64 / (*accepted + *throttled).max(1) as f64,
-                    );
-                }
+            let mut trial: Option<Trial> = None;
+            for &mode in &modes {
+                let measured = match mode {
+                    Mode::Fixed => {
+                        let fixed = Trial::new(job, count, Some(limit)).await;
+                        let measured = fixed.run(false).await;
+                        fixed.stop().await;
+                        measured
+                    }
+                    Mode::Adaptive => {
+                        if let Some(old) = trial.take() {
+                            old.stop().await;
+                        }
+                        let first = trial.insert(Trial::new(job, count, Some(limit)).await);
+                        first.run(true).await
+                    }
+                    Mode::Remembered => {
+                        let Some(second) = &trial else {
+                            panic!("`remembered` runs after `adaptive`")
+                        };
+                        second.run(true).await
+                    }
+                };
+                print_rows(job, count, limit, mode, &needed, &measured);
+            }
+            if let Some(trial) = trial {
+                trial.stop().await;
             }
         }
+    }
+}
+
+fn print_rows(job: Job, count: usize, limit: Limit, mode: Mode, needed: &Measured, measured: &Measured) {
+    let bound = |n: usize| needed.providers[n].1 as f64 / limit.per_second();
+    let largest = (0..needed.providers.len()).map(bound).fold(0.0, f64::max);
+    for (n, (name, accepted, throttled, seconds)) in measured.providers.iter().enumerate() {
+        let job_label = match job {
+            Job::Apply => format!("apply {count} creates"),
+            Job::Plan => format!("plan {count} orgs"),
+        };
+        let run_columns = if n == 0 {
+            format!(
+                "{:.2} | {}",
+                measured.wall / largest,
+                if measured.failed.is_empty() {
+                    "done"
+                } else {
+                    &measured.failed
+                }
+            )
+        } else {
+            " | ".to_owned()
+        };
+        println!(
+            "| {job_label} | {} | {} | {name} | {} | {accepted} | {:.1} | {seconds:.1} | {:.2} | {:.1}% | {run_columns} |",
+            limit.label(),
+            mode.label(),
+            needed.providers[n].1,
+            bound(n),
+            seconds / bound(n),
+            100.0 * *throttled as f64 / (*accepted + *throttled).max(1) as f64,
+        );
     }
 }
 

@@ -250,7 +250,8 @@ impl Gate {
                 rate,
                 throttled: true,
             }
-        } else if state.cuts == 0 && state.peak_second > 0 {
+        } else if state.cuts == 0 && state.peak_second as f64 > START_RATE {
+            // Only a peak above the default start changes what the next run does.
             Knowledge {
                 rate: state.peak_second as f64,
                 throttled: false,
@@ -658,9 +659,14 @@ mod tests {
         assert!(learned.throttled);
         let report = gate.report();
         assert!(learned.rate <= report.rate + 0.01, "{learned:?} {report:?}");
-        // Not throttled: the most accepted within a second.
+        // Not throttled: the most accepted within a second, when it is more than the default
+        // start.
         let quiet = Gate::with_ceiling(None);
-        for _ in 0..30 {
+        for _ in 0..20 {
+            answer(&quiet, false);
+        }
+        assert_eq!(quiet.knowledge(), None);
+        for _ in 0..10 {
             answer(&quiet, false);
         }
         assert_eq!(
