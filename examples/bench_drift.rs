@@ -8,7 +8,9 @@
 //! `target/release/orgform`. Each round runs every binary's `plan --detailed-exitcode` once (in
 //! turn, so the machine's drift affects them alike) and prints wall time, the requests made (from
 //! `/_sandbox/stats`) and wall ÷ bound, where the bound is requests × latency ÷ parallelism
-//! (16, the default): what the requests cost if every permit were always busy.
+//! (16, the default): what the requests cost if every permit were always busy. Each binary runs
+//! twice a round: at first contact (the workspace's remembered paces deleted before) and again,
+//! starting from the pace its first run remembered (what a cron job's next run does).
 
 #[path = "common/mod.rs"]
 mod common;
@@ -95,7 +97,13 @@ async fn main() {
         "no-op drift check: {orgs} Nirvana organizations with an address, {latency} ms latency, parallelism 16"
     );
     for round in 1..=rounds {
-        for binary in &binaries {
+        for (binary, contact) in binaries
+            .iter()
+            .flat_map(|b| [(b, "first contact"), (b, "remembered")])
+        {
+            if contact == "first contact" {
+                let _ = std::fs::remove_dir_all(ws.join(".orgform/pace"));
+            }
             let before = total().await;
             let started = Instant::now();
             let output = Command::new(binary)
@@ -113,7 +121,7 @@ async fn main() {
             let requests = total().await - before;
             let bound = requests as f64 * latency as f64 / 1000.0 / 16.0;
             println!(
-                "  round {round} {binary}: {wall:.2} s, {requests} requests, bound {bound:.2} s, wall / bound {:.2}",
+                "  round {round} {binary} ({contact}): {wall:.2} s, {requests} requests, bound {bound:.2} s, wall / bound {:.2}",
                 wall / bound
             );
         }

@@ -125,3 +125,74 @@ async fn a_provider_that_only_throttles_fails_saying_what_to_set() {
         "{message}"
     );
 }
+
+/// What a run learned of a provider's limit is remembered in `.orgform/pace/` (no credential
+/// there), and the next run starts from it, as `-v` says.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_run_starts_from_the_pace_the_first_remembered() {
+    let scenario = Scenario::new("nirvana", "").await;
+    let mut seed = String::from("nirvana:\n  organizations:\n");
+    let mut manifests = String::new();
+    for n in 0..100 {
+        seed.push_str(&format!(
+            "    - {{ name: Tenant {n}, memberships: [{{ user_id: usr_{n}, role: owner }}] }}\n"
+        ));
+        manifests.push_str(&format!(
+            "---\norganization: tenant-{n}\nname: Tenant {n}\nmembers: [{{ user: usr_{n}, role: owner }}]\n"
+        ));
+    }
+    scenario.sandbox.seed(&seed).await;
+    scenario.manifest("tenants.yaml", &manifests);
+    let dir = scenario.dir.path().to_str().unwrap().to_owned();
+    let env = [("TEST_NIRVANA_KEY", "sandbox-nirvana-key")];
+    let mut throttled = Vec::new();
+    for run in 0..2 {
+        // A fresh limit each time: a full bucket, as hours later.
+        scenario
+            .sandbox
+            .faults(json!({ "rate_limit": { "nirvana": 30 } }))
+            .await;
+        let before = scenario.sandbox.stats().await["rate_limited"]
+            .as_u64()
+            .unwrap();
+        let (code, stdout, stderr) =
+            run_orgform_async(&["plan", &dir, "--detailed-exitcode", "-v"], &env).await;
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        let after = scenario.sandbox.stats().await["rate_limited"]
+            .as_u64()
+            .unwrap();
+        throttled.push(after - before);
+        let start = stderr
+            .lines()
+            .find(|l| l.contains("pace starts at"))
+            .unwrap_or_else(|| panic!("-v says where the pace starts: {stderr}"));
+        if run == 0 {
+            assert!(
+                start.contains("provider `main` (nirvana http://127.0.0.1:")
+                    && start.contains("pace starts at 20.0 requests/s: nothing learned yet"),
+                "{start}"
+            );
+            let records: Vec<_> = std::fs::read_dir(scenario.dir.path().join(".orgform/pace"))
+                .expect("the pace is remembered")
+                .collect();
+            assert_eq!(records.len(), 1);
+            let text = std::fs::read_to_string(records[0].as_ref().unwrap().path()).unwrap();
+            let record: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(record["throttled"], true, "{text}");
+            let rate = record["rate"].as_f64().unwrap();
+            assert!((20.0..60.0).contains(&rate), "about the limit of 30: {text}");
+            assert!(!text.contains("sandbox-nirvana-key"), "{text}");
+        } else {
+            assert!(
+                start.contains("what an earlier run learned (learned less than a minute ago")
+                    && start.contains("sustained while throttled"),
+                "{start}"
+            );
+        }
+    }
+    assert!(throttled[0] > 0, "the first run met the limit");
+    assert!(
+        throttled[1] <= throttled[0],
+        "the second run met it no more often: {throttled:?}"
+    );
+}
