@@ -6,12 +6,12 @@ use serde_json::json;
 use super::support::Scenario;
 use crate::support::run_orgform_async;
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_retry_after_pauses_the_whole_provider_once() {
-    let scenario = Scenario::new("nirvana", "").await;
+/// `count` Nirvana organizations of one member each, seeded and declared alike: a plan reads
+/// the list, then each one's memberships.
+async fn tenants(scenario: &Scenario, count: usize) {
     let mut seed = String::from("nirvana:\n  organizations:\n");
     let mut manifests = String::new();
-    for n in 0..120 {
+    for n in 0..count {
         seed.push_str(&format!(
             "    - {{ name: Tenant {n}, memberships: [{{ user_id: usr_{n}, role: owner }}] }}\n"
         ));
@@ -21,6 +21,12 @@ async fn a_retry_after_pauses_the_whole_provider_once() {
     }
     scenario.sandbox.seed(&seed).await;
     scenario.manifest("tenants.yaml", &manifests);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retry_after_pauses_the_whole_provider_once() {
+    let scenario = Scenario::new("nirvana", "").await;
+    tenants(&scenario, 120).await;
     let memberships = "/nirvana/v1/organizations/{organization_id}/memberships";
     scenario
         .sandbox
@@ -131,18 +137,7 @@ async fn a_provider_that_only_throttles_fails_saying_what_to_set() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_run_starts_from_the_pace_the_first_remembered() {
     let scenario = Scenario::new("nirvana", "").await;
-    let mut seed = String::from("nirvana:\n  organizations:\n");
-    let mut manifests = String::new();
-    for n in 0..100 {
-        seed.push_str(&format!(
-            "    - {{ name: Tenant {n}, memberships: [{{ user_id: usr_{n}, role: owner }}] }}\n"
-        ));
-        manifests.push_str(&format!(
-            "---\norganization: tenant-{n}\nname: Tenant {n}\nmembers: [{{ user: usr_{n}, role: owner }}]\n"
-        ));
-    }
-    scenario.sandbox.seed(&seed).await;
-    scenario.manifest("tenants.yaml", &manifests);
+    tenants(&scenario, 100).await;
     let dir = scenario.dir.path().to_str().unwrap().to_owned();
     let env = [("TEST_NIRVANA_KEY", "sandbox-nirvana-key")];
     let mut throttled = Vec::new();
