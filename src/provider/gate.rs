@@ -92,6 +92,10 @@ struct State {
     recent: VecDeque<Instant>,
     /// The most good answers seen within one second: a pace the vendor has accepted.
     peak_second: usize,
+    /// Good answers, and seconds, while the pace held requests back: what the vendor sustained
+    /// when orgform asked for more (a listing paging alone, or idle time, does not count).
+    busy_good: u64,
+    busy_seconds: f64,
     paused_until: Option<Instant>,
     answered: u64,
     throttled: u64,
@@ -120,7 +124,7 @@ impl Start {
         let start = match self {
             Start::Unknown => START_RATE,
             Start::Ceiling(c) => c,
-            Start::Learned(learned) if learned.throttled => learned.rate * CUT_TO,
+            Start::Learned(learned) if learned.throttled => learned.rate,
             Start::Learned(learned) => learned.rate.max(START_RATE),
         };
         ceiling.map_or(start, |c| start.min(c))
@@ -215,7 +219,7 @@ impl Gate {
         }
         if learned.throttled {
             // Carefully from the start: the limit is about what was sustained.
-            state.threshold = Some(learned.rate * CUT_TO);
+            state.threshold = Some(learned.rate);
         }
         state.start = Start::Learned(learned);
         state.rate = Some(state.start.rate(state.ceiling));
@@ -239,13 +243,15 @@ impl Gate {
             _ => 0.0,
         };
         let learned = if state.cuts > 0 && seconds >= 1.0 {
-            // What the vendor sustained over the run, throttling included; a token bucket's
-            // first burst makes it a little more than the limit, the careful growth corrects.
-            let good = state.answered - state.throttled;
-            let sustained = good as f64 / seconds;
-            // A per-minute window's limit is what it sustained; the pace at the last cut can
-            // be far above it (a window lets a burst through). A token bucket's is about both.
-            let rate = state.threshold.map_or(sustained, |t| t.min(sustained));
+            // What the vendor sustained while orgform asked for more than it accepted: a token
+            // bucket's refill rate (its first burst aside), a per-minute window's limit over the
+            // minute. Over the whole run when the pace was rarely what held requests back.
+            let good = (state.answered - state.throttled) as f64;
+            let rate = if state.busy_seconds >= 1.0 {
+                state.busy_good as f64 / state.busy_seconds
+            } else {
+                good / seconds
+            };
             Knowledge {
                 rate,
                 throttled: true,
@@ -343,7 +349,18 @@ impl Gate {
         let mut state = self.state();
         state.answered += 1;
         state.first.get_or_insert(now);
-        state.last = Some(now);
+        let previous = state.last.replace(now);
+        // Whether the pace holds requests back: only then is it tested, grown, and a measure of
+        // what the vendor sustains.
+        let binding = state.rate.is_some_and(|rate| {
+            state
+                .last_held
+                .is_some_and(|held| now.duration_since(held).as_secs_f64() <= 2.0 / rate)
+        });
+        if binding {
+            state.busy_seconds += previous.map_or(0.0, |p| now.duration_since(p).as_secs_f64());
+            state.busy_good += u64::from(!throttled);
+        }
         while state
             .recent
             .front()
@@ -404,12 +421,7 @@ impl Gate {
                 return;
             }
             let Some(rate) = state.rate else { return };
-            // Only a pace that holds requests back is tested by them.
-            let interval = Duration::from_secs_f64(2.0 / rate);
-            if state
-                .last_held
-                .is_none_or(|held| now.duration_since(held) > interval)
-            {
+            if !binding {
                 return;
             }
             let grown = match state.threshold {
@@ -614,15 +626,15 @@ mod tests {
         };
         let gate = Gate::with_ceiling(None);
         gate.start_from(limit);
-        assert_eq!(gate.start(), (Start::Learned(limit), Some(36.0)));
-        assert_eq!(gate.rate(), Some(36.0));
+        assert_eq!(gate.start(), (Start::Learned(limit), Some(40.0)));
+        assert_eq!(gate.rate(), Some(40.0));
         // Beyond a limit learned, growth is careful.
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(1) {
             paced(&gate, false).await;
         }
         let grown = gate.rate().unwrap();
-        assert!((36.5..37.0).contains(&grown), "{grown}");
+        assert!((40.5..41.0).contains(&grown), "{grown}");
         // A rate merely accepted is a start that grows quickly; never below the default start.
         let accepted = Gate::with_ceiling(None);
         accepted.start_from(Knowledge {
@@ -655,10 +667,17 @@ mod tests {
                 paced(&gate, true).await;
             }
         }
-        let learned = gate.knowledge().unwrap();
-        assert!(learned.throttled);
+        let busy = gate.knowledge().unwrap();
+        assert!(busy.throttled);
         let report = gate.report();
-        assert!(learned.rate <= report.rate + 0.01, "{learned:?} {report:?}");
+        assert!((busy.rate - report.rate).abs() < 0.05 * report.rate, "{busy:?} {report:?}");
+        // Ten idle seconds and an answer the pace did not hold back: the run's average falls,
+        // what the vendor sustained while asked for more does not.
+        tokio::time::advance(Duration::from_secs(10)).await;
+        answer(&gate, false);
+        let learned = gate.knowledge().unwrap();
+        assert!(gate.report().rate < busy.rate * 0.5, "{:?}", gate.report());
+        assert!((learned.rate - busy.rate).abs() < 0.01, "{learned:?} {busy:?}");
         // Not throttled: the most accepted within a second, when it is more than the default
         // start.
         let quiet = Gate::with_ceiling(None);
