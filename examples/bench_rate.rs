@@ -5,10 +5,11 @@
 //!     cargo run --release --example bench_rate -- [CREATES] [ORGS] [LIMITS] [MODES]
 //!
 //! Defaults: `apply` of 200 and of 1,000 creates on each of Scalekit and Nirvana, and `plan` of
-//! 100 and of 2,000 organizations on each of Scalekit (3 domains, 5 members each), Nirvana
+//! 100, 200 and 2,000 organizations on each of Scalekit (3 domains, 5 members each), Nirvana
 //! (3 domains, 5 members) and PingOne (licenses) (CREATES and ORGS are comma-separated lists);
 //! LIMITS `20,50,200,3000/min` (each vendor limited on its own, as the sandbox's `rate_limit` or
-//! `rate_limit_per_minute`); MODES `fixed,adaptive,remembered` (`remembered` runs the job again
+//! `rate_limit_per_minute`); MODES `adaptive,remembered` (`fixed` also runs each request retrying
+//! its own 429s, orgform before the gate; `remembered` runs the job again
 //! in the workspace and against the sandbox of the `adaptive` run, reset and seeded as before,
 //! so that it starts from what that run remembered in `.orgform/pace/`). No provider sets
 //! `requests_per_second`; parallelism is 16. Scalekit answers 429 without `Retry-After`, Nirvana
@@ -362,14 +363,14 @@ async fn main() {
             .collect()
     };
     let creates = counts(arg(1), "200,1000");
-    let orgs = counts(arg(2), "100,2000");
+    let orgs = counts(arg(2), "100,200,2000");
     let limits: Vec<Limit> = arg(3)
         .unwrap_or_else(|| "20,50,200,3000/min".into())
         .split(',')
         .map(parse_limit)
         .collect();
     let modes: Vec<Mode> = arg(4)
-        .unwrap_or_else(|| "fixed,adaptive,remembered".into())
+        .unwrap_or_else(|| "adaptive,remembered".into())
         .split(',')
         .map(|m| match m {
             "fixed" => Mode::Fixed,
