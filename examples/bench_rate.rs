@@ -426,7 +426,14 @@ async fn main() {
     }
 }
 
-fn print_rows(job: Job, count: usize, limit: Limit, mode: Mode, needed: &Measured, measured: &Measured) {
+fn print_rows(
+    job: Job,
+    count: usize,
+    limit: Limit,
+    mode: Mode,
+    needed: &Measured,
+    measured: &Measured,
+) {
     let bound = |n: usize| needed.providers[n].1 as f64 / limit.per_second();
     let largest = (0..needed.providers.len()).map(bound).fold(0.0, f64::max);
     for (n, (name, accepted, throttled, seconds)) in measured.providers.iter().enumerate() {

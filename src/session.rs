@@ -231,7 +231,9 @@ impl Session {
                 ),
                 _ => "nothing learned yet; growing quickly until the vendor throttles".to_owned(),
             };
-            tracing::info!("provider `{name}` ({target}): pace starts at {rate:.1} requests/s: {why}");
+            tracing::info!(
+                "provider `{name}` ({target}): pace starts at {rate:.1} requests/s: {why}"
+            );
         }
     }
 

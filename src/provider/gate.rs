@@ -584,7 +584,11 @@ mod tests {
         while gate.rate() < Some(START_RATE) {
             paced(&gate, false).await;
         }
-        assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -670,14 +674,20 @@ mod tests {
         let busy = gate.knowledge().unwrap();
         assert!(busy.throttled);
         let report = gate.report();
-        assert!((busy.rate - report.rate).abs() < 0.05 * report.rate, "{busy:?} {report:?}");
+        assert!(
+            (busy.rate - report.rate).abs() < 0.05 * report.rate,
+            "{busy:?} {report:?}"
+        );
         // Ten idle seconds and an answer the pace did not hold back: the run's average falls,
         // what the vendor sustained while asked for more does not.
         tokio::time::advance(Duration::from_secs(10)).await;
         answer(&gate, false);
         let learned = gate.knowledge().unwrap();
         assert!(gate.report().rate < busy.rate * 0.5, "{:?}", gate.report());
-        assert!((learned.rate - busy.rate).abs() < 0.01, "{learned:?} {busy:?}");
+        assert!(
+            (learned.rate - busy.rate).abs() < 0.01,
+            "{learned:?} {busy:?}"
+        );
         // Not throttled: the most accepted within a second, when it is more than the default
         // start.
         let quiet = Gate::with_ceiling(None);

@@ -131,7 +131,12 @@ pub fn remember(
     crate::files::write(&path, format!("{text}\n").as_bytes())
 }
 
-fn merged(earlier: Option<&Record>, target: &str, learned: Knowledge, now: DateTime<Utc>) -> Record {
+fn merged(
+    earlier: Option<&Record>,
+    target: &str,
+    learned: Knowledge,
+    now: DateTime<Utc>,
+) -> Record {
     let fresh = |record: &Record| (now - record.learned).to_std().unwrap_or_default() <= FRESH;
     match earlier {
         Some(earlier) if !learned.throttled && earlier.knowledge.throttled && fresh(earlier) => {
@@ -167,7 +172,7 @@ fn merged(earlier: Option<&Record>, target: &str, learned: Knowledge, now: DateT
 mod tests {
     use super::*;
 
-    const TARGET: &str = "scalekit https://acme.scalekit.example";
+    const TARGET: &str = "acme https://api.acme.example";
 
     fn days(n: f64) -> chrono::Duration {
         chrono::Duration::milliseconds((n * 86_400_000.0) as i64)
@@ -183,16 +188,22 @@ mod tests {
         };
         remember(dir.path(), TARGET, limit, then).unwrap();
         let text = std::fs::read_to_string(dir.path().join(relative_path(TARGET))).unwrap();
-        assert!(text.contains(TARGET) && text.contains("\"throttled\": true"), "{text}");
+        assert!(
+            text.contains(TARGET) && text.contains("\"throttled\": true"),
+            "{text}"
+        );
         let at = |d: f64| recall(dir.path(), TARGET, then + days(d)).map(|r| r.knowledge);
         assert_eq!(at(0.0), Some(limit));
         assert_eq!(at(6.9), Some(limit));
         // Nine days: two halvings, and no longer a limit.
         let stale = at(9.0).unwrap();
-        assert!(!stale.throttled && (stale.rate - 10.0).abs() < 0.01, "{stale:?}");
+        assert!(
+            !stale.throttled && (stale.rate - 10.0).abs() < 0.01,
+            "{stale:?}"
+        );
         assert_eq!(at(31.0), None);
         // Another target remembers nothing.
-        assert_eq!(recall(dir.path(), "nirvana https://x", then), None);
+        assert_eq!(recall(dir.path(), "other https://x.example", then), None);
     }
 
     #[test]
@@ -222,7 +233,10 @@ mod tests {
         assert_eq!(merged(Some(&limit), TARGET, lower, now).knowledge, lower);
         // Two unthrottled runs: the larger peak stands.
         let peak = merged(None, TARGET, quiet(80.0), now);
-        assert_eq!(merged(Some(&peak), TARGET, quiet(60.0), now).knowledge, quiet(80.0));
+        assert_eq!(
+            merged(Some(&peak), TARGET, quiet(60.0), now).knowledge,
+            quiet(80.0)
+        );
     }
 
     #[test]
@@ -233,11 +247,27 @@ mod tests {
         let now = Utc::now();
         for text in [
             "not json".to_owned(),
-            format!(r#"{{"target":"{TARGET}","rate":1e308,"throttled":true,"learned":"{}"}}"#, now.to_rfc3339()),
-            format!(r#"{{"target":"{TARGET}","rate":"NaN","throttled":true,"learned":"{}"}}"#, now.to_rfc3339()),
-            format!(r#"{{"target":"{TARGET}","rate":-5,"throttled":true,"learned":"{}"}}"#, now.to_rfc3339()),
-            format!(r#"{{"target":"other","rate":40,"throttled":true,"learned":"{}"}}"#, now.to_rfc3339()),
-            format!(r#"{{"target":"{TARGET}","rate":40,"throttled":true,"learned":"{}","pad":"{}"}}"#, now.to_rfc3339(), "x".repeat(5000)),
+            format!(
+                r#"{{"target":"{TARGET}","rate":1e308,"throttled":true,"learned":"{}"}}"#,
+                now.to_rfc3339()
+            ),
+            format!(
+                r#"{{"target":"{TARGET}","rate":"NaN","throttled":true,"learned":"{}"}}"#,
+                now.to_rfc3339()
+            ),
+            format!(
+                r#"{{"target":"{TARGET}","rate":-5,"throttled":true,"learned":"{}"}}"#,
+                now.to_rfc3339()
+            ),
+            format!(
+                r#"{{"target":"other","rate":40,"throttled":true,"learned":"{}"}}"#,
+                now.to_rfc3339()
+            ),
+            format!(
+                r#"{{"target":"{TARGET}","rate":40,"throttled":true,"learned":"{}","pad":"{}"}}"#,
+                now.to_rfc3339(),
+                "x".repeat(5000)
+            ),
         ] {
             std::fs::write(&path, &text).unwrap();
             assert_eq!(recall(dir.path(), TARGET, now), None, "{text}");
@@ -246,7 +276,10 @@ mod tests {
         let elsewhere = dir.path().join("elsewhere.json");
         std::fs::write(
             &elsewhere,
-            format!(r#"{{"target":"{TARGET}","rate":40,"throttled":true,"learned":"{}"}}"#, now.to_rfc3339()),
+            format!(
+                r#"{{"target":"{TARGET}","rate":40,"throttled":true,"learned":"{}"}}"#,
+                now.to_rfc3339()
+            ),
         )
         .unwrap();
         std::fs::remove_file(&path).unwrap();

@@ -175,7 +175,10 @@ async fn a_second_run_starts_from_the_pace_the_first_remembered() {
             let record: serde_json::Value = serde_json::from_str(&text).unwrap();
             assert_eq!(record["throttled"], true, "{text}");
             let rate = record["rate"].as_f64().unwrap();
-            assert!((20.0..60.0).contains(&rate), "about the limit of 30: {text}");
+            assert!(
+                (20.0..60.0).contains(&rate),
+                "about the limit of 30: {text}"
+            );
             assert!(!text.contains("sandbox-nirvana-key"), "{text}");
         } else {
             assert!(
