@@ -65,16 +65,7 @@ async fn main() {
         .refresh(&RefreshOptions::default())
         .await
         .expect("refresh");
-    let planned = plan(PlanInput {
-        desired: &session.desired,
-        live: &live,
-        targets: &[],
-        allow_deletes: None,
-        allow_creates: &[],
-        allow_member_removals: None,
-        keep_no_ops: false,
-    })
-    .expect("plan");
+    let planned = plan(PlanInput::whole(&session.desired, &live)).expect("plan");
     let results = execute(&session.providers, &planned, &|_| {}).await;
     let wall = started.elapsed().as_secs_f64();
     assert!(

@@ -206,13 +206,8 @@ async fn main() {
         .await
         .expect("refresh");
     let planned = plan(PlanInput {
-        desired: &session.desired,
-        live: &live,
-        targets: &[],
-        allow_deletes: None,
-        allow_creates: &[],
-        allow_member_removals: None,
         keep_no_ops: true,
+        ..PlanInput::whole(&session.desired, &live)
     })
     .expect("plan");
     let wall = started.elapsed().as_secs_f64();
@@ -304,13 +299,8 @@ async fn main() {
     for _ in 0..3 {
         let started = Instant::now();
         let planned = plan(PlanInput {
-            desired: &desired,
-            live: &live,
-            targets: &[],
-            allow_deletes: None,
-            allow_creates: &[],
-            allow_member_removals: None,
             keep_no_ops: true,
+            ..PlanInput::whole(&desired, &live)
         })
         .expect("plan");
         diff = diff.min(started.elapsed().as_secs_f64());

@@ -274,16 +274,7 @@ impl Trial {
             }
             Err(other) => failed = format!("plan FAILED: {other:?}"),
             Ok(live) => {
-                let planned = plan(PlanInput {
-                    desired: &session.desired,
-                    live: &live,
-                    targets: &[],
-                    allow_deletes: None,
-                    allow_creates: &[],
-                    allow_member_removals: None,
-                    keep_no_ops: false,
-                })
-                .expect("plan");
+                let planned = plan(PlanInput::whole(&session.desired, &live)).expect("plan");
                 if job == Job::Apply {
                     let results = execute(&session.providers, &planned, &|_| {}).await;
                     let failures = results.iter().filter(|r| !r.succeeded()).count();

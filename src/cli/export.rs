@@ -321,13 +321,8 @@ async fn export_in(session: &Session, settings: &ExportSettings) -> Result<Repor
     } else {
         Some(
             crate::plan::plan(crate::plan::PlanInput {
-                desired: &session.desired,
-                live: &live,
                 targets: &known_addresses,
-                allow_deletes: None,
-                allow_creates: &[],
-                allow_member_removals: None,
-                keep_no_ops: false,
+                ..crate::plan::PlanInput::whole(&session.desired, &live)
             })
             .map_err(|errors| session.identity_failure(errors))?,
         )

@@ -39,6 +39,21 @@ pub struct PlanInput<'a> {
     pub keep_no_ops: bool,
 }
 
+impl<'a> PlanInput<'a> {
+    /// A plain `plan` of the whole workspace: no `--target`, no allowances, no no-ops.
+    pub fn whole(desired: &'a DesiredState, live: &'a LiveState) -> Self {
+        PlanInput {
+            desired,
+            live,
+            targets: &[],
+            allow_deletes: None,
+            allow_member_removals: None,
+            allow_creates: &[],
+            keep_no_ops: false,
+        }
+    }
+}
+
 /// Organizations planned in parallel before their results are appended to the plan.
 const PLAN_CHUNK: usize = 4096;
 

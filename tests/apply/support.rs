@@ -17,16 +17,7 @@ pub async fn apply(scenario: &Scenario, overrides: ClientOverrides) -> (Plan, Ve
         .refresh(&RefreshOptions::default())
         .await
         .expect("refresh");
-    let planned = plan(PlanInput {
-        desired: &session.desired,
-        live: &live,
-        targets: &[],
-        allow_deletes: None,
-        allow_creates: &[],
-        allow_member_removals: None,
-        keep_no_ops: false,
-    })
-    .expect("plan");
+    let planned = plan(PlanInput::whole(&session.desired, &live)).expect("plan");
     let results = execute(&session.providers, &planned, &|_| {}).await;
     session.close().await;
     (planned, results)

@@ -108,13 +108,9 @@ impl Scenario {
         // Planning takes its clock from the live state: fix it, so snapshots do not age.
         live.fetched_at = FIXED_NOW.to_owned();
         let planned = plan(PlanInput {
-            desired: &session.desired,
-            live: &live,
             targets: &targets,
-            allow_deletes: None,
-            allow_creates: &[],
-            allow_member_removals: None,
             keep_no_ops: true,
+            ..PlanInput::whole(&session.desired, &live)
         })
         .map_err(|e| session.identity_failure(e))?;
         Ok((planned, live))
