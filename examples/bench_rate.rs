@@ -183,7 +183,8 @@ struct Trial {
     dir: tempfile::TempDir,
     http: reqwest::Client,
     job: Job,
-    count: usize,
+    /// The sandbox seeds of the job, made once and posted before each run.
+    seeds: Vec<String>,
     limit: Option<Limit>,
 }
 
@@ -193,7 +194,7 @@ impl Trial {
             .await
             .expect("sandbox starts");
         let base = running.base_url();
-        let (_, manifests) = workload(job, count);
+        let (seeds, manifests) = workload(job, count);
         let dir = tempfile::tempdir().unwrap();
         let mut config = String::from("providers:\n");
         for (name, vendor) in providers(job) {
@@ -220,7 +221,7 @@ impl Trial {
             dir,
             http: reqwest::Client::new(),
             job,
-            count,
+            seeds,
             limit,
         }
     }
@@ -239,12 +240,12 @@ impl Trial {
         let base = self.running.base_url();
         let url = |path: &str| format!("{base}/_sandbox/{path}");
         self.post("reset", self.http.post(url("reset"))).await;
-        for seed in workload(self.job, self.count).0 {
+        for seed in &self.seeds {
             let request = self
                 .http
                 .post(url("seed"))
                 .header("content-type", "application/yaml")
-                .body(seed);
+                .body(seed.clone());
             self.post("seed", request).await;
         }
         let faults = self.limit.map_or(serde_json::json!({}), Limit::faults);

@@ -1,5 +1,5 @@
 //! The one place orgform writes files: exported manifests and schemas, plan files, reports
-//! and lock files.
+//! and lock files; and reads back a file of its own it finds at such a path ([`read_regular`]).
 //!
 //! A path orgform writes to may hold a symlink someone planted (to `/etc/passwd`, or dangling
 //! towards a file they want created), or a predictable temporary name may be taken first. So:
@@ -190,6 +190,30 @@ pub fn under(root: &Path, relative: &Path) -> Result<PathBuf, WriteError> {
     Ok(path)
 }
 
+/// The text of the regular file at `path`, if it is one of at most `max_bytes`: opened without
+/// following a link or waiting on a pipe, and checked on the open file, so that what is read is
+/// what was checked (a link or a pipe swapped in meanwhile is not followed). `None` for anything
+/// else, missing or unreadable.
+pub fn read_regular(path: &Path, max_bytes: u64) -> Option<String> {
+    use std::io::Read;
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+        options.custom_flags(flags.bits() as i32);
+    }
+    let file = options.open(path).ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || meta.len() > max_bytes {
+        return None;
+    }
+    let mut text = String::new();
+    file.take(max_bytes).read_to_string(&mut text).ok()?;
+    Some(text)
+}
+
 /// Opens (creating) a lock file for reading and writing, never through a link and never
 /// truncating it: the caller writes only once it holds the lock.
 pub fn open_lock_file(path: &Path) -> Result<File, WriteError> {
@@ -219,6 +243,30 @@ pub fn open_lock_file(path: &Path) -> Result<File, WriteError> {
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_small_regular_file_is_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("record.json");
+        std::fs::write(&file, "{}").unwrap();
+        assert_eq!(read_regular(&file, 10).as_deref(), Some("{}"));
+        assert_eq!(read_regular(&file, 1), None, "too large");
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert_eq!(read_regular(&link, 10), None, "a link is not followed");
+        assert_eq!(read_regular(dir.path(), 10), None, "a directory");
+        assert_eq!(read_regular(&dir.path().join("missing"), 10), None);
+        // A pipe nobody writes to is refused at once, not waited on.
+        let pipe = dir.path().join("pipe");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&pipe)
+                .status()
+                .unwrap()
+                .success()
+        );
+        assert_eq!(read_regular(&pipe, 10), None);
+    }
 
     #[test]
     fn links_are_refused_and_regular_files_replaced() {

@@ -80,10 +80,9 @@ fn write_reports<'a>(reports: &[ReportSpec], facts: impl FnOnce() -> RunFacts<'a
     for spec in reports {
         // The metrics this path holds from the last run (a regular file only): a failed run
         // keeps their counts. No other report reads what it replaces.
-        let previous = (spec.kind == crate::report::ReportKind::Metrics
-            && std::fs::symlink_metadata(&spec.path).is_ok_and(|m| m.is_file()))
-        .then(|| std::fs::read_to_string(&spec.path).ok())
-        .flatten();
+        let previous = (spec.kind == crate::report::ReportKind::Metrics)
+            .then(|| crate::files::read_regular(&spec.path, u64::MAX))
+            .flatten();
         let text = crate::report::render(spec.kind, facts, previous.as_deref());
         if let Err(e) = crate::files::write(&spec.path, text.as_bytes()) {
             output::fail(&format!(

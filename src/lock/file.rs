@@ -7,8 +7,6 @@ use std::fs::{File, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 use super::{Attempt, Backend, LockError, LockInfo, Try};
 
 /// Where a workspace keeps its lock files.
@@ -30,9 +28,7 @@ impl FileLocks {
 
     /// The lock file of a target below the root: a digest, since targets are URLs.
     fn relative_path(target: &str) -> PathBuf {
-        let digest = Sha256::digest(target.as_bytes());
-        let name: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-        Path::new(LOCK_DIR).join(format!("{name}.lock"))
+        Path::new(LOCK_DIR).join(format!("{}.lock", super::target_file_stem(target)))
     }
 }
 

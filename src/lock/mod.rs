@@ -12,6 +12,14 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+/// A file name for a provider target (targets are URLs): the first 8 bytes of its SHA-256, in
+/// hex. The lock files and the remembered paces are named by it.
+pub fn target_file_stem(target: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(target.as_bytes());
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Who holds a lock: shown to whoever finds it taken.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LockInfo {

@@ -60,18 +60,17 @@ const MAX_PAUSE_JITTER: Duration = Duration::from_secs(1);
 /// Scalekit does not announce with `Retry-After`) is waited out.
 pub const STALL: Duration = Duration::from_secs(120);
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Gate {
     state: Mutex<State>,
 }
 
 #[derive(Debug, Default)]
 struct State {
-    /// Counts only, no adaptation: the behaviour before the gate, for benchmarks to compare.
-    fixed: bool,
     /// How long without a good answer counts as no progress.
     stall: Option<Duration>,
-    /// Requests per second allowed; `None` only for a fixed gate: unpaced.
+    /// Requests per second allowed; `None`: a fixed gate, which counts only, unpaced and
+    /// without adapting (the behaviour before the gate, for benchmarks to compare).
     rate: Option<f64>,
     ceiling: Option<f64>,
     /// What the pace started from, for `-v` and tests.
@@ -103,6 +102,21 @@ struct State {
     pauses: u64,
     first: Option<Instant>,
     last: Option<Instant>,
+}
+
+impl State {
+    /// Whether the gate only counts ([`Gate::fixed`]).
+    fn fixed(&self) -> bool {
+        self.rate.is_none()
+    }
+
+    /// From the first answer to the last.
+    fn seconds(&self) -> f64 {
+        match (self.first, self.last) {
+            (Some(first), Some(last)) => last.duration_since(first).as_secs_f64(),
+            _ => 0.0,
+        }
+    }
 }
 
 /// Where a gate's pace started.
@@ -179,15 +193,17 @@ impl Gate {
     /// The ceiling is where the pace starts (the user knows the limit); without one, at
     /// [`START_RATE`], growing quickly.
     pub fn with_ceiling(ceiling: Option<f64>) -> Self {
-        let gate = Gate::default();
+        let gate = Gate {
+            state: Mutex::default(),
+        };
         {
             let mut state = gate.state();
             // Validation bounds the rate; clamped anyway, so that no value can stall or panic.
             state.ceiling = ceiling
                 .filter(|r| r.is_finite() && *r > 0.0)
                 .map(|r| r.clamp(1.0 / 3600.0, 1e9));
-            state.rate = Some(state.ceiling.unwrap_or(START_RATE));
             state.start = state.ceiling.map_or(Start::Unknown, Start::Ceiling);
+            state.rate = Some(state.start.rate(state.ceiling));
         }
         gate
     }
@@ -201,11 +217,7 @@ impl Gate {
     /// Counts only: no pacing, no adaptation and no provider-wide pause (each request waits out
     /// its own `Retry-After`), as orgform behaved before the gate. Benchmarks compare the two.
     pub fn fixed(self) -> Self {
-        {
-            let mut state = self.state();
-            state.fixed = true;
-            state.rate = None;
-        }
+        self.state().rate = None;
         self
     }
 
@@ -214,7 +226,7 @@ impl Gate {
     /// within a second (growing quickly). Never above the ceiling.
     pub fn start_from(&self, learned: Knowledge) {
         let mut state = self.state();
-        if state.fixed || !learned.is_sane() {
+        if state.fixed() || !learned.is_sane() {
             return;
         }
         if learned.throttled {
@@ -229,19 +241,16 @@ impl Gate {
     pub fn start(&self) -> (Start, Option<f64>) {
         let state = self.state();
         let rate = state.start.rate(state.ceiling);
-        (state.start, Some(rate).filter(|_| !state.fixed))
+        (state.start, Some(rate).filter(|_| !state.fixed()))
     }
 
     /// What this run learned, for the next one: `None` when it saw too little to say.
     pub fn knowledge(&self) -> Option<Knowledge> {
         let state = self.state();
-        if state.fixed {
+        if state.fixed() {
             return None;
         }
-        let seconds = match (state.first, state.last) {
-            (Some(first), Some(last)) => last.duration_since(first).as_secs_f64(),
-            _ => 0.0,
-        };
+        let seconds = state.seconds();
         let learned = if state.cuts > 0 && seconds >= 1.0 {
             // What the vendor sustained while orgform asked for more than it accepted: a token
             // bucket's refill rate (its first burst aside), a per-minute window's limit over the
@@ -270,7 +279,7 @@ impl Gate {
 
     /// Whether the gate adapts (the default) rather than only counting.
     pub fn adaptive(&self) -> bool {
-        !self.state().fixed
+        !self.state().fixed()
     }
 
     /// How long without a good answer counts as no progress.
@@ -336,7 +345,7 @@ impl Gate {
             return;
         };
         let mut state = self.state();
-        if !state.fixed && state.paused_until.is_none_or(|current| current < until) {
+        if !state.fixed() && state.paused_until.is_none_or(|current| current < until) {
             state.paused_until = Some(until);
             state.pauses += 1;
         }
@@ -370,37 +379,34 @@ impl Gate {
         }
         if throttled {
             state.throttled += 1;
+            // A fixed gate (the only one without a pace) does not adapt.
+            let Some(current) = state.rate else { return };
             // A request admitted before the last cut was sent at the old pace: its 429 is the
             // signal the cut already answered.
-            if state.fixed || state.last_cut.is_some_and(|cut| admitted <= cut) {
+            if state.last_cut.is_some_and(|cut| admitted <= cut) {
                 return;
             }
-            let current = state.rate.unwrap_or(f64::INFINITY);
-            let cut = match state.last_cut {
-                // Nothing accepted lately: back off fast; the threshold (what the vendor did
-                // accept) stands.
-                _ if state.recent.is_empty() => current * 0.5,
-                Some(_) if state.good_since_cut == 0 => current * 0.5,
-                // What the vendor accepted since the last cut, when that is a second or more:
-                // a token bucket's first burst is spent by then, so this is its refill rate.
-                Some(last_cut) if now.duration_since(last_cut) >= Duration::from_secs(1) => {
-                    let since = now.duration_since(last_cut).as_secs_f64();
-                    let accepted = state.good_admitted_since_cut as f64 / since * CUT_TO;
-                    let cut = accepted.clamp(current * 0.5, current);
-                    state.threshold = Some(cut.max(MIN_RATE));
-                    cut
-                }
-                // Throttled again soon after a cut, too soon to measure: still too fast.
-                Some(_) => {
-                    let cut = current * QUICK_CUT_TO;
-                    state.threshold = Some(cut.max(MIN_RATE));
-                    cut
-                }
-                None => {
-                    let cut = (state.recent.len() as f64 * CUT_TO).min(current);
-                    state.threshold = Some(cut.max(MIN_RATE));
-                    cut
-                }
+            let accepting_nothing =
+                state.recent.is_empty() || (state.last_cut.is_some() && state.good_since_cut == 0);
+            let cut = if accepting_nothing {
+                // Back off fast; the threshold (what the vendor did accept) stands.
+                current * 0.5
+            } else {
+                let cut = match state.last_cut {
+                    // What the vendor accepted since the last cut, when that is a second or
+                    // more: a token bucket's first burst is spent by then, so this is its
+                    // refill rate.
+                    Some(last_cut) if now.duration_since(last_cut) >= Duration::from_secs(1) => {
+                        let since = now.duration_since(last_cut).as_secs_f64();
+                        let accepted = state.good_admitted_since_cut as f64 / since * CUT_TO;
+                        accepted.clamp(current * 0.5, current)
+                    }
+                    // Throttled again soon after a cut, too soon to measure: still too fast.
+                    Some(_) => current * QUICK_CUT_TO,
+                    None => (state.recent.len() as f64 * CUT_TO).min(current),
+                };
+                state.threshold = Some(cut.max(MIN_RATE));
+                cut
             };
             let cut = cut.min(current).max(MIN_RATE);
             state.rate = Some(state.ceiling.map_or(cut, |c| cut.min(c)));
@@ -417,13 +423,10 @@ impl Gate {
             if state.last_cut.is_none_or(|cut| admitted > cut) {
                 state.good_admitted_since_cut += 1;
             }
-            if state.fixed {
+            // A fixed gate has no pace; an unbinding one is not tested by these answers.
+            let Some(rate) = state.rate.filter(|_| binding) else {
                 return;
-            }
-            let Some(rate) = state.rate else { return };
-            if !binding {
-                return;
-            }
+            };
             let grown = match state.threshold {
                 Some(threshold) if rate < threshold => (rate + QUICK_GAIN).min(threshold),
                 None => rate + QUICK_GAIN,
@@ -435,10 +438,7 @@ impl Gate {
 
     pub fn report(&self) -> GateReport {
         let state = self.state();
-        let seconds = match (state.first, state.last) {
-            (Some(first), Some(last)) => last.duration_since(first).as_secs_f64(),
-            _ => 0.0,
-        };
+        let seconds = state.seconds();
         GateReport {
             answered: state.answered,
             throttled: state.throttled,
@@ -484,7 +484,7 @@ mod tests {
         );
         assert_eq!(gate.report().pauses, 1);
         // A fixed gate never pauses.
-        let fixed = Gate::default().fixed();
+        let fixed = Gate::with_ceiling(None).fixed();
         fixed.pause(Duration::from_secs(5));
         let started = Instant::now();
         fixed.admit().await;
@@ -656,7 +656,7 @@ mod tests {
             throttled: true,
         });
         assert_eq!(nonsense.start().0, Start::Unknown);
-        let fixed = Gate::default().fixed();
+        let fixed = Gate::with_ceiling(None).fixed();
         fixed.start_from(limit);
         assert_eq!(fixed.rate(), None);
     }
@@ -711,7 +711,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_fixed_gate_counts_but_never_paces() {
-        let gate = Gate::default().fixed();
+        let gate = Gate::with_ceiling(None).fixed();
         for _ in 0..10 {
             answer(&gate, false);
         }
@@ -724,7 +724,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_provider_with_no_good_answer_for_a_while_makes_no_progress() {
-        let gate = Gate::default();
+        let gate = Gate::with_ceiling(None);
         assert!(gate.progressing());
         answer(&gate, false);
         tokio::time::advance(STALL - Duration::from_secs(1)).await;
@@ -736,7 +736,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn counts_and_rate() {
-        let gate = Gate::default();
+        let gate = Gate::with_ceiling(None);
         for n in 0..11 {
             answer(&gate, n % 5 == 0);
             tokio::time::advance(Duration::from_millis(100)).await;

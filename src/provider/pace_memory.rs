@@ -17,7 +17,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::gate::Knowledge;
 
@@ -64,20 +63,16 @@ impl Recalled {
 
 /// The record's file of a target below the workspace root: a digest, since targets are URLs.
 fn relative_path(target: &str) -> PathBuf {
-    let digest = Sha256::digest(target.as_bytes());
-    let name: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    Path::new(PACE_DIR).join(format!("{name}.json"))
+    Path::new(PACE_DIR).join(format!("{}.json", crate::lock::target_file_stem(target)))
 }
 
 fn read(root: &Path, target: &str) -> Option<Record> {
     let path = root.join(relative_path(target));
     // Only a regular file of a record's size: not a link, a pipe or a device someone put there.
-    let meta = std::fs::symlink_metadata(&path).ok()?;
-    if !meta.is_file() || meta.len() > MAX_RECORD_BYTES {
-        tracing::debug!(path = %path.display(), "pace record ignored: not a small regular file");
+    let Some(text) = crate::files::read_regular(&path, MAX_RECORD_BYTES) else {
+        tracing::debug!(path = %path.display(), "no pace record: none, or not a small regular file");
         return None;
-    }
-    let text = std::fs::read_to_string(&path).ok()?;
+    };
     let record: Record = match serde_json::from_str(&text) {
         Ok(record) => record,
         Err(e) => {

@@ -2,6 +2,16 @@
 
 use super::support::Scenario;
 
+/// Plans the workspace, which must already match the seeded vendor.
+async fn plan_converged(scenario: &Scenario) {
+    let (plan, _) = scenario.plan(&[]).await.unwrap();
+    assert!(
+        !plan.has_changes() && !plan.has_manual(),
+        "{:?}",
+        plan.summary
+    );
+}
+
 fn count_route(stats: &serde_json::Value, method: &str, route: &str) -> u64 {
     stats["requests"]
         .as_array()
@@ -40,12 +50,7 @@ async fn scalekit_refresh_is_minimal() {
     ));
     scenario.sandbox.seed(&seed).await;
     scenario.manifest("orgs.yaml", &manifests.concat());
-    let (plan, _) = scenario.plan(&[]).await.unwrap();
-    assert!(
-        !plan.has_changes() && !plan.has_manual(),
-        "{:?}",
-        plan.summary
-    );
+    plan_converged(&scenario).await;
 
     let stats = scenario.sandbox.stats().await;
     let pages = (n as u64).div_ceil(100);
@@ -120,20 +125,15 @@ async fn scalekit_refresh_is_minimal() {
 async fn nirvana_refresh_is_minimal() {
     let n = 120;
     let scenario = Scenario::new("nirvana", "").await;
-    let mut seed = String::from("nirvana:\n  organizations:\n");
-    let mut manifests = String::new();
-    for i in 0..n {
-        seed.push_str(&format!("    - {{ name: Org {i}, domains: [{{ domain: org{i}.example, verified: true }}], memberships: [{{ user_id: usr_{i}, role: owner }}] }}\n"));
-        manifests.push_str(&format!("---\norganization: org-{i}\nname: Org {i}\ndomains: [org{i}.example]\nmembers: [{{ user: usr_{i}, role: owner }}]\n"));
-    }
-    scenario.sandbox.seed(&seed).await;
-    scenario.manifest("orgs.yaml", &manifests);
-    let (plan, _) = scenario.plan(&[]).await.unwrap();
-    assert!(
-        !plan.has_changes() && !plan.has_manual(),
-        "{:?}",
-        plan.summary
-    );
+    scenario
+        .seed_and_declare(
+            "nirvana",
+            n,
+            |i| format!("{{ name: Org {i}, domains: [{{ domain: org{i}.example, verified: true }}], memberships: [{{ user_id: usr_{i}, role: owner }}] }}"),
+            |i| format!("organization: org-{i}\nname: Org {i}\ndomains: [org{i}.example]\nmembers: [{{ user: usr_{i}, role: owner }}]\n"),
+        )
+        .await;
+    plan_converged(&scenario).await;
     let stats = scenario.sandbox.stats().await;
     assert_eq!(count_route(&stats, "GET", "/nirvana/v1/organizations"), 2);
     assert_eq!(
@@ -257,24 +257,24 @@ async fn workos_refresh_is_minimal() {
 async fn children_of_organizations_matched_by_name_are_read_while_the_list_is_paged() {
     let n = 250;
     let scenario = Scenario::new("nirvana", "").await;
-    let mut seed = String::from("nirvana:\n  organizations:\n");
-    let mut manifests = String::new();
-    for i in 0..n {
-        seed.push_str(&format!("    - {{ name: Org {i}, address: {{ line1: {i} Main St, city: Springfield, postal_code: \"{i:05}\", country: US }} }}\n"));
-        manifests.push_str(&format!("---\norganization: org-{i}\nname: Org {i}\naddress: {{ line1: {i} Main St, city: Springfield, postal_code: \"{i:05}\", country: US }}\n"));
-    }
-    scenario.sandbox.seed(&seed).await;
-    scenario.manifest("orgs.yaml", &manifests);
+    let address = |i: usize| {
+        format!(
+            "address: {{ line1: {i} Main St, city: Springfield, postal_code: \"{i:05}\", country: US }}"
+        )
+    };
+    scenario
+        .seed_and_declare(
+            "nirvana",
+            n,
+            |i| format!("{{ name: Org {i}, {} }}", address(i)),
+            |i| format!("organization: org-{i}\nname: Org {i}\n{}\n", address(i)),
+        )
+        .await;
     scenario
         .sandbox
         .faults(serde_json::json!({ "latency_ms": 30 }))
         .await;
-    let (plan, _) = scenario.plan(&[]).await.unwrap();
-    assert!(
-        !plan.has_changes() && !plan.has_manual(),
-        "{:?}",
-        plan.summary
-    );
+    plan_converged(&scenario).await;
     let requests = scenario.sandbox.requests().await;
     let route = |r: &serde_json::Value| r["route"].as_str().unwrap_or_default().to_owned();
     let pages: Vec<usize> = requests

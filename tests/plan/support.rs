@@ -79,6 +79,25 @@ impl Scenario {
         std::fs::write(self.dir.path().join(name), yaml).unwrap();
     }
 
+    /// Seeds `n` organizations of `vendor` (`item(i)`: one entry of its `organizations:` list)
+    /// and declares `n` in `orgs.yaml` (`document(i)`: one document, without its `---`).
+    pub async fn seed_and_declare(
+        &self,
+        vendor: &str,
+        n: usize,
+        item: impl Fn(usize) -> String,
+        document: impl Fn(usize) -> String,
+    ) {
+        let mut seed = format!("{vendor}:\n  organizations:\n");
+        let mut manifests = String::new();
+        for i in 0..n {
+            seed.push_str(&format!("    - {}\n", item(i)));
+            manifests.push_str(&format!("---\n{}", document(i)));
+        }
+        self.sandbox.seed(&seed).await;
+        self.manifest("orgs.yaml", &manifests);
+    }
+
     pub async fn session(&self, overrides: ClientOverrides) -> Session {
         match Session::open(self.dir.path(), &env, overrides).await {
             Ok(session) => session,

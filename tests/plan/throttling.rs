@@ -9,18 +9,14 @@ use crate::support::run_orgform_async;
 /// `count` Nirvana organizations of one member each, seeded and declared alike: a plan reads
 /// the list, then each one's memberships.
 async fn tenants(scenario: &Scenario, count: usize) {
-    let mut seed = String::from("nirvana:\n  organizations:\n");
-    let mut manifests = String::new();
-    for n in 0..count {
-        seed.push_str(&format!(
-            "    - {{ name: Tenant {n}, memberships: [{{ user_id: usr_{n}, role: owner }}] }}\n"
-        ));
-        manifests.push_str(&format!(
-            "---\norganization: tenant-{n}\nname: Tenant {n}\nmembers: [{{ user: usr_{n}, role: owner }}]\n"
-        ));
-    }
-    scenario.sandbox.seed(&seed).await;
-    scenario.manifest("tenants.yaml", &manifests);
+    scenario
+        .seed_and_declare(
+            "nirvana",
+            count,
+            |n| format!("{{ name: Tenant {n}, memberships: [{{ user_id: usr_{n}, role: owner }}] }}"),
+            |n| format!("organization: tenant-{n}\nname: Tenant {n}\nmembers: [{{ user: usr_{n}, role: owner }}]\n"),
+        )
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -75,18 +71,14 @@ async fn a_retry_after_pauses_the_whole_provider_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn throttled_requests_are_retried_while_the_provider_makes_progress() {
     let scenario = Scenario::new("scalekit", "").await;
-    let mut seed = String::from("scalekit:\n  organizations:\n");
-    let mut manifests = String::new();
-    for n in 0..60 {
-        seed.push_str(&format!(
-            "    - {{ display_name: T{n}, external_id: t{n}, domains: [{{ domain: t{n}.example, verification_status: VERIFIED }}] }}\n"
-        ));
-        manifests.push_str(&format!(
-            "---\norganization: t{n}\nname: T{n}\ndomains: [t{n}.example]\n"
-        ));
-    }
-    scenario.sandbox.seed(&seed).await;
-    scenario.manifest("orgs.yaml", &manifests);
+    scenario
+        .seed_and_declare(
+            "scalekit",
+            60,
+            |n| format!("{{ display_name: T{n}, external_id: t{n}, domains: [{{ domain: t{n}.example, verification_status: VERIFIED }}] }}"),
+            |n| format!("organization: t{n}\nname: T{n}\ndomains: [t{n}.example]\n"),
+        )
+        .await;
     scenario
         .sandbox
         .faults(json!({ "rate_limit": { "scalekit": 20 } }))
