@@ -14,6 +14,9 @@
 //!   step), `GITHUB_STEP_SUMMARY` and `GITHUB_ENV` are files.
 //! - GitLab CI: `default.before_script` and the job's `script` lines run in one bash shell with
 //!   `set -e`; the job fails when the shell does.
+//! - The cache ([`Cache`]): GitHub's `actions/cache/restore` and `actions/cache/save` where the
+//!   step is, the all-in-one `actions/cache` restoring where it is and saving only after a
+//!   success; GitLab's `cache:` restored before the job and saved after it as its `when` says.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -147,6 +150,8 @@ impl Checkout {
             ("vars.ORGFORM_RELEASES", release().url.clone()),
             ("github.event.pull_request.number", "7".into()),
             ("github.token", "gh-test-token".into()),
+            ("github.run_id", "1001".into()),
+            ("github.run_attempt", "1".into()),
             ("runner.os", "Linux".into()),
             (
                 "runner.temp",
@@ -366,6 +371,95 @@ fn load(path: &str) -> Value {
     serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// The CI system's cache, as GitHub's and GitLab's behave for the recipes: an entry per key in
+/// `cache/`, written once (saving under a key that exists changes nothing); a restore takes the
+/// exact key, else the newest entry whose key starts with one of the restore keys.
+struct Cache<'a> {
+    checkout: &'a Checkout,
+}
+
+impl Cache<'_> {
+    fn root(&self) -> PathBuf {
+        self.checkout.dir.path().join("cache")
+    }
+
+    /// Copies the entry into `path` (relative to the checkout); whether the key itself matched.
+    fn restore(&self, path: &str, key: &str, restore_keys: &[String]) -> bool {
+        let root = self.root();
+        let newest = |prefix: &str| {
+            std::fs::read_dir(&root)
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
+                .max_by_key(|e| std::fs::read_to_string(e.path().join("order")).unwrap())
+                .map(|e| e.path())
+        };
+        let exact = root.join(key);
+        let found = if exact.is_dir() {
+            Some(exact)
+        } else {
+            restore_keys.iter().find_map(|prefix| newest(prefix))
+        };
+        if let Some(entry) = &found {
+            copy_tree(&entry.join("content"), &self.checkout.repo().join(path));
+        }
+        found.is_some_and(|entry| entry.ends_with(key))
+    }
+
+    /// Saves `path` under `key` unless it does not exist (a warning, not a failure, on both
+    /// systems) or the key is taken.
+    fn save(&self, path: &str, key: &str) {
+        let from = self.checkout.repo().join(path);
+        let entry = self.root().join(key);
+        if !from.exists() || entry.exists() {
+            return;
+        }
+        let order = std::fs::read_dir(self.root()).map_or(0, |d| d.count());
+        copy_tree(&from, &entry.join("content"));
+        std::fs::write(entry.join("order"), format!("{order:08}")).unwrap();
+        let mut saves = self.saves();
+        saves.push_str(key);
+        saves.push('\n');
+        std::fs::write(self.checkout.dir.path().join("cache-saves"), saves).unwrap();
+    }
+
+    /// The keys saved, one per line, in order.
+    fn saves(&self) -> String {
+        std::fs::read_to_string(self.checkout.dir.path().join("cache-saves")).unwrap_or_default()
+    }
+
+    /// The files of every entry saved, by key.
+    fn entries(&self) -> BTreeMap<String, Vec<String>> {
+        std::fs::read_dir(self.root())
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .map(|e| {
+                let mut files: Vec<String> = std::fs::read_dir(e.path().join("content"))
+                    .unwrap()
+                    .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect();
+                files.sort();
+                (e.file_name().to_string_lossy().into_owned(), files)
+            })
+            .collect()
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
 /// Substitutes `${{ expr }}`; an expression the test does not know fails the test, so a new
 /// recipe is modelled before it is trusted.
 fn substitute(text: &str, variables: &BTreeMap<&'static str, String>) -> String {
@@ -493,6 +587,8 @@ async fn run_github(workflow: &Value, checkout: &Checkout) -> JobRun {
     let mut failed = false;
     let mut steps = Vec::new();
     let mut log = String::new();
+    let cache = Cache { checkout };
+    let mut saves_after_success = Vec::new();
     for (n, step) in job["steps"].as_array().unwrap().iter().enumerate() {
         let name = step["name"].as_str().unwrap_or("(unnamed)").to_owned();
         if !condition_holds(step["if"].as_str(), failed, &outputs) {
@@ -504,10 +600,28 @@ async fn run_github(workflow: &Value, checkout: &Checkout) -> JobRun {
             // is kept if its file exists.
             match action.split('@').next().unwrap() {
                 "actions/checkout" => {}
-                "actions/cache" => {
+                "actions/cache" | "actions/cache/restore" => {
+                    let with = |name: &str| {
+                        substitute(step["with"][name].as_str().unwrap_or(""), &variables)
+                    };
+                    let (path, key) = (with("path"), with("key"));
+                    let restore_keys: Vec<String> =
+                        with("restore-keys").lines().map(str::to_owned).collect();
+                    let hit = cache.restore(&path, &key, &restore_keys);
                     if let Some(id) = id {
-                        outputs.insert(id, BTreeMap::from([("cache-hit".into(), "false".into())]));
+                        outputs.insert(id, BTreeMap::from([("cache-hit".into(), hit.to_string())]));
                     }
+                    // The all-in-one action saves in its post step, which runs only after a
+                    // success.
+                    if action.starts_with("actions/cache@") {
+                        saves_after_success.push((path, key));
+                    }
+                }
+                "actions/cache/save" => {
+                    let with = |name: &str| {
+                        substitute(step["with"][name].as_str().unwrap_or(""), &variables)
+                    };
+                    cache.save(&with("path"), &with("key"));
                 }
                 "actions/upload-artifact" => {
                     let path = step["with"]["path"].as_str().unwrap();
@@ -565,6 +679,11 @@ async fn run_github(workflow: &Value, checkout: &Checkout) -> JobRun {
             failed = true;
         }
         steps.push((name, code));
+    }
+    if !failed {
+        for (path, key) in saves_after_success {
+            cache.save(&path, &key);
+        }
     }
     JobRun {
         passed: !failed,
@@ -627,6 +746,19 @@ async fn run_gitlab(pipeline: &Value, job: &str, checkout: &Checkout) -> JobRun 
         ("CI_MERGE_REQUEST_IID".into(), "7".into()),
         ("GITLAB_API_TOKEN".into(), "glpat-test".into()),
     ]);
+    // The job's `cache:` replaces the default's; restored before the job, saved after it as
+    // `when` says (default `on_success`).
+    let cache_spec = match &pipeline[job]["cache"] {
+        Value::Null => &pipeline["default"]["cache"],
+        own => own,
+    };
+    let cache = Cache { checkout };
+    let cached: Vec<String> = lines(&cache_spec["paths"]);
+    assert!(cached.len() <= 1, "the recipe test models one cached path");
+    let cache_key = cache_spec["key"].as_str().unwrap_or("default").to_owned();
+    for path in &cached {
+        cache.restore(path, &cache_key, &[]);
+    }
     let output = tokio::process::Command::new("bash")
         .arg(&script_file)
         .current_dir(checkout.repo())
@@ -636,6 +768,19 @@ async fn run_gitlab(pipeline: &Value, job: &str, checkout: &Checkout) -> JobRun 
         .await
         .unwrap();
     let code = output.status.code().unwrap_or(-1);
+    let save = match cache_spec["when"].as_str().unwrap_or("on_success") {
+        "always" => true,
+        "on_success" => code == 0,
+        "on_failure" => code != 0,
+        other => panic!("the recipe test does not model `cache: when: {other}`"),
+    };
+    if save {
+        for path in &cached {
+            // A GitLab cache key is overwritten by each job that saves it.
+            let _ = std::fs::remove_dir_all(cache.root().join(&cache_key));
+            cache.save(path, &cache_key);
+        }
+    }
     let log = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
@@ -781,6 +926,68 @@ async fn the_gitlab_jobs_pass_and_fail_as_their_github_counterparts() {
                     assert!(report.contains("<testsuites"), "{report}");
                 }
                 _ => {}
+            }
+        }
+    }
+}
+
+/// Every job of both systems restores the remembered pace before orgform runs and keeps it
+/// afterwards, also when the job fails: a drift check that finds drift fails its job, and the
+/// next run should still start from what this one learned (GitHub's `actions/cache` alone, and
+/// GitLab's `cache:` by default, save only after a success).
+#[tokio::test(flavor = "multi_thread")]
+async fn every_job_keeps_the_remembered_pace_even_when_it_fails() {
+    const EARLIER: &str = "orgform-pace-1000-1";
+    let pipeline = load("examples/ci/gitlab/.gitlab-ci.yml");
+    for case in [Case::Changes, Case::Failure] {
+        for recipe in ["plan", "apply", "drift"] {
+            for system in ["github", "gitlab"] {
+                let checkout = Checkout::new(case).await;
+                let cache = Cache {
+                    checkout: &checkout,
+                };
+                // What an earlier run saved: a record (for another target, so orgform leaves it
+                // as it is).
+                let earlier = checkout.dir.path().join("earlier");
+                std::fs::create_dir_all(&earlier).unwrap();
+                std::fs::write(earlier.join("0123456789abcdef.json"), "{}").unwrap();
+                let key = if system == "github" {
+                    EARLIER
+                } else {
+                    "orgform-pace"
+                };
+                copy_tree(&earlier, &cache.root().join(key).join("content"));
+                std::fs::write(cache.root().join(key).join("order"), "00000000").unwrap();
+                let run = if system == "github" {
+                    let workflow = load(&format!("examples/ci/github/orgform-{recipe}.yml"));
+                    run_github(&workflow, &checkout).await
+                } else {
+                    run_gitlab(&pipeline, recipe, &checkout).await
+                };
+                let fails = case == Case::Failure || recipe == "drift";
+                assert_eq!(run.passed, !fails, "{system} {recipe} {case:?}: {run:#?}");
+                let restored = checkout
+                    .repo()
+                    .join("tenants/.orgform/pace/0123456789abcdef.json");
+                assert!(
+                    restored.is_file(),
+                    "{system} {recipe} {case:?}: restored into the workspace"
+                );
+                let saved = if system == "github" {
+                    "orgform-pace-1001-1"
+                } else {
+                    "orgform-pace"
+                };
+                assert_eq!(
+                    cache.saves(),
+                    format!("{saved}\n"),
+                    "{system} {recipe} {case:?}: saved once"
+                );
+                assert!(
+                    cache.entries()[saved].contains(&"0123456789abcdef.json".to_owned()),
+                    "{system} {recipe} {case:?}: {:?}",
+                    cache.entries()
+                );
             }
         }
     }
