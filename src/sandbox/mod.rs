@@ -175,7 +175,7 @@ async fn vendor_layer(
         Decision::RateLimited(seconds) => rate_limited(vendor, seconds).into_response(),
         Decision::Drop => dropped_connection(),
     };
-    tokio::time::sleep_until(answer_at).await;
+    faults::wait_until(answer_at).await;
     // An error raised below the handler (the store's) gets the vendor's own shape here.
     let response = match response.extensions().get::<http::Unshaped>().cloned() {
         Some(http::Unshaped(message)) => {

@@ -13,19 +13,19 @@ async fn latency_delays_every_vendor_request() {
     let sandbox = TestSandbox::start().await;
     let auth = sandbox.nirvana();
     sandbox.faults(json!({ "latency_ms": 150 })).await;
-    let started = Instant::now();
     for _ in 0..3 {
+        let started = Instant::now();
         assert_eq!(
             sandbox.get("/nirvana/v1/organizations", &auth).await.status,
             200
         );
+        // A lower bound only: no request is answered sooner, so this cannot flake.
+        assert!(
+            started.elapsed() >= Duration::from_millis(150),
+            "{:?}",
+            started.elapsed()
+        );
     }
-    // A lower bound only: the latency is added to each request, so this cannot flake.
-    assert!(
-        started.elapsed() >= Duration::from_millis(450),
-        "{:?}",
-        started.elapsed()
-    );
     sandbox.faults(json!({})).await;
     let control = Instant::now();
     sandbox.get("/_sandbox/stats", &Auth::None).await;
