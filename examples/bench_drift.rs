@@ -102,7 +102,7 @@ async fn main() {
             .flat_map(|b| [(b, "first contact"), (b, "remembered")])
         {
             if contact == "first contact" {
-                let _ = std::fs::remove_dir_all(ws.join(".orgform/pace"));
+                let _ = std::fs::remove_dir_all(ws.join(orgform::provider::pace_memory::PACE_DIR));
             }
             let before = total().await;
             let started = Instant::now();

@@ -291,7 +291,7 @@ impl Trial {
         let providers = providers(job)
             .iter()
             .map(|(name, _)| {
-                let report = session.providers[*name].client().gate_report();
+                let report = session.providers[*name].client().gate().report();
                 (
                     *name,
                     report.answered - report.throttled,

@@ -411,17 +411,22 @@ impl Cache<'_> {
     /// systems) or the key is taken.
     fn save(&self, path: &str, key: &str) {
         let from = self.checkout.repo().join(path);
-        let entry = self.root().join(key);
-        if !from.exists() || entry.exists() {
+        if !from.exists() || self.root().join(key).exists() {
             return;
         }
-        let order = std::fs::read_dir(self.root()).map_or(0, |d| d.count());
-        copy_tree(&from, &entry.join("content"));
-        std::fs::write(entry.join("order"), format!("{order:08}")).unwrap();
+        self.store(&from, key);
         let mut saves = self.saves();
         saves.push_str(key);
         saves.push('\n');
         std::fs::write(self.checkout.dir.path().join("cache-saves"), saves).unwrap();
+    }
+
+    /// Makes the directory `from` the newest entry, under `key`.
+    fn store(&self, from: &Path, key: &str) {
+        let entry = self.root().join(key);
+        let order = std::fs::read_dir(self.root()).map_or(0, |d| d.count());
+        copy_tree(from, &entry.join("content"));
+        std::fs::write(entry.join("order"), format!("{order:08}")).unwrap();
     }
 
     /// The keys saved, one per line, in order.
@@ -596,14 +601,13 @@ async fn run_github(workflow: &Value, checkout: &Checkout) -> JobRun {
         }
         let id = step["id"].as_str().map(str::to_owned);
         if let Some(action) = step["uses"].as_str() {
-            // Actions are GitHub's own: the checkout is there, the cache misses, an artifact
-            // is kept if its file exists.
+            // Actions are GitHub's own: the checkout is there, the cache is [`Cache`], an
+            // artifact is kept if its file exists.
+            let with =
+                |name: &str| substitute(step["with"][name].as_str().unwrap_or(""), &variables);
             match action.split('@').next().unwrap() {
                 "actions/checkout" => {}
                 "actions/cache" | "actions/cache/restore" => {
-                    let with = |name: &str| {
-                        substitute(step["with"][name].as_str().unwrap_or(""), &variables)
-                    };
                     let (path, key) = (with("path"), with("key"));
                     let restore_keys: Vec<String> =
                         with("restore-keys").lines().map(str::to_owned).collect();
@@ -617,12 +621,7 @@ async fn run_github(workflow: &Value, checkout: &Checkout) -> JobRun {
                         saves_after_success.push((path, key));
                     }
                 }
-                "actions/cache/save" => {
-                    let with = |name: &str| {
-                        substitute(step["with"][name].as_str().unwrap_or(""), &variables)
-                    };
-                    cache.save(&with("path"), &with("key"));
-                }
+                "actions/cache/save" => cache.save(&with("path"), &with("key")),
                 "actions/upload-artifact" => {
                     let path = step["with"]["path"].as_str().unwrap();
                     log.push_str(&format!(
@@ -956,8 +955,7 @@ async fn every_job_keeps_the_remembered_pace_even_when_it_fails() {
                 } else {
                     "orgform-pace"
                 };
-                copy_tree(&earlier, &cache.root().join(key).join("content"));
-                std::fs::write(cache.root().join(key).join("order"), "00000000").unwrap();
+                cache.store(&earlier, key);
                 let run = if system == "github" {
                     let workflow = load(&format!("examples/ci/github/orgform-{recipe}.yml"));
                     run_github(&workflow, &checkout).await

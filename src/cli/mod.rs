@@ -297,7 +297,7 @@ fn with_session(
             crate::output::throttling(
                 name,
                 provider.client().vendor,
-                provider.client().gate_report(),
+                provider.client().gate().report(),
             );
         }
         session.close().await;

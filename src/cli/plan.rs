@@ -130,7 +130,7 @@ fn facts<'a>(
         requests: session
             .providers
             .iter()
-            .map(|(name, provider)| (name.clone(), provider.client().gate_report().answered))
+            .map(|(name, provider)| (name.clone(), provider.client().gate().report().answered))
             .collect(),
         refresh_seconds,
         finished_at: unix_now(),

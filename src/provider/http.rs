@@ -251,12 +251,8 @@ impl HttpClient {
         self.gate.progressing()
     }
 
-    /// What this provider's gate saw: answers, throttling, the rate sustained.
-    pub fn gate_report(&self) -> super::gate::GateReport {
-        self.gate.report()
-    }
-
-    /// The gate every request of this provider passes (where its pace starts, what it learned).
+    /// The gate every request of this provider passes: where its pace starts, what it learned,
+    /// and what it saw ([`super::gate::Gate::report`]).
     pub fn gate(&self) -> &super::gate::Gate {
         &self.gate
     }

@@ -159,9 +159,14 @@ async fn a_second_run_starts_from_the_pace_the_first_remembered() {
                     && start.contains("pace starts at 20.0 requests/s: nothing learned yet"),
                 "{start}"
             );
-            let records: Vec<_> = std::fs::read_dir(scenario.dir.path().join(".orgform/pace"))
-                .expect("the pace is remembered")
-                .collect();
+            let records: Vec<_> = std::fs::read_dir(
+                scenario
+                    .dir
+                    .path()
+                    .join(orgform::provider::pace_memory::PACE_DIR),
+            )
+            .expect("the pace is remembered")
+            .collect();
             assert_eq!(records.len(), 1);
             let text = std::fs::read_to_string(records[0].as_ref().unwrap().path()).unwrap();
             let record: serde_json::Value = serde_json::from_str(&text).unwrap();
