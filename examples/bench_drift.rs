@@ -9,11 +9,14 @@
 //! turn, so the machine's drift affects them alike) and prints wall time, the requests made (from
 //! `/_sandbox/stats`) and wall ÷ bound, where the bound is requests × latency ÷ parallelism
 //! (16, the default): what the requests cost if every permit were always busy. Each binary runs
-//! twice a round: at first contact (the workspace's remembered paces deleted before) and again,
+//! twice a round in each layout (one file holding every organization, one file per
+//! organization): at first contact (the workspace's remembered paces deleted before) and again,
 //! starting from the pace its first run remembered (what a cron job's next run does).
 
 #[path = "common/mod.rs"]
 mod common;
+#[path = "common/layout.rs"]
+mod layout;
 
 use std::fmt::Write as _;
 use std::process::Command;
@@ -36,8 +39,6 @@ async fn main() {
     }
     let dir = tempfile::tempdir().unwrap();
     let mut seed = String::from("nirvana:\n  organizations:\n");
-    let ws = dir.path().join("ws");
-    std::fs::create_dir_all(ws.join("orgs")).unwrap();
     let mut manifests = String::new();
     for i in 0..orgs {
         let _ = writeln!(
@@ -50,14 +51,22 @@ async fn main() {
         );
     }
     std::fs::write(dir.path().join("seed.yaml"), seed).unwrap();
-    std::fs::write(ws.join("orgs/tenants.yaml"), manifests).unwrap();
     let port = 8700 + (std::process::id() % 90) as u16;
     let base = format!("http://127.0.0.1:{port}");
-    std::fs::write(
-        ws.join("orgform.yaml"),
-        format!("providers:\n  main:\n    kind: nirvana\n    url: {base}/nirvana\n    api_key: sandbox-nirvana-key\n"),
-    )
-    .unwrap();
+    // One workspace per layout, each with its own remembered pace.
+    let workspaces: Vec<_> = layout::Layout::BOTH
+        .iter()
+        .map(|&layout| {
+            let ws = dir.path().join(format!("ws-{layout:?}"));
+            layout.write(&ws, &manifests);
+            std::fs::write(
+                ws.join("orgform.yaml"),
+                format!("providers:\n  main:\n    kind: nirvana\n    url: {base}/nirvana\n    api_key: sandbox-nirvana-key\n"),
+            )
+            .unwrap();
+            (layout, ws)
+        })
+        .collect();
     let mut sandbox = Command::new(&binaries[0])
         .args(["sandbox", "serve", "--addr", &format!("127.0.0.1:{port}")])
         .arg("--seed")
@@ -97,10 +106,15 @@ async fn main() {
         "no-op drift check: {orgs} Nirvana organizations with an address, {latency} ms latency, parallelism 16"
     );
     for round in 1..=rounds {
-        for (binary, contact) in binaries
-            .iter()
-            .flat_map(|b| [(b, "first contact"), (b, "remembered")])
-        {
+        let runs = workspaces.iter().flat_map(|(layout, ws)| {
+            binaries.iter().flat_map(move |b| {
+                [
+                    (layout, ws, b, "first contact"),
+                    (layout, ws, b, "remembered"),
+                ]
+            })
+        });
+        for (layout, ws, binary, contact) in runs {
             if contact == "first contact" {
                 let _ = std::fs::remove_dir_all(ws.join(orgform::provider::pace_memory::PACE_DIR));
             }
@@ -108,7 +122,7 @@ async fn main() {
             let started = Instant::now();
             let output = Command::new(binary)
                 .args(["plan", "-q", "--detailed-exitcode"])
-                .arg(&ws)
+                .arg(ws)
                 .output()
                 .unwrap();
             let wall = started.elapsed().as_secs_f64();
@@ -121,7 +135,8 @@ async fn main() {
             let requests = total().await - before;
             let bound = requests as f64 * latency as f64 / 1000.0 / 16.0;
             println!(
-                "  round {round} {binary} ({contact}): {wall:.2} s, {requests} requests, bound {bound:.2} s, wall / bound {:.2}",
+                "  round {round} {} {binary} ({contact}): {wall:.2} s, {requests} requests, bound {bound:.2} s, wall / bound {:.2}",
+                layout.label(),
                 wall / bound
             );
         }

@@ -2,7 +2,7 @@
 //! gate), the adaptive gate at first contact, and a second run of the same job starting from the
 //! pace the first remembered, side by side in one process and one run.
 //!
-//!     cargo run --release --example bench_rate -- [CREATES] [ORGS] [LIMITS] [MODES]
+//!     cargo run --release --example bench_rate -- [CREATES] [ORGS] [LIMITS] [MODES] [LAYOUT]
 //!
 //! Defaults: `apply` of 200 and of 1,000 creates on each of Scalekit and Nirvana, and `plan` of
 //! 100, 200 and 2,000 organizations on each of Scalekit (3 domains, 5 members each), Nirvana
@@ -11,7 +11,8 @@
 //! `rate_limit_per_minute`); MODES `adaptive,remembered` (`fixed` also runs each request retrying
 //! its own 429s, orgform before the gate; `remembered` runs the job again
 //! in the workspace and against the sandbox of the `adaptive` run, reset and seeded as before,
-//! so that it starts from what that run remembered in `.orgform/pace/`). No provider sets
+//! so that it starts from what that run remembered in `.orgform/pace/`); LAYOUT `one-file`
+//! (every organization in one file) or `per-org` (one file per organization). No provider sets
 //! `requests_per_second`; parallelism is 16. Scalekit answers 429 without `Retry-After`, Nirvana
 //! and PingOne with it.
 //!
@@ -22,6 +23,10 @@
 
 use std::fmt::Write as _;
 use std::time::Instant;
+
+#[path = "common/layout.rs"]
+mod layout;
+use layout::Layout;
 
 use orgform::apply::execute;
 use orgform::plan::{PlanInput, plan};
@@ -189,7 +194,7 @@ struct Trial {
 }
 
 impl Trial {
-    async fn new(job: Job, count: usize, limit: Option<Limit>) -> Trial {
+    async fn new(job: Job, count: usize, limit: Option<Limit>, layout: Layout) -> Trial {
         let running = orgform::sandbox::start(Default::default())
             .await
             .expect("sandbox starts");
@@ -215,7 +220,7 @@ impl Trial {
             }
         }
         std::fs::write(dir.path().join("orgform.yaml"), config).unwrap();
-        std::fs::write(dir.path().join("orgs.yaml"), manifests).unwrap();
+        layout.write(dir.path(), &manifests);
         Trial {
             running,
             dir,
@@ -371,6 +376,8 @@ async fn main() {
             other => panic!("a mode is fixed, adaptive or remembered, not {other}"),
         })
         .collect();
+    let layout = arg(5).map_or(Layout::OneFile, |l| Layout::parse(&l));
+    println!("Workspace layout: {}.", layout.label());
     println!(
         "| job | limit | run | vendor | needed | accepted | bound s | took s | ÷ bound | 429 | run wall ÷ bound | outcome |"
     );
@@ -381,7 +388,7 @@ async fn main() {
         .chain(orgs.iter().map(|&n| (Job::Plan, n)));
     for (job, count) in jobs {
         // The requests the job needs, per vendor: what it takes with no limit at all.
-        let unlimited = Trial::new(job, count, None).await;
+        let unlimited = Trial::new(job, count, None, layout).await;
         let needed = unlimited.run(true).await;
         unlimited.stop().await;
         assert!(needed.failed.is_empty(), "{}", needed.failed);
@@ -390,7 +397,7 @@ async fn main() {
             for &mode in &modes {
                 let measured = match mode {
                     Mode::Fixed => {
-                        let fixed = Trial::new(job, count, Some(limit)).await;
+                        let fixed = Trial::new(job, count, Some(limit), layout).await;
                         let measured = fixed.run(false).await;
                         fixed.stop().await;
                         measured
@@ -399,7 +406,7 @@ async fn main() {
                         if let Some(old) = trial.take() {
                             old.stop().await;
                         }
-                        let first = trial.insert(Trial::new(job, count, Some(limit)).await);
+                        let first = trial.insert(Trial::new(job, count, Some(limit), layout).await);
                         first.run(true).await
                     }
                     Mode::Remembered => {
